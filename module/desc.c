@@ -1,0 +1,398 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Descriptor lifetime and geometry: IoAllocateMdl, IoFreeMdl,
+ * IoBuildPartialMdl, MmBuildMdlForNonPagedPool and the accessors.
+ */
+#include <linux/export.h>
+#include <linux/mm.h>
+#include <linux/overflow.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+
+#include "desc.h"
+#include "stats.h"
+
+/**
+ * pinmdl_pages_spanned() - number of pages a byte range touches
+ * @addr: start of the range
+ * @length: length of the range, > 0, and @addr + @length must not overflow
+ *
+ * Return: the page count; two bytes across a page boundary span two pages.
+ */
+u64 pinmdl_pages_spanned(u64 addr, u64 length)
+{
+	return (PAGE_ALIGN(addr + length) - (addr & PAGE_MASK)) >> PAGE_SHIFT;
+}
+
+static struct pinmdl *pinmdl_new(u64 addr, u64 length, gfp_t gfp)
+{
+	struct pinmdl *mdl;
+	u64 pages;
+
+	if (!length || addr + length < addr || addr + length > -PAGE_SIZE)
+		return ERR_PTR(-EINVAL);
+	if (length > READ_ONCE(pinmdl_max_descriptor_bytes))
+		return ERR_PTR(-E2BIG);
+
+	pages = pinmdl_pages_spanned(addr, length);
+	mdl = kvzalloc(struct_size(mdl, pfns, pages), gfp);
+	if (!mdl)
+		return ERR_PTR(-ENOMEM);
+
+	mutex_init(&mdl->lock);
+	kref_init(&mdl->ref);
+	mdl->start_va = addr & PAGE_MASK;
+	mdl->byte_offset = offset_in_page(addr);
+	mdl->byte_count = length;
+	mdl->page_count = pages;
+	atomic_long_inc(&pinmdl_stats.live);
+	return mdl;
+}
+
+static void pinmdl_release(struct kref *ref)
+{
+	struct pinmdl *mdl = container_of(ref, struct pinmdl, ref);
+
+	if (mdl->parent)
+		pinmdl_put(mdl->parent);
+	if (mdl->mm)
+		mmdrop(mdl->mm);
+	mutex_destroy(&mdl->lock);
+	kvfree(mdl);
+	atomic_long_dec(&pinmdl_stats.live);
+}
+
+/**
+ * pinmdl_get() - take a reference on a descriptor
+ * @mdl: descriptor
+ *
+ * Context: any.
+ */
+void pinmdl_get(struct pinmdl *mdl)
+{
+	kref_get(&mdl->ref);
+}
+
+/**
+ * pinmdl_put() - drop a reference taken by pinmdl_get() or at creation
+ * @mdl: descriptor
+ *
+ * Context: process context; the last put may sleep.
+ */
+void pinmdl_put(struct pinmdl *mdl)
+{
+	kref_put(&mdl->ref, pinmdl_release);
+}
+
+/**
+ * pinmdl_has_pfns() - whether the PFN array of a descriptor is valid
+ * @mdl: descriptor
+ *
+ * Return: true for a locked, partial or kernel-source descriptor.
+ */
+bool pinmdl_has_pfns(const struct pinmdl *mdl)
+{
+	return mdl->flags & (PINMDL_F_PAGES_LOCKED | PINMDL_F_PARTIAL |
+			     PINMDL_F_SOURCE_IS_KERNEL);
+}
+
+/**
+ * pinmdl_range_valid() - whether a sub-range lies inside a descriptor
+ * @mdl: descriptor
+ * @offset: start of the sub-range, from the descriptor's first byte
+ * @length: length of the sub-range, > 0
+ *
+ * Return: true if [@offset, @offset + @length) is inside the descriptor.
+ */
+bool pinmdl_range_valid(const struct pinmdl *mdl, u64 offset, u64 length)
+{
+	return length && offset < mdl->byte_count &&
+	       length <= mdl->byte_count - offset;
+}
+
+/**
+ * pinmdl_alloc() - allocate a descriptor for a range (IoAllocateMdl)
+ * @addr: start of the range; a user address of the calling process, or a
+ *	  kernel address for a descriptor to be locked in PINMDL_KERNEL_MODE
+ * @length: length of the range in bytes
+ * @gfp: allocation flags for the descriptor
+ *
+ * The descriptor belongs to the calling process's address space (none for
+ * a kernel thread). Nothing is probed or pinned until
+ * pinmdl_probe_and_lock().
+ *
+ * Context: process context.
+ * Return: the descriptor, or ERR_PTR(-EINVAL) for an empty or overflowing
+ * range, ERR_PTR(-E2BIG) beyond max_descriptor_bytes, ERR_PTR(-ENOMEM).
+ */
+struct pinmdl *pinmdl_alloc(u64 addr, u64 length, gfp_t gfp)
+{
+	struct pinmdl *mdl = pinmdl_new(addr, length, gfp);
+
+	if (IS_ERR(mdl))
+		return mdl;
+	if (current->mm) {
+		mmgrab(current->mm);
+		mdl->mm = current->mm;
+	}
+	return mdl;
+}
+EXPORT_SYMBOL_GPL(pinmdl_alloc);
+
+/**
+ * pinmdl_free() - free a descriptor (IoFreeMdl)
+ * @mdl: descriptor from pinmdl_alloc(), pinmdl_build_partial() or
+ *	 pinmdl_build_for_kernel_buffer()
+ *
+ * The descriptor must be unlocked, without partial children and without
+ * lower-driver requests in flight. A partial descriptor releases its parent.
+ *
+ * Context: process context.
+ * Return: 0; -EBUSY if locked, in flight or a parent; -ENOENT if already
+ * freed (the descriptor is then unchanged).
+ */
+int pinmdl_free(struct pinmdl *mdl)
+{
+	struct pinmdl *parent = mdl->parent;
+
+	mutex_lock(&mdl->lock);
+	if (mdl->dead) {
+		mutex_unlock(&mdl->lock);
+		return -ENOENT;
+	}
+	if ((mdl->flags & PINMDL_F_PAGES_LOCKED) || mdl->children ||
+	    mdl->in_flight) {
+		mutex_unlock(&mdl->lock);
+		return -EBUSY;
+	}
+	mdl->dead = true;
+	pinmdl_unmap_system_va(mdl);
+	mutex_unlock(&mdl->lock);
+
+	if (parent) {
+		mutex_lock(&parent->lock);
+		parent->children--;
+		mutex_unlock(&parent->lock);
+	}
+	pinmdl_put(mdl);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(pinmdl_free);
+
+/**
+ * pinmdl_fill_kernel_pfns() - fill the PFN array from a kernel range
+ * @mdl: descriptor whose range is kmalloc, page allocator or vmalloc memory
+ *
+ * Return: 0, or -EFAULT if a page of the range is not such memory.
+ */
+int pinmdl_fill_kernel_pfns(struct pinmdl *mdl)
+{
+	u64 i;
+
+	for (i = 0; i < mdl->page_count; i++) {
+		void *va = (void *)(uintptr_t)(mdl->start_va + i * PAGE_SIZE);
+		unsigned long pfn;
+
+		if (is_vmalloc_addr(va))
+			pfn = vmalloc_to_pfn(va);
+		else if (virt_addr_valid(va))
+			pfn = PHYS_PFN(__pa(va));
+		else
+			return -EFAULT;
+		if (!pfn)
+			return -EFAULT;
+		mdl->pfns[i] = pfn;
+	}
+	return 0;
+}
+
+/**
+ * pinmdl_build_for_kernel_buffer() - describe a resident kernel buffer
+ *				      (MmBuildMdlForNonPagedPool)
+ * @buf: kmalloc, page allocator or vmalloc memory
+ * @length: length of the buffer in bytes
+ * @gfp: allocation flags for the descriptor
+ *
+ * The descriptor has SOURCE_IS_KERNEL and WRITE_OPERATION set, its PFN
+ * array filled, and is never locked or unlocked. The buffer must outlive
+ * the descriptor and its partial children.
+ *
+ * Context: process context.
+ * Return: the descriptor, or ERR_PTR(-EINVAL) for an empty range,
+ * ERR_PTR(-EFAULT) if @buf is not such memory, ERR_PTR(-E2BIG),
+ * ERR_PTR(-ENOMEM).
+ */
+struct pinmdl *pinmdl_build_for_kernel_buffer(void *buf, size_t length,
+					      gfp_t gfp)
+{
+	struct pinmdl *mdl = pinmdl_new((uintptr_t)buf, length, gfp);
+	int ret;
+
+	if (IS_ERR(mdl))
+		return mdl;
+	ret = pinmdl_fill_kernel_pfns(mdl);
+	if (ret) {
+		pinmdl_put(mdl);
+		return ERR_PTR(ret);
+	}
+	mdl->flags = PINMDL_F_SOURCE_IS_KERNEL | PINMDL_F_WRITE_OPERATION;
+	mdl->operation = PINMDL_IO_MODIFY_ACCESS;
+	return mdl;
+}
+EXPORT_SYMBOL_GPL(pinmdl_build_for_kernel_buffer);
+
+/**
+ * pinmdl_build_partial() - describe part of a descriptor (IoBuildPartialMdl)
+ * @parent: locked or kernel-source descriptor, itself not partial
+ * @addr: start of the sub-range, inside the parent's range
+ * @length: length of the sub-range; 0 means up to the parent's end
+ *
+ * @gfp: allocation flags for the descriptor
+ *
+ * The child copies the parent's PFNs for the sub-range and holds the
+ * parent: the parent cannot be unlocked or freed until the child is freed.
+ * The child reports PARTIAL plus the parent's WRITE_OPERATION and
+ * SOURCE_IS_KERNEL flags and operation, and is never locked or unlocked.
+ *
+ * Context: process context.
+ * Return: the child, or ERR_PTR(-EINVAL) if the parent is partial, freed,
+ * not locked nor kernel-source, or the sub-range is outside it;
+ * ERR_PTR(-ENOMEM).
+ */
+struct pinmdl *pinmdl_build_partial(struct pinmdl *parent, u64 addr,
+				    u64 length, gfp_t gfp)
+{
+	u64 parent_va = parent->start_va + parent->byte_offset;
+	struct pinmdl *child;
+	u64 first;
+	int ret = -EINVAL;
+
+	mutex_lock(&parent->lock);
+	if (parent->dead || parent->parent ||
+	    !(parent->flags & (PINMDL_F_PAGES_LOCKED |
+			       PINMDL_F_SOURCE_IS_KERNEL)))
+		goto err_unlock;
+	if (addr < parent_va)
+		goto err_unlock;
+	if (!length && addr < parent_va + parent->byte_count)
+		length = parent_va + parent->byte_count - addr;
+	if (!pinmdl_range_valid(parent, addr - parent_va, length))
+		goto err_unlock;
+
+	child = pinmdl_new(addr, length, gfp);
+	if (IS_ERR(child)) {
+		ret = PTR_ERR(child);
+		goto err_unlock;
+	}
+	first = (child->start_va - parent->start_va) >> PAGE_SHIFT;
+	memcpy(child->pfns, parent->pfns + first,
+	       child->page_count * sizeof(*child->pfns));
+	child->flags = PINMDL_F_PARTIAL |
+		       (parent->flags & (PINMDL_F_WRITE_OPERATION |
+					 PINMDL_F_SOURCE_IS_KERNEL));
+	child->operation = parent->operation;
+	if (parent->mm) {
+		mmgrab(parent->mm);
+		child->mm = parent->mm;
+	}
+	pinmdl_get(parent);
+	child->parent = parent;
+	parent->children++;
+	mutex_unlock(&parent->lock);
+	return child;
+
+err_unlock:
+	mutex_unlock(&parent->lock);
+	return ERR_PTR(ret);
+}
+EXPORT_SYMBOL_GPL(pinmdl_build_partial);
+
+/**
+ * pinmdl_pfn_array() - the PFN array of a descriptor (MmGetMdlPfnArray)
+ * @mdl: locked, partial or kernel-source descriptor
+ *
+ * Return: pinmdl_page_count() PFNs, one per page spanned, valid while the
+ * descriptor stays locked (or, for partial and kernel-source descriptors,
+ * until it is freed).
+ */
+const u64 *pinmdl_pfn_array(const struct pinmdl *mdl)
+{
+	return mdl->pfns;
+}
+EXPORT_SYMBOL_GPL(pinmdl_pfn_array);
+
+/**
+ * pinmdl_start_va() - page-aligned start of a descriptor's range
+ * @mdl: descriptor
+ *
+ * Return: the start address rounded down to a page (MmGetMdlVirtualAddress
+ * minus the byte offset).
+ */
+u64 pinmdl_start_va(const struct pinmdl *mdl)
+{
+	return mdl->start_va;
+}
+EXPORT_SYMBOL_GPL(pinmdl_start_va);
+
+/**
+ * pinmdl_byte_offset() - offset of a descriptor's range in its first page
+ * @mdl: descriptor
+ *
+ * Return: the offset, less than PAGE_SIZE (MmGetMdlByteOffset).
+ */
+u32 pinmdl_byte_offset(const struct pinmdl *mdl)
+{
+	return mdl->byte_offset;
+}
+EXPORT_SYMBOL_GPL(pinmdl_byte_offset);
+
+/**
+ * pinmdl_byte_count() - length of a descriptor's range
+ * @mdl: descriptor
+ *
+ * Return: the length in bytes (MmGetMdlByteCount).
+ */
+u64 pinmdl_byte_count(const struct pinmdl *mdl)
+{
+	return mdl->byte_count;
+}
+EXPORT_SYMBOL_GPL(pinmdl_byte_count);
+
+/**
+ * pinmdl_page_count() - pages spanned by a descriptor's range
+ * @mdl: descriptor
+ *
+ * Return: the number of entries of the PFN array
+ * (ADDRESS_AND_SIZE_TO_SPAN_PAGES).
+ */
+u64 pinmdl_page_count(const struct pinmdl *mdl)
+{
+	return mdl->page_count;
+}
+EXPORT_SYMBOL_GPL(pinmdl_page_count);
+
+/**
+ * pinmdl_flags() - state flags of a descriptor
+ * @mdl: descriptor
+ *
+ * Context: the value is a snapshot unless the caller excludes state changes.
+ * Return: PINMDL_F_* flags.
+ */
+u32 pinmdl_flags(const struct pinmdl *mdl)
+{
+	return READ_ONCE(mdl->flags);
+}
+EXPORT_SYMBOL_GPL(pinmdl_flags);
+
+/**
+ * pinmdl_operation() - operation a descriptor is locked for
+ * @mdl: locked or partial descriptor
+ *
+ * Return: PINMDL_IO_READ_ACCESS, _WRITE_ACCESS or _MODIFY_ACCESS.
+ */
+u32 pinmdl_operation(const struct pinmdl *mdl)
+{
+	return READ_ONCE(mdl->operation);
+}
+EXPORT_SYMBOL_GPL(pinmdl_operation);

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The descriptor engine's private view of struct pinmdl, shared by the
+ * files of pinmdl.ko and never by other modules.
+ */
+#ifndef _PINMDL_DESC_H
+#define _PINMDL_DESC_H
+
+#include <linux/kref.h>
+#include <linux/mm_types.h>
+#include <linux/mutex.h>
+
+#include "pinmdl.h"
+
+/**
+ * struct pinmdl - a memory descriptor
+ * @lock: serialises state changes (lock, unlock, partial, mapping, free)
+ * @ref: lifetime; the creator holds one, each lookup and child one more
+ * @mm: address space of a user descriptor (mmgrab'd), NULL for kernel ones
+ * @parent: parent of a partial descriptor (a reference is held)
+ * @children: partial descriptors built on this one
+ * @in_flight: lower-driver requests holding this descriptor
+ * @dead: freed by its creator; no new state change may start
+ * @kernel_mode: locked with PINMDL_KERNEL_MODE (kernel pages, not pinned)
+ * @handle: handle in the owning /dev/pinmdl file, 0 for kernel callers
+ * @flags: PINMDL_F_*
+ * @operation: PINMDL_IO_* of the lock (or of the parent's lock)
+ * @byte_offset: offset of the range in its first page
+ * @start_va: page-aligned start of the range
+ * @byte_count: length of the range in bytes
+ * @page_count: pages spanned by the range
+ * @system_va: kernel mapping (vmap) of the pages, valid with MAPPED_SYSTEM_VA
+ * @pfns: PFN of each page, valid when locked, partial or kernel-source
+ */
+struct pinmdl {
+	struct mutex lock;
+	struct kref ref;
+	struct mm_struct *mm;
+	struct pinmdl *parent;
+	unsigned int children;
+	unsigned int in_flight;
+	bool dead;
+	bool kernel_mode;
+	u32 handle;
+	u32 flags;
+	u32 operation;
+	u32 byte_offset;
+	u64 start_va;
+	u64 byte_count;
+	u64 page_count;
+	void *system_va;
+	u64 pfns[];
+};
+
+void pinmdl_get(struct pinmdl *mdl);
+void pinmdl_put(struct pinmdl *mdl);
+u64 pinmdl_pages_spanned(u64 addr, u64 length);
+bool pinmdl_has_pfns(const struct pinmdl *mdl);
+bool pinmdl_range_valid(const struct pinmdl *mdl, u64 offset, u64 length);
+void pinmdl_unmap_system_va(struct pinmdl *mdl);
+void pinmdl_unpin_pages(struct pinmdl *mdl);
+int pinmdl_fill_kernel_pfns(struct pinmdl *mdl);
+
+extern unsigned long pinmdl_max_pinned_pages;
+extern u64 pinmdl_max_descriptor_bytes;
+
+#endif /* _PINMDL_DESC_H */

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Per-open-file descriptor table of /dev/pinmdl: handles, ownership by
+ * address space, and release of everything at close (rule 7).
+ */
+#include <linux/printk.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "desc.h"
+#include "file.h"
+#include "stats.h"
+
+/**
+ * pinmdl_file_open() - allocate the state of a new open file
+ *
+ * Context: process context.
+ * Return: the state, or NULL on allocation failure.
+ */
+struct pinmdl_file *pinmdl_file_open(void)
+{
+	struct pinmdl_file *pf = kzalloc(sizeof(*pf), GFP_KERNEL_ACCOUNT);
+
+	if (!pf)
+		return NULL;
+	xa_init_flags(&pf->handles, XA_FLAGS_ALLOC1);
+	pf->pid = task_tgid_nr(current);
+	get_task_comm(pf->comm, current);
+	return pf;
+}
+
+/**
+ * pinmdl_file_insert() - give a new descriptor a handle in a file
+ * @pf: open file
+ * @mdl: descriptor; the table takes over the creator's reference
+ *
+ * Context: process context.
+ * Return: 0 with @mdl->handle set, or -ENOMEM.
+ */
+int pinmdl_file_insert(struct pinmdl_file *pf, struct pinmdl *mdl)
+{
+	u32 handle;
+	int ret;
+
+	ret = xa_alloc(&pf->handles, &handle, mdl, xa_limit_32b,
+		       GFP_KERNEL_ACCOUNT);
+	if (ret)
+		return ret == -EBUSY ? -ENOMEM : ret;
+	mdl->handle = handle;
+	return 0;
+}
+
+/**
+ * pinmdl_file_lookup() - find a descriptor of the file by handle
+ * @pf: open file
+ * @handle: handle from CREATE or PARTIAL
+ *
+ * Context: process context.
+ * Return: the descriptor with a reference the caller drops with
+ * pinmdl_put(); ERR_PTR(-ENOENT) for an unknown handle; ERR_PTR(-EPERM) if
+ * the caller is not in the descriptor's address space.
+ */
+struct pinmdl *pinmdl_file_lookup(struct pinmdl_file *pf, u32 handle)
+{
+	struct pinmdl *mdl;
+
+	xa_lock(&pf->handles);
+	mdl = xa_load(&pf->handles, handle);
+	if (mdl)
+		pinmdl_get(mdl);
+	xa_unlock(&pf->handles);
+
+	if (!mdl)
+		return ERR_PTR(-ENOENT);
+	if (mdl->mm != current->mm) {
+		pinmdl_put(mdl);
+		return ERR_PTR(-EPERM);
+	}
+	return mdl;
+}
+
+/**
+ * pinmdl_file_free() - free a descriptor of the file and drop its handle
+ * @pf: open file
+ * @mdl: descriptor found by pinmdl_file_lookup() (the caller's reference
+ *	 keeps it until the caller puts it)
+ *
+ * Context: process context.
+ * Return: 0, or the errno of pinmdl_free().
+ */
+int pinmdl_file_free(struct pinmdl_file *pf, struct pinmdl *mdl)
+{
+	u32 handle = mdl->handle;
+	int ret;
+
+	ret = pinmdl_free(mdl);
+	if (!ret)
+		xa_erase(&pf->handles, handle);
+	return ret;
+}
+
+/* Free every descriptor with (partial) or without a parent. */
+static unsigned long pinmdl_file_release_pass(struct pinmdl_file *pf,
+					      bool partial, u64 *pages)
+{
+	unsigned long handle, leaks = 0;
+	struct pinmdl *mdl;
+
+	xa_for_each(&pf->handles, handle, mdl) {
+		if (!!mdl->parent != partial)
+			continue;
+		if (!pinmdl_unlock(mdl)) {
+			leaks++;
+			*pages += mdl->page_count;
+		}
+		if (!pinmdl_free(mdl))
+			xa_erase(&pf->handles, handle);
+	}
+	return leaks;
+}
+
+/**
+ * pinmdl_file_release() - release everything an open file holds
+ * @pf: open file, with no ioctl running on it
+ *
+ * Partial descriptors go first, then their parents. Each descriptor still
+ * locked is unlocked and counted as a leak (PROCESS_HAS_LOCKED_PAGES), and
+ * the leak is reported once for the file, rate-limited.
+ *
+ * Context: process context, from the file's release.
+ */
+void pinmdl_file_release(struct pinmdl_file *pf)
+{
+	unsigned long leaks;
+	u64 pages = 0;
+
+	pinmdl_file_release_pass(pf, true, &pages);
+	leaks = pinmdl_file_release_pass(pf, false, &pages);
+	WARN_ON_ONCE(!xa_empty(&pf->handles));
+	if (leaks) {
+		atomic_long_add(leaks, &pinmdl_stats.leaks);
+		pr_warn_ratelimited("pinmdl: %s[%d] closed /dev/pinmdl with %lu locked descriptors (%llu pages); released\n",
+				    pf->comm, pf->pid, leaks, pages);
+	}
+	xa_destroy(&pf->handles);
+	kfree(pf);
+}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Per-open-file descriptor table of /dev/pinmdl. */
+#ifndef _PINMDL_FILE_H
+#define _PINMDL_FILE_H
+
+#include <linux/sched.h>
+#include <linux/xarray.h>
+
+struct pinmdl;
+
+/**
+ * struct pinmdl_file - state of one open /dev/pinmdl
+ * @handles: handle -> descriptor; each entry holds the creator's reference
+ * @pid: process that opened the file, for the leak report
+ * @comm: its command name
+ */
+struct pinmdl_file {
+	struct xarray handles;
+	pid_t pid;
+	char comm[TASK_COMM_LEN];
+};
+
+struct pinmdl_file *pinmdl_file_open(void);
+void pinmdl_file_release(struct pinmdl_file *pf);
+int pinmdl_file_insert(struct pinmdl_file *pf, struct pinmdl *mdl);
+struct pinmdl *pinmdl_file_lookup(struct pinmdl_file *pf, u32 handle);
+int pinmdl_file_free(struct pinmdl_file *pf, struct pinmdl *mdl);
+
+#endif /* _PINMDL_FILE_H */

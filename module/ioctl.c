@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The ioctls of /dev/pinmdl: one small handler each, validating arguments
+ * in the order of the errno table (arguments, mode, handle, address space,
+ * state), then calling the descriptor engine and copying results out.
+ */
+#include <linux/capability.h>
+#include <linux/fs.h>
+#include <linux/kernel.h>
+#include <linux/uaccess.h>
+
+#include "desc.h"
+#include "file.h"
+#include "ioctl.h"
+
+static int pinmdl_ioctl_create(struct pinmdl_file *pf, void __user *uarg)
+{
+	struct pinmdl_create arg;
+	struct pinmdl *mdl;
+	int ret;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (arg.flags)
+		return -EINVAL;
+
+	mdl = pinmdl_alloc(arg.addr, arg.length, GFP_KERNEL_ACCOUNT);
+	if (IS_ERR(mdl))
+		return PTR_ERR(mdl);
+	ret = pinmdl_file_insert(pf, mdl);
+	if (ret)
+		goto err_free;
+	arg.handle = mdl->handle;
+	if (copy_to_user(uarg, &arg, sizeof(arg))) {
+		ret = -EFAULT;
+		goto err_free;
+	}
+	return 0;
+
+err_free:
+	if (mdl->handle)
+		pinmdl_file_free(pf, mdl);
+	else
+		pinmdl_free(mdl);
+	return ret;
+}
+
+static int pinmdl_ioctl_lock(struct pinmdl_file *pf, void __user *uarg)
+{
+	struct pinmdl_lock arg;
+	struct pinmdl *mdl;
+	int ret;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (arg.flags || arg.access_mode > PINMDL_USER_MODE ||
+	    arg.operation > PINMDL_IO_MODIFY_ACCESS)
+		return -EINVAL;
+	if (arg.access_mode == PINMDL_KERNEL_MODE)
+		return -EPERM;
+
+	mdl = pinmdl_file_lookup(pf, arg.handle);
+	if (IS_ERR(mdl))
+		return PTR_ERR(mdl);
+	ret = pinmdl_probe_and_lock(mdl, arg.access_mode, arg.operation);
+	pinmdl_put(mdl);
+	return ret;
+}
+
+static int pinmdl_ioctl_unlock(struct pinmdl_file *pf, void __user *uarg)
+{
+	struct pinmdl_handle_arg arg;
+	struct pinmdl *mdl;
+	int ret;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (arg.flags)
+		return -EINVAL;
+
+	mdl = pinmdl_file_lookup(pf, arg.handle);
+	if (IS_ERR(mdl))
+		return PTR_ERR(mdl);
+	ret = pinmdl_unlock(mdl);
+	pinmdl_put(mdl);
+	return ret;
+}
+
+static int pinmdl_ioctl_free(struct pinmdl_file *pf, void __user *uarg)
+{
+	struct pinmdl_handle_arg arg;
+	struct pinmdl *mdl;
+	int ret;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (arg.flags)
+		return -EINVAL;
+
+	mdl = pinmdl_file_lookup(pf, arg.handle);
+	if (IS_ERR(mdl))
+		return PTR_ERR(mdl);
+	ret = pinmdl_file_free(pf, mdl);
+	pinmdl_put(mdl);
+	return ret;
+}
+
+/* Copy the PFNs of @mdl out, or zeros to a caller without CAP_SYS_ADMIN. */
+static int pinmdl_query_pfns(struct pinmdl *mdl, struct pinmdl_query *arg)
+{
+	void __user *upfns = u64_to_user_ptr(arg->pfns);
+	u64 count = 0;
+
+	if (arg->pfns && pinmdl_has_pfns(mdl))
+		count = min(arg->pfn_capacity, mdl->page_count);
+	arg->pfn_capacity = count;
+	if (!count)
+		return 0;
+	if (!capable(CAP_SYS_ADMIN))
+		return clear_user(upfns, count * sizeof(u64)) ? -EFAULT : 0;
+	if (copy_to_user(upfns, mdl->pfns, count * sizeof(u64)))
+		return -EFAULT;
+	return 0;
+}
+
+static int pinmdl_ioctl_query(struct pinmdl_file *pf, void __user *uarg)
+{
+	struct pinmdl_query arg;
+	struct pinmdl *mdl;
+	int ret;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (arg.flags || arg.reserved)
+		return -EINVAL;
+
+	mdl = pinmdl_file_lookup(pf, arg.handle);
+	if (IS_ERR(mdl))
+		return PTR_ERR(mdl);
+
+	mutex_lock(&mdl->lock);
+	if (mdl->dead) {
+		ret = -ENOENT;
+		goto out_unlock;
+	}
+	arg.flags = mdl->flags;
+	arg.start_va = mdl->start_va;
+	arg.byte_count = mdl->byte_count;
+	arg.byte_offset = mdl->byte_offset;
+	arg.operation = mdl->operation;
+	arg.page_count = mdl->page_count;
+	arg.parent = mdl->parent ? mdl->parent->handle : 0;
+	ret = pinmdl_query_pfns(mdl, &arg);
+out_unlock:
+	mutex_unlock(&mdl->lock);
+	pinmdl_put(mdl);
+	if (!ret && copy_to_user(uarg, &arg, sizeof(arg)))
+		ret = -EFAULT;
+	return ret;
+}
+
+static int pinmdl_ioctl_partial(struct pinmdl_file *pf, void __user *uarg)
+{
+	struct pinmdl_partial arg;
+	struct pinmdl *parent, *child;
+	int ret;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+
+	parent = pinmdl_file_lookup(pf, arg.parent);
+	if (IS_ERR(parent))
+		return PTR_ERR(parent);
+	child = pinmdl_build_partial(parent, arg.addr, arg.length,
+				     GFP_KERNEL_ACCOUNT);
+	pinmdl_put(parent);
+	if (IS_ERR(child))
+		return PTR_ERR(child);
+
+	ret = pinmdl_file_insert(pf, child);
+	if (ret)
+		goto err_free;
+	arg.handle = child->handle;
+	if (copy_to_user(uarg, &arg, sizeof(arg))) {
+		ret = -EFAULT;
+		goto err_free;
+	}
+	return 0;
+
+err_free:
+	if (child->handle)
+		pinmdl_file_free(pf, child);
+	else
+		pinmdl_free(child);
+	return ret;
+}
+
+/**
+ * pinmdl_ioctl() - dispatch an ioctl of /dev/pinmdl
+ * @pf: state of the open file
+ * @cmd: PINMDL_IOC_*
+ * @uarg: user argument
+ *
+ * Context: process context.
+ * Return: 0 or a negative errno; -ENOTTY for an unknown command.
+ */
+long pinmdl_ioctl(struct pinmdl_file *pf, unsigned int cmd, void __user *uarg)
+{
+	switch (cmd) {
+	case PINMDL_IOC_CREATE:
+		return pinmdl_ioctl_create(pf, uarg);
+	case PINMDL_IOC_LOCK:
+		return pinmdl_ioctl_lock(pf, uarg);
+	case PINMDL_IOC_UNLOCK:
+		return pinmdl_ioctl_unlock(pf, uarg);
+	case PINMDL_IOC_FREE:
+		return pinmdl_ioctl_free(pf, uarg);
+	case PINMDL_IOC_QUERY:
+		return pinmdl_ioctl_query(pf, uarg);
+	case PINMDL_IOC_PARTIAL:
+		return pinmdl_ioctl_partial(pf, uarg);
+	default:
+		return -ENOTTY;
+	}
+}

@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Probe and lock (MmProbeAndLockPages) and unlock (MmUnlockPages): pinning
+ * user pages with FOLL_LONGTERM, RLIMIT_MEMLOCK accounting on
+ * mm->pinned_vm, and unpinning with dirtying after a write lock.
+ */
+#include <linux/capability.h>
+#include <linux/export.h>
+#include <linux/mm.h>
+#include <linux/sched/signal.h>
+
+#include "desc.h"
+#include "pin_compat.h"
+#include "stats.h"
+
+#define PINMDL_BATCH	(PAGE_SIZE / sizeof(struct page *))
+
+static int pinmdl_charge(struct pinmdl *mdl)
+{
+	unsigned long limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+	s64 total;
+
+	if (!pinmdl_stats_pin(mdl->page_count,
+			      READ_ONCE(pinmdl_max_pinned_pages)))
+		return -ENOMEM;
+	total = atomic64_add_return(mdl->page_count, &mdl->mm->pinned_vm);
+	if (total > limit && !capable(CAP_IPC_LOCK)) {
+		atomic64_sub(mdl->page_count, &mdl->mm->pinned_vm);
+		pinmdl_stats_unpin(mdl->page_count);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void pinmdl_uncharge(struct pinmdl *mdl)
+{
+	atomic64_sub(mdl->page_count, &mdl->mm->pinned_vm);
+	pinmdl_stats_unpin(mdl->page_count);
+}
+
+static void pinmdl_unpin_range(const u64 *pfns, u64 count, bool dirty)
+{
+	u64 i = 0, run;
+
+	while (i < count) {
+		for (run = 1; i + run < count; run++)
+			if (pfns[i + run] != pfns[i] + run)
+				break;
+		unpin_user_page_range_dirty_lock(pfn_to_page(pfns[i]), run,
+						 dirty);
+		i += run;
+	}
+}
+
+/**
+ * pinmdl_unpin_pages() - unpin every page of a user lock
+ * @mdl: descriptor locked in user mode
+ *
+ * Contiguous PFN runs are released a folio at a time; the pages are
+ * dirtied after a write lock.
+ */
+void pinmdl_unpin_pages(struct pinmdl *mdl)
+{
+	pinmdl_unpin_range(mdl->pfns, mdl->page_count,
+			   mdl->flags & PINMDL_F_WRITE_OPERATION);
+}
+
+static int pinmdl_gup_errno(int ret)
+{
+	if (fatal_signal_pending(current))
+		return -EINTR;
+	if (ret == -ENOMEM || ret == -EINTR)
+		return ret;
+	return -EFAULT;
+}
+
+static int pinmdl_pin_user(struct pinmdl *mdl, unsigned int gup_flags)
+{
+	struct page **batch;
+	u64 done = 0;
+	int ret, i;
+
+	batch = (struct page **)__get_free_page(GFP_KERNEL);
+	if (!batch)
+		return -ENOMEM;
+
+	while (done < mdl->page_count) {
+		int want = min_t(u64, mdl->page_count - done, PINMDL_BATCH);
+
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			goto err_unpin;
+		}
+		ret = pin_user_pages_fast(mdl->start_va + done * PAGE_SIZE,
+					  want, gup_flags, batch);
+		if (ret <= 0) {
+			ret = pinmdl_gup_errno(ret);
+			goto err_unpin;
+		}
+		for (i = 0; i < ret; i++)
+			mdl->pfns[done + i] = page_to_pfn(batch[i]);
+		done += ret;
+	}
+	free_page((unsigned long)batch);
+	return 0;
+
+err_unpin:
+	pinmdl_unpin_range(mdl->pfns, done, false);
+	free_page((unsigned long)batch);
+	return ret;
+}
+
+static int pinmdl_lock_user(struct pinmdl *mdl, u32 operation)
+{
+	bool write = operation != PINMDL_IO_READ_ACCESS;
+	unsigned int gup_flags = FOLL_LONGTERM | (write ? FOLL_WRITE : 0);
+	int ret;
+
+	if (!mdl->mm || mdl->mm != current->mm)
+		return -EPERM;
+	ret = pinmdl_charge(mdl);
+	if (ret)
+		return ret;
+	ret = pinmdl_pin_user(mdl, gup_flags);
+	if (ret)
+		goto err_uncharge;
+	if (!write) {
+		ret = pinmdl_compat_fix_read_pins(mdl);
+		if (ret) {
+			ret = pinmdl_gup_errno(ret);
+			goto err_unpin;
+		}
+	}
+	return 0;
+
+err_unpin:
+	pinmdl_unpin_pages(mdl);
+err_uncharge:
+	pinmdl_uncharge(mdl);
+	return ret;
+}
+
+/**
+ * pinmdl_probe_and_lock() - fault in and lock a descriptor's pages
+ *			     (MmProbeAndLockPages)
+ * @mdl: descriptor from pinmdl_alloc()
+ * @access_mode: PINMDL_USER_MODE to pin the user range of the calling
+ *		 process (the descriptor's address space); PINMDL_KERNEL_MODE
+ *		 to lock a kernel range (kmalloc or vmalloc memory)
+ * @operation: PINMDL_IO_READ_ACCESS, PINMDL_IO_WRITE_ACCESS or
+ *	       PINMDL_IO_MODIFY_ACCESS
+ *
+ * In user mode every page is faulted in and pinned with FOLL_LONGTERM
+ * (FOLL_WRITE for write and modify) and charged to the process's pinned_vm
+ * against RLIMIT_MEMLOCK unless it has CAP_IPC_LOCK. A read lock stays
+ * coherent with later writes through the range. All or nothing: on failure
+ * nothing stays pinned or charged and the descriptor stays unlocked.
+ *
+ * Context: process context; may sleep.
+ * Return: 0; -EINVAL for an unknown mode or operation, or a partial or
+ * kernel-source descriptor; -EPERM from another address space; -ENOENT if
+ * freed; -EBUSY if already locked; -EFAULT if the range is not wholly
+ * mapped or does not permit the operation; -ENOMEM beyond RLIMIT_MEMLOCK or
+ * max_pinned_pages or on allocation failure; -EINTR on a fatal signal.
+ */
+int pinmdl_probe_and_lock(struct pinmdl *mdl, u32 access_mode, u32 operation)
+{
+	int ret;
+
+	if (access_mode > PINMDL_USER_MODE ||
+	    operation > PINMDL_IO_MODIFY_ACCESS)
+		return -EINVAL;
+
+	mutex_lock(&mdl->lock);
+	if (mdl->dead) {
+		ret = -ENOENT;
+		goto out_unlock;
+	}
+	if (mdl->flags & (PINMDL_F_PARTIAL | PINMDL_F_SOURCE_IS_KERNEL)) {
+		ret = -EINVAL;
+		goto out_unlock;
+	}
+	if (mdl->flags & PINMDL_F_PAGES_LOCKED) {
+		ret = -EBUSY;
+		goto out_unlock;
+	}
+	if (access_mode == PINMDL_KERNEL_MODE)
+		ret = pinmdl_fill_kernel_pfns(mdl);
+	else
+		ret = pinmdl_lock_user(mdl, operation);
+	if (ret)
+		goto out_unlock;
+
+	mdl->kernel_mode = access_mode == PINMDL_KERNEL_MODE;
+	mdl->operation = operation;
+	mdl->flags |= PINMDL_F_PAGES_LOCKED;
+	if (operation != PINMDL_IO_READ_ACCESS)
+		mdl->flags |= PINMDL_F_WRITE_OPERATION;
+	atomic_long_inc(&pinmdl_stats.locked);
+	atomic_long_inc(&pinmdl_stats.locks);
+out_unlock:
+	mutex_unlock(&mdl->lock);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(pinmdl_probe_and_lock);
+
+/**
+ * pinmdl_unlock() - unlock a descriptor's pages (MmUnlockPages)
+ * @mdl: descriptor locked by pinmdl_probe_and_lock()
+ *
+ * Unmaps the system mapping if any, unpins the pages (dirtying them after a
+ * write lock) and returns the pinned_vm charge.
+ *
+ * Context: process context; may sleep.
+ * Return: 0; -EINVAL for a partial, kernel-source or unlocked descriptor;
+ * -ENOENT if freed; -EBUSY with requests in flight or partial children.
+ */
+int pinmdl_unlock(struct pinmdl *mdl)
+{
+	int ret = 0;
+
+	mutex_lock(&mdl->lock);
+	if (mdl->dead)
+		ret = -ENOENT;
+	else if (!(mdl->flags & PINMDL_F_PAGES_LOCKED) ||
+		 (mdl->flags & (PINMDL_F_PARTIAL | PINMDL_F_SOURCE_IS_KERNEL)))
+		ret = -EINVAL;
+	else if (mdl->in_flight || mdl->children)
+		ret = -EBUSY;
+	if (ret)
+		goto out_unlock;
+
+	pinmdl_unmap_system_va(mdl);
+	if (!mdl->kernel_mode) {
+		pinmdl_unpin_pages(mdl);
+		pinmdl_uncharge(mdl);
+	}
+	mdl->flags &= ~(PINMDL_F_PAGES_LOCKED | PINMDL_F_WRITE_OPERATION);
+	mdl->kernel_mode = false;
+	atomic_long_dec(&pinmdl_stats.locked);
+	atomic_long_inc(&pinmdl_stats.unlocks);
+out_unlock:
+	mutex_unlock(&mdl->lock);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(pinmdl_unlock);

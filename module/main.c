@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pinmdl: the Windows probe-and-lock service (MDLs) on pin_user_pages.
+ *
+ * /dev/pinmdl gives each open file a table of descriptors:
+ *
+ *	int fd = open("/dev/pinmdl", O_RDWR);
+ *	struct pinmdl_create c = { .addr = (__u64)buf, .length = len };
+ *	ioctl(fd, PINMDL_IOC_CREATE, &c);
+ *	struct pinmdl_lock l = { .handle = c.handle,
+ *				 .access_mode = PINMDL_USER_MODE,
+ *				 .operation = PINMDL_IO_WRITE_ACCESS };
+ *	ioctl(fd, PINMDL_IOC_LOCK, &l);
+ *
+ * See uapi/linux/pinmdl.h for the ABI and module/pinmdl.h for the kernel API.
+ */
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+
+#include "desc.h"
+#include "file.h"
+#include "ioctl.h"
+#include "stats.h"
+
+unsigned long pinmdl_max_pinned_pages;
+module_param_named(max_pinned_pages, pinmdl_max_pinned_pages, ulong, 0644);
+MODULE_PARM_DESC(max_pinned_pages,
+		 "Pages all descriptors may pin together (default: half of RAM)");
+
+u64 pinmdl_max_descriptor_bytes = SZ_4G;
+module_param_named(max_descriptor_bytes, pinmdl_max_descriptor_bytes, ullong,
+		   0644);
+MODULE_PARM_DESC(max_descriptor_bytes,
+		 "Longest range one descriptor may describe (default: 4 GiB)");
+
+/* Allocate the descriptor table of a new open file. */
+static int pinmdl_open(struct inode *inode, struct file *file)
+{
+	file->private_data = pinmdl_file_open();
+	return file->private_data ? 0 : -ENOMEM;
+}
+
+/* Release every descriptor of the file (rule 7). */
+static int pinmdl_release(struct inode *inode, struct file *file)
+{
+	pinmdl_file_release(file->private_data);
+	return 0;
+}
+
+/* Dispatch an ioctl, counting failures by errno. */
+static long pinmdl_unlocked_ioctl(struct file *file, unsigned int cmd,
+				  unsigned long arg)
+{
+	long ret = pinmdl_ioctl(file->private_data, cmd,
+				(void __user *)arg);
+
+	if (ret < 0)
+		pinmdl_stats_failure(ret);
+	return ret;
+}
+
+static const struct file_operations pinmdl_fops = {
+	.owner = THIS_MODULE,
+	.open = pinmdl_open,
+	.release = pinmdl_release,
+	.unlocked_ioctl = pinmdl_unlocked_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
+};
+
+static struct miscdevice pinmdl_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "pinmdl",
+	.fops = &pinmdl_fops,
+	.mode = 0600,
+};
+
+static int __init pinmdl_init(void)
+{
+	int ret;
+
+	if (!pinmdl_max_pinned_pages)
+		pinmdl_max_pinned_pages = totalram_pages() / 2;
+	pinmdl_stats_init();
+	ret = misc_register(&pinmdl_misc);
+	if (ret)
+		goto err_stats;
+	return 0;
+
+err_stats:
+	pinmdl_stats_exit();
+	return ret;
+}
+module_init(pinmdl_init);
+
+static void __exit pinmdl_exit(void)
+{
+	misc_deregister(&pinmdl_misc);
+	pinmdl_stats_exit();
+}
+module_exit(pinmdl_exit);
+
+MODULE_DESCRIPTION("Probe-and-lock memory descriptors for user buffers");
+MODULE_LICENSE("GPL");

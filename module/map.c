@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Kernel views of a descriptor's pages: the cached system mapping
+ * (MmGetSystemAddressForMdlSafe) and a scatter-gather table for the DMA API.
+ */
+#include <linux/err.h>
+#include <linux/export.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+
+#include "desc.h"
+
+/**
+ * pinmdl_unmap_system_va() - drop the cached system mapping, if any
+ * @mdl: descriptor
+ *
+ * Context: process context, @mdl->lock held.
+ */
+void pinmdl_unmap_system_va(struct pinmdl *mdl)
+{
+	lockdep_assert_held(&mdl->lock);
+
+	if (!(mdl->flags & PINMDL_F_MAPPED_SYSTEM_VA))
+		return;
+	vunmap(mdl->system_va);
+	mdl->system_va = NULL;
+	mdl->flags &= ~PINMDL_F_MAPPED_SYSTEM_VA;
+}
+
+static int pinmdl_map_system_va(struct pinmdl *mdl)
+{
+	struct page **pages;
+	u64 i;
+
+	lockdep_assert_held(&mdl->lock);
+
+	if (mdl->page_count > UINT_MAX)
+		return -ENOMEM;
+	pages = kvmalloc_array(mdl->page_count, sizeof(*pages), GFP_KERNEL);
+	if (!pages)
+		return -ENOMEM;
+	for (i = 0; i < mdl->page_count; i++)
+		pages[i] = pfn_to_page(mdl->pfns[i]);
+	mdl->system_va = vmap(pages, mdl->page_count, VM_MAP, PAGE_KERNEL);
+	kvfree(pages);
+	if (!mdl->system_va)
+		return -ENOMEM;
+	mdl->flags |= PINMDL_F_MAPPED_SYSTEM_VA;
+	return 0;
+}
+
+/**
+ * pinmdl_system_address() - kernel address of a descriptor's first byte
+ *			     (MmGetSystemAddressForMdlSafe)
+ * @mdl: locked, partial or kernel-source descriptor
+ *
+ * A kernel-source descriptor (or one locked in kernel mode) is its own
+ * mapping. Otherwise the pages are mapped once with vmap() and the mapping
+ * is cached until the descriptor is unlocked (or, if partial, freed).
+ *
+ * Context: process context; may sleep.
+ * Return: the address of the first byte of the range, or ERR_PTR(-EINVAL)
+ * if the descriptor has no pages, ERR_PTR(-ENOMEM) if mapping failed.
+ */
+void *pinmdl_system_address(struct pinmdl *mdl)
+{
+	void *va;
+	int ret;
+
+	mutex_lock(&mdl->lock);
+	if (mdl->dead || !pinmdl_has_pfns(mdl)) {
+		va = ERR_PTR(-EINVAL);
+		goto out_unlock;
+	}
+	if ((mdl->flags & PINMDL_F_SOURCE_IS_KERNEL) || mdl->kernel_mode) {
+		va = (void *)(uintptr_t)(mdl->start_va + mdl->byte_offset);
+		goto out_unlock;
+	}
+	if (!(mdl->flags & PINMDL_F_MAPPED_SYSTEM_VA)) {
+		ret = pinmdl_map_system_va(mdl);
+		if (ret) {
+			va = ERR_PTR(ret);
+			goto out_unlock;
+		}
+	}
+	va = mdl->system_va + mdl->byte_offset;
+out_unlock:
+	mutex_unlock(&mdl->lock);
+	return va;
+}
+EXPORT_SYMBOL_GPL(pinmdl_system_address);
+
+/* Longest scatterlist entry: a page-aligned length that fits its field. */
+#define PINMDL_SG_MAX	(UINT_MAX & PAGE_MASK)
+
+static unsigned int pinmdl_sg_run(const struct pinmdl *mdl, u64 i)
+{
+	unsigned int run = 1;
+
+	while (i + run < mdl->page_count &&
+	       mdl->pfns[i + run] == mdl->pfns[i] + run &&
+	       (u64)(run + 1) * PAGE_SIZE <= PINMDL_SG_MAX)
+		run++;
+	return run;
+}
+
+/**
+ * pinmdl_sg_table() - describe a descriptor's range as a scatter-gather table
+ * @mdl: locked, partial or kernel-source descriptor
+ * @sgt: table to fill; the caller frees it with sg_free_table()
+ * @gfp: allocation flags for the table
+ *
+ * Physically contiguous pages are merged into one entry. The first entry
+ * starts at the byte offset and the entries add up to the byte count.
+ *
+ * Context: process context; the descriptor must stay locked (or, if
+ * partial or kernel-source, allocated) while the table is in use.
+ * Return: 0, -EINVAL if the descriptor has no pages, or -ENOMEM.
+ */
+int pinmdl_sg_table(struct pinmdl *mdl, struct sg_table *sgt, gfp_t gfp)
+{
+	u64 left = mdl->byte_count, i;
+	unsigned int offset = mdl->byte_offset, nents = 0;
+	struct scatterlist *sg;
+	int ret;
+
+	mutex_lock(&mdl->lock);
+	if (mdl->dead || !pinmdl_has_pfns(mdl)) {
+		ret = -EINVAL;
+		goto out_unlock;
+	}
+	for (i = 0; i < mdl->page_count; i += pinmdl_sg_run(mdl, i))
+		nents++;
+	ret = sg_alloc_table(sgt, nents, gfp);
+	if (ret)
+		goto out_unlock;
+
+	sg = sgt->sgl;
+	for (i = 0; i < mdl->page_count; sg = sg_next(sg)) {
+		unsigned int run = pinmdl_sg_run(mdl, i);
+		unsigned int len = min_t(u64, left,
+					 (u64)run * PAGE_SIZE - offset);
+
+		sg_set_page(sg, pfn_to_page(mdl->pfns[i]), len, offset);
+		left -= len;
+		offset = 0;
+		i += run;
+	}
+out_unlock:
+	mutex_unlock(&mdl->lock);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(pinmdl_sg_table);

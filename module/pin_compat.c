@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Read-lock coherency on kernels without reliable R/O long-term pins.
+ *
+ * Since Linux 6.2 a FOLL_LONGTERM pin without FOLL_WRITE in a private
+ * (copy-on-write) mapping unshares the page first, so the pinned page is
+ * the one later CPU writes land on. Older kernels (6.1) may instead pin the
+ * shared zero page or a page-cache page of a MAP_PRIVATE file mapping; the
+ * next write then copies the page and the pin goes stale.
+ *
+ * Such a pin is recognisable: the page is not anonymous, yet its mapping is
+ * copy-on-write. Those pages are pinned again with FOLL_WRITE | FOLL_FORCE,
+ * which breaks copy-on-write now, as RDMA did for read-only registrations
+ * on those kernels. On a kernel that unshares, no page is ever found.
+ */
+#include <linux/mm.h>
+#include <linux/mmap_lock.h>
+#include <linux/slab.h>
+
+#include "desc.h"
+#include "pin_compat.h"
+
+static bool pinmdl_pin_may_go_stale(struct page *page)
+{
+	return !PageAnon(page);
+}
+
+/*
+ * Mark in @stale the pages whose pin may go stale and that lie in a
+ * copy-on-write mapping. Return how many there are.
+ */
+static u64 pinmdl_find_stale_pins(struct pinmdl *mdl, unsigned long *stale)
+{
+	struct vm_area_struct *vma = NULL;
+	u64 i, found = 0;
+
+	mmap_read_lock(mdl->mm);
+	for (i = 0; i < mdl->page_count; i++) {
+		unsigned long va = mdl->start_va + i * PAGE_SIZE;
+
+		if (!pinmdl_pin_may_go_stale(pfn_to_page(mdl->pfns[i])))
+			continue;
+		if (!vma || va >= vma->vm_end)
+			vma = vma_lookup(mdl->mm, va);
+		if (vma && is_cow_mapping(vma->vm_flags)) {
+			__set_bit(i, stale);
+			found++;
+		}
+	}
+	mmap_read_unlock(mdl->mm);
+	return found;
+}
+
+static int pinmdl_repin_writable(struct pinmdl *mdl, u64 index)
+{
+	unsigned long va = mdl->start_va + index * PAGE_SIZE;
+	struct page *page;
+	int ret;
+
+	ret = pin_user_pages_fast(va, 1, FOLL_LONGTERM | FOLL_WRITE |
+				  FOLL_FORCE, &page);
+	if (ret != 1)
+		return ret < 0 ? ret : -EFAULT;
+	unpin_user_page(pfn_to_page(mdl->pfns[index]));
+	mdl->pfns[index] = page_to_pfn(page);
+	return 0;
+}
+
+/**
+ * pinmdl_compat_fix_read_pins() - make a fresh read lock coherent
+ * @mdl: descriptor whose pages were just pinned without FOLL_WRITE
+ *
+ * Context: process context, @mdl->lock held, in @mdl's address space.
+ * Return: 0, or the negative errno of the failed allocation or pin (the
+ * pages stay pinned either way; the caller unpins them on failure).
+ */
+int pinmdl_compat_fix_read_pins(struct pinmdl *mdl)
+{
+	unsigned long *stale, i;
+	int ret = 0;
+
+	lockdep_assert_held(&mdl->lock);
+
+	for (i = 0; i < mdl->page_count; i++)
+		if (pinmdl_pin_may_go_stale(pfn_to_page(mdl->pfns[i])))
+			break;
+	if (i == mdl->page_count)
+		return 0;
+
+	stale = bitmap_zalloc(mdl->page_count, GFP_KERNEL);
+	if (!stale)
+		return -ENOMEM;
+	if (pinmdl_find_stale_pins(mdl, stale)) {
+		for_each_set_bit(i, stale, mdl->page_count) {
+			ret = pinmdl_repin_writable(mdl, i);
+			if (ret)
+				break;
+		}
+	}
+	bitmap_free(stale);
+	return ret;
+}

@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * pinmdl: probe-and-lock descriptors for user buffers (/dev/pinmdl).
+ *
+ * A descriptor describes a virtual range of the calling process. LOCK pins
+ * every page of it for the lifetime of the lock (MmProbeAndLockPages),
+ * UNLOCK releases them (MmUnlockPages). Pinned descriptors can be handed to
+ * the lower driver with SUBMIT, which moves data through them from its own
+ * context.
+ *
+ * Every flags and reserved field must be zero; pointers are passed as __u64.
+ * Handle 0 is never valid.
+ */
+#ifndef _UAPI_LINUX_PINMDL_H
+#define _UAPI_LINUX_PINMDL_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+/* Access modes (struct pinmdl_lock.access_mode). */
+#define PINMDL_KERNEL_MODE		0
+#define PINMDL_USER_MODE		1
+
+/* Operations (struct pinmdl_lock.operation). */
+#define PINMDL_IO_READ_ACCESS		0
+#define PINMDL_IO_WRITE_ACCESS		1
+#define PINMDL_IO_MODIFY_ACCESS		2
+
+/* Descriptor flags, reported by PINMDL_IOC_QUERY. */
+#define PINMDL_F_PAGES_LOCKED		0x01
+#define PINMDL_F_PARTIAL		0x02
+#define PINMDL_F_SOURCE_IS_KERNEL	0x04
+#define PINMDL_F_WRITE_OPERATION	0x08
+#define PINMDL_F_MAPPED_SYSTEM_VA	0x10
+#define PINMDL_F_IN_FLIGHT		0x20
+
+/* Lower-driver operations (struct pinmdl_submit.op). */
+#define PINMDL_LOWER_FILL		1 /* low byte of arg over the range */
+#define PINMDL_LOWER_CHECKSUM		2 /* crc32c(~0, data, len) into result */
+#define PINMDL_LOWER_COPY		3 /* from descriptor handle arg */
+
+/* struct pinmdl_submit.flags */
+#define PINMDL_SUBMIT_ASYNC		0x1
+
+/**
+ * struct pinmdl_create - describe a user range (IoAllocateMdl)
+ * @addr: (in) start of the range in the caller's address space
+ * @length: (in) length in bytes, > 0
+ * @flags: (in) must be zero
+ * @handle: (out) handle of the new descriptor
+ */
+struct pinmdl_create {
+	__u64 addr;
+	__u64 length;
+	__u32 flags;
+	__u32 handle;
+};
+
+/**
+ * struct pinmdl_lock - probe and lock a descriptor (MmProbeAndLockPages)
+ * @handle: (in) descriptor
+ * @access_mode: (in) PINMDL_USER_MODE; PINMDL_KERNEL_MODE is refused
+ * @operation: (in) PINMDL_IO_READ_ACCESS, _WRITE_ACCESS or _MODIFY_ACCESS
+ * @flags: (in) must be zero
+ */
+struct pinmdl_lock {
+	__u32 handle;
+	__u32 access_mode;
+	__u32 operation;
+	__u32 flags;
+};
+
+/**
+ * struct pinmdl_handle_arg - name a descriptor (UNLOCK, FREE)
+ * @handle: (in) descriptor
+ * @flags: (in) must be zero
+ */
+struct pinmdl_handle_arg {
+	__u32 handle;
+	__u32 flags;
+};
+
+/**
+ * struct pinmdl_query - read a descriptor's header and PFN array
+ * @handle: (in) descriptor
+ * @flags: (in) must be zero; (out) PINMDL_F_* of the descriptor
+ * @start_va: (out) page-aligned start of the range
+ * @byte_count: (out) length of the range in bytes
+ * @byte_offset: (out) offset of the range in its first page
+ * @operation: (out) operation of the lock (or of the parent's lock)
+ * @page_count: (out) pages spanned by the range
+ * @pfns: (in) user array of __u64 to receive PFNs, or 0
+ * @pfn_capacity: (in) entries @pfns holds; (out) entries written
+ * @parent: (out) handle of the parent of a partial descriptor, else 0
+ * @reserved: (in) must be zero
+ *
+ * PFNs are written only for a locked, partial or kernel-source descriptor,
+ * and are zeros unless the caller has CAP_SYS_ADMIN.
+ */
+struct pinmdl_query {
+	__u32 handle;
+	__u32 flags;
+	__u64 start_va;
+	__u64 byte_count;
+	__u32 byte_offset;
+	__u32 operation;
+	__u64 page_count;
+	__u64 pfns;
+	__u64 pfn_capacity;
+	__u32 parent;
+	__u32 reserved;
+};
+
+/**
+ * struct pinmdl_partial - describe part of a locked descriptor
+ *			   (IoBuildPartialMdl)
+ * @parent: (in) locked or kernel-source descriptor
+ * @handle: (out) handle of the new partial descriptor
+ * @addr: (in) start of the sub-range, inside the parent
+ * @length: (in) length of the sub-range; 0 means to the parent's end
+ */
+struct pinmdl_partial {
+	__u32 parent;
+	__u32 handle;
+	__u64 addr;
+	__u64 length;
+};
+
+/**
+ * struct pinmdl_submit - hand a descriptor to the lower driver
+ * @handle: (in) locked or partial descriptor
+ * @op: (in) PINMDL_LOWER_*
+ * @offset: (in) start of the range, from the descriptor's first byte
+ * @length: (in) length of the range, > 0
+ * @arg: (in) fill byte (FILL) or source descriptor handle (COPY)
+ * @flags: (in) 0 or PINMDL_SUBMIT_ASYNC
+ * @reserved: (in) must be zero
+ * @request_id: (out) id of the request, matched by its completion
+ * @result: (out) result of a synchronous request (CHECKSUM)
+ */
+struct pinmdl_submit {
+	__u32 handle;
+	__u32 op;
+	__u64 offset;
+	__u64 length;
+	__u64 arg;
+	__u32 flags;
+	__u32 reserved;
+	__u64 request_id;
+	__u64 result;
+};
+
+/**
+ * struct pinmdl_completion - completion of an asynchronous request, read(2)
+ *			      from /dev/pinmdl
+ * @request_id: id returned by PINMDL_IOC_SUBMIT
+ * @status: 0 or a negative errno
+ * @reserved: zero
+ * @result: result of the request (CHECKSUM)
+ */
+struct pinmdl_completion {
+	__u64 request_id;
+	__s32 status;
+	__u32 reserved;
+	__u64 result;
+};
+
+/**
+ * struct pinmdl_submit_buffered - run a lower-driver op through a kernel
+ *				   copy of a user range (METHOD_BUFFERED)
+ * @addr: (in) start of the user range
+ * @length: (in) length of the range, > 0
+ * @op: (in) PINMDL_LOWER_FILL or PINMDL_LOWER_CHECKSUM
+ * @flags: (in) must be zero
+ * @arg: (in) fill byte (FILL)
+ * @result: (out) result of the request (CHECKSUM)
+ */
+struct pinmdl_submit_buffered {
+	__u64 addr;
+	__u64 length;
+	__u32 op;
+	__u32 flags;
+	__u64 arg;
+	__u64 result;
+};
+
+#define PINMDL_IOC_MAGIC	0xBD
+
+#define PINMDL_IOC_CREATE	_IOWR(PINMDL_IOC_MAGIC, 1, struct pinmdl_create)
+#define PINMDL_IOC_LOCK		_IOW(PINMDL_IOC_MAGIC, 2, struct pinmdl_lock)
+#define PINMDL_IOC_UNLOCK	_IOW(PINMDL_IOC_MAGIC, 3, struct pinmdl_handle_arg)
+#define PINMDL_IOC_FREE		_IOW(PINMDL_IOC_MAGIC, 4, struct pinmdl_handle_arg)
+#define PINMDL_IOC_QUERY	_IOWR(PINMDL_IOC_MAGIC, 5, struct pinmdl_query)
+#define PINMDL_IOC_PARTIAL	_IOWR(PINMDL_IOC_MAGIC, 6, struct pinmdl_partial)
+#define PINMDL_IOC_SUBMIT	_IOWR(PINMDL_IOC_MAGIC, 7, struct pinmdl_submit)
+#define PINMDL_IOC_SUBMIT_BUFFERED \
+	_IOWR(PINMDL_IOC_MAGIC, 8, struct pinmdl_submit_buffered)
+
+#endif /* _UAPI_LINUX_PINMDL_H */
