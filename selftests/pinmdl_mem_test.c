@@ -1,0 +1,360 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pinmdl on every kind of memory: anonymous 4 KiB, never touched,
+ * read-only, THP, hugetlb, memfd shared, MAP_PRIVATE file. Read locks must
+ * stay coherent with later writes through the VA (rule 2), locked pages
+ * stay pinned whatever happens to the VA (rule 6), and fork changes
+ * neither (the pinned page stays the parent's).
+ */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <sys/syscall.h>
+
+#include "kselftest_harness.h"
+#include "pinmdl_util.h"
+
+enum mem_kind { ANON, THP, HUGETLB, MEMFD, FILE_PRIVATE };
+
+FIXTURE(mem)
+{
+	int fd;
+	int backing;
+	long pins;
+	char *raw;
+	size_t raw_len;
+	char *buf;
+	size_t len;
+	uint64_t *pfns;
+};
+
+FIXTURE_VARIANT(mem)
+{
+	enum mem_kind kind;
+	int prot;
+	bool touch;
+	bool shared;
+};
+
+FIXTURE_VARIANT_ADD(mem, anon)
+{
+	.kind = ANON, .prot = PROT_READ | PROT_WRITE, .touch = true,
+};
+
+FIXTURE_VARIANT_ADD(mem, anon_never_touched)
+{
+	.kind = ANON, .prot = PROT_READ | PROT_WRITE,
+};
+
+FIXTURE_VARIANT_ADD(mem, anon_read_only)
+{
+	.kind = ANON, .prot = PROT_READ,
+};
+
+FIXTURE_VARIANT_ADD(mem, thp)
+{
+	.kind = THP, .prot = PROT_READ | PROT_WRITE, .touch = true,
+};
+
+FIXTURE_VARIANT_ADD(mem, thp_never_touched)
+{
+	.kind = THP, .prot = PROT_READ | PROT_WRITE,
+};
+
+FIXTURE_VARIANT_ADD(mem, hugetlb)
+{
+	.kind = HUGETLB, .prot = PROT_READ | PROT_WRITE, .touch = true,
+};
+
+FIXTURE_VARIANT_ADD(mem, hugetlb_shared)
+{
+	.kind = HUGETLB, .prot = PROT_READ | PROT_WRITE, .touch = true,
+	.shared = true,
+};
+
+FIXTURE_VARIANT_ADD(mem, memfd_shared)
+{
+	.kind = MEMFD, .prot = PROT_READ | PROT_WRITE, .touch = true,
+	.shared = true,
+};
+
+FIXTURE_VARIANT_ADD(mem, memfd_shared_read_only)
+{
+	.kind = MEMFD, .prot = PROT_READ, .shared = true,
+};
+
+FIXTURE_VARIANT_ADD(mem, file_private)
+{
+	.kind = FILE_PRIVATE, .prot = PROT_READ | PROT_WRITE, .touch = true,
+};
+
+FIXTURE_VARIANT_ADD(mem, file_private_never_touched)
+{
+	.kind = FILE_PRIVATE, .prot = PROT_READ | PROT_WRITE,
+};
+
+FIXTURE_VARIANT_ADD(mem, file_private_read_only)
+{
+	.kind = FILE_PRIVATE, .prot = PROT_READ,
+};
+
+static int mem_backing(enum mem_kind kind, size_t len)
+{
+	char path[] = "/tmp/pinmdl-mem-XXXXXX";
+	char *data;
+	int fd;
+
+	switch (kind) {
+	case MEMFD:
+		fd = memfd_create("pinmdl", 0);
+		break;
+	case FILE_PRIVATE:
+		fd = mkstemp(path);
+		if (fd >= 0)
+			unlink(path);
+		break;
+	default:
+		return -1;
+	}
+	if (fd < 0 || ftruncate(fd, len))
+		return -1;
+	/* File contents the pins must keep seeing correctly. */
+	data = malloc(len);
+	if (!data)
+		return -1;
+	memset(data, 0x33, len);
+	if (pwrite(fd, data, len, 0) != (ssize_t)len)
+		fd = -1;
+	free(data);
+	return fd;
+}
+
+FIXTURE_SETUP(mem)
+{
+	int flags = variant->shared ? MAP_SHARED : MAP_PRIVATE;
+	size_t i;
+
+	self->pins = pm_pins();
+	self->fd = pm_open();
+	ASSERT_LE(0, self->fd);
+	self->backing = -1;
+	self->len = 16 * PM_PAGE;
+
+	switch (variant->kind) {
+	case ANON:
+		self->raw_len = self->len;
+		self->raw = mmap(NULL, self->len, variant->prot,
+				 flags | MAP_ANONYMOUS, -1, 0);
+		self->buf = self->raw;
+		break;
+	case THP:
+		/* A 2 MiB-aligned range inside a 4 MiB mapping. */
+		self->len = PM_HPAGE;
+		self->raw_len = 2 * PM_HPAGE;
+		self->raw = mmap(NULL, self->raw_len, variant->prot,
+				 flags | MAP_ANONYMOUS, -1, 0);
+		self->buf = (char *)(((uintptr_t)self->raw + PM_HPAGE - 1) &
+				     ~(PM_HPAGE - 1));
+		if (self->raw != MAP_FAILED &&
+		    madvise(self->buf, self->len, MADV_HUGEPAGE))
+			SKIP(return, "MADV_HUGEPAGE: %s", strerror(errno));
+		break;
+	case HUGETLB:
+		self->len = self->raw_len = PM_HPAGE;
+		self->raw = mmap(NULL, self->len, variant->prot,
+				 flags | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+		if (self->raw == MAP_FAILED)
+			SKIP(return, "no hugetlb page: %s", strerror(errno));
+		self->buf = self->raw;
+		break;
+	case MEMFD:
+	case FILE_PRIVATE:
+		self->backing = mem_backing(variant->kind, self->len);
+		ASSERT_LE(0, self->backing);
+		self->raw_len = self->len;
+		self->raw = mmap(NULL, self->len, variant->prot, flags,
+				 self->backing, 0);
+		self->buf = self->raw;
+		break;
+	}
+	ASSERT_NE(MAP_FAILED, self->raw);
+	if (variant->touch)
+		for (i = 0; i < self->len; i += PM_PAGE)
+			self->buf[i] = 0x11;
+	self->pfns = calloc(self->len / PM_PAGE, sizeof(uint64_t));
+	ASSERT_NE(NULL, self->pfns);
+}
+
+FIXTURE_TEARDOWN(mem)
+{
+	close(self->fd);
+	if (self->raw && self->raw != MAP_FAILED)
+		munmap(self->raw, self->raw_len);
+	if (self->backing >= 0)
+		close(self->backing);
+	free(self->pfns);
+	EXPECT_EQ(self->pins, pm_pins()) TH_LOG("pages left pinned");
+}
+
+static size_t mem_pages(FIXTURE_DATA(mem) *self)
+{
+	return self->len / PM_PAGE;
+}
+
+/* Lock the whole buffer and read its PFNs; returns the handle. */
+static uint32_t mem_lock(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(mem) *self, uint32_t op)
+{
+	struct pinmdl_query q;
+	uint32_t h;
+
+	h = pm_create_locked(self->fd, self->buf, self->len, op);
+	if (!h)
+		return 0;
+	EXPECT_EQ(0, pm_query(self->fd, h, &q, self->pfns, mem_pages(self)));
+	EXPECT_EQ(mem_pages(self), q.pfn_capacity);
+	EXPECT_EQ(self->pins + (long)mem_pages(self), pm_pins());
+	return h;
+}
+
+/* Every page of the buffer is mapped to the page that is locked. */
+static void expect_pfns_mapped(struct __test_metadata *_metadata,
+			       FIXTURE_DATA(mem) *self)
+{
+	size_t i;
+
+	for (i = 0; i < mem_pages(self); i++) {
+		uint64_t now = pm_pagemap_pfn(self->buf + i * PM_PAGE);
+
+		EXPECT_EQ(self->pfns[i], now) TH_LOG("page %zu", i);
+		if (self->pfns[i] != now)
+			break;
+	}
+}
+
+static void write_every_page(FIXTURE_DATA(mem) *self, char val)
+{
+	size_t i;
+
+	for (i = 0; i < self->len; i += PM_PAGE)
+		self->buf[i] = val;
+}
+
+TEST_F(mem, read_lock_stays_coherent)
+{
+	uint32_t h = mem_lock(_metadata, self, PINMDL_IO_READ_ACCESS);
+	size_t i;
+
+	ASSERT_NE(0, h);
+	/* The lock keeps what was there: file contents, zeros, or writes. */
+	for (i = 0; i < self->len; i += PM_PAGE)
+		ASSERT_EQ(variant->touch ? 0x11 :
+			  variant->kind == MEMFD ||
+			  variant->kind == FILE_PRIVATE ? 0x33 : 0,
+			  self->buf[i]);
+	if (!(variant->prot & PROT_WRITE))
+		ASSERT_EQ(0, mprotect(self->buf, self->len,
+				      PROT_READ | PROT_WRITE));
+	/* Later writes through the VA land on the locked pages. */
+	write_every_page(self, 0x22);
+	expect_pfns_mapped(_metadata, self);
+	EXPECT_EQ(0, pm_unlock(self->fd, h));
+}
+
+TEST_F(mem, write_lock)
+{
+	uint32_t h = mem_lock(_metadata, self, PINMDL_IO_WRITE_ACCESS);
+
+	if (!(variant->prot & PROT_WRITE)) {
+		EXPECT_EQ(0, h);
+		return;
+	}
+	ASSERT_NE(0, h);
+	expect_pfns_mapped(_metadata, self);
+	write_every_page(self, 0x44);
+	expect_pfns_mapped(_metadata, self);
+	EXPECT_EQ(0, pm_unlock(self->fd, h));
+}
+
+TEST_F(mem, lock_survives_munmap_and_madvise)
+{
+	uint32_t op = variant->prot & PROT_WRITE ? PINMDL_IO_MODIFY_ACCESS :
+						   PINMDL_IO_READ_ACCESS;
+	uint32_t h = mem_lock(_metadata, self, op);
+	long locked = self->pins + (long)mem_pages(self);
+
+	ASSERT_NE(0, h);
+	madvise(self->buf, self->len, MADV_DONTNEED);
+	EXPECT_EQ(locked, pm_pins());
+	ASSERT_EQ(0, mprotect(self->buf, self->len, PROT_NONE));
+	EXPECT_EQ(locked, pm_pins());
+	ASSERT_EQ(0, munmap(self->raw, self->raw_len));
+	self->raw = NULL;
+	EXPECT_EQ(locked, pm_pins());
+	EXPECT_EQ(0, pm_unlock(self->fd, h));
+	EXPECT_EQ(self->pins, pm_pins());
+}
+
+TEST_F(mem, fork_after_lock)
+{
+	uint32_t op = variant->prot & PROT_WRITE ? PINMDL_IO_WRITE_ACCESS :
+						   PINMDL_IO_READ_ACCESS;
+	uint32_t h = mem_lock(_metadata, self, op);
+	int status;
+	pid_t pid;
+
+	ASSERT_NE(0, h);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		/* The child writes its copy; the parent keeps its pages. */
+		if (!(variant->prot & PROT_WRITE) &&
+		    mprotect(self->buf, self->len, PROT_READ | PROT_WRITE))
+			_exit(1);
+		write_every_page(self, 0x55);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(0, status);
+	if (!variant->shared)
+		EXPECT_NE(0x55, self->buf[0]);
+	if (!(variant->prot & PROT_WRITE))
+		ASSERT_EQ(0, mprotect(self->buf, self->len,
+				      PROT_READ | PROT_WRITE));
+	write_every_page(self, 0x66);
+	expect_pfns_mapped(_metadata, self);
+	EXPECT_EQ(0, pm_unlock(self->fd, h));
+}
+
+TEST_F(mem, read_lock_of_pages_shared_by_fork)
+{
+	int pipefd[2];
+	uint32_t h;
+	pid_t pid;
+	char c;
+
+	ASSERT_EQ(0, pipe(pipefd));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		/* Keep the pages shared copy-on-write until told to go. */
+		close(pipefd[1]);
+		if (read(pipefd[0], &c, 1) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(pipefd[0]);
+	h = mem_lock(_metadata, self, PINMDL_IO_READ_ACCESS);
+	EXPECT_NE(0, h);
+	if (h) {
+		if (!(variant->prot & PROT_WRITE))
+			ASSERT_EQ(0, mprotect(self->buf, self->len,
+					      PROT_READ | PROT_WRITE));
+		write_every_page(self, 0x77);
+		expect_pfns_mapped(_metadata, self);
+		EXPECT_EQ(0, pm_unlock(self->fd, h));
+	}
+	close(pipefd[1]);
+	waitpid(pid, NULL, 0);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the pinmdl selftests: ioctl wrappers that return 0 or
+ * -errno, the system-wide pin balance, PFNs from /proc/self/pagemap, the
+ * module's debugfs counters and parameters.
+ */
+#ifndef _PINMDL_UTIL_H
+#define _PINMDL_UTIL_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/pinmdl.h>
+
+#define PM_PAGE		4096UL
+#define PM_HPAGE	(2UL << 20)
+
+static inline int pm_open(void)
+{
+	return open("/dev/pinmdl", O_RDWR | O_CLOEXEC);
+}
+
+static inline int pm_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) ? -errno : 0;
+}
+
+static inline int pm_create(int fd, const void *addr, uint64_t len,
+			    uint32_t *handle)
+{
+	struct pinmdl_create c = { .addr = (uintptr_t)addr, .length = len };
+	int ret = pm_ioctl(fd, PINMDL_IOC_CREATE, &c);
+
+	if (!ret && handle)
+		*handle = c.handle;
+	return ret;
+}
+
+static inline int pm_lock(int fd, uint32_t handle, uint32_t op)
+{
+	struct pinmdl_lock l = { .handle = handle,
+				 .access_mode = PINMDL_USER_MODE,
+				 .operation = op };
+
+	return pm_ioctl(fd, PINMDL_IOC_LOCK, &l);
+}
+
+static inline int pm_unlock(int fd, uint32_t handle)
+{
+	struct pinmdl_handle_arg h = { .handle = handle };
+
+	return pm_ioctl(fd, PINMDL_IOC_UNLOCK, &h);
+}
+
+static inline int pm_free(int fd, uint32_t handle)
+{
+	struct pinmdl_handle_arg h = { .handle = handle };
+
+	return pm_ioctl(fd, PINMDL_IOC_FREE, &h);
+}
+
+static inline int pm_query(int fd, uint32_t handle, struct pinmdl_query *q,
+			   uint64_t *pfns, uint64_t capacity)
+{
+	memset(q, 0, sizeof(*q));
+	q->handle = handle;
+	q->pfns = (uintptr_t)pfns;
+	q->pfn_capacity = capacity;
+	return pm_ioctl(fd, PINMDL_IOC_QUERY, q);
+}
+
+static inline int pm_partial(int fd, uint32_t parent, const void *addr,
+			     uint64_t len, uint32_t *handle)
+{
+	struct pinmdl_partial p = { .parent = parent,
+				    .addr = (uintptr_t)addr, .length = len };
+	int ret = pm_ioctl(fd, PINMDL_IOC_PARTIAL, &p);
+
+	if (!ret && handle)
+		*handle = p.handle;
+	return ret;
+}
+
+/* Create and lock in one step; returns the handle or 0 on failure. */
+static inline uint32_t pm_create_locked(int fd, const void *addr,
+					uint64_t len, uint32_t op)
+{
+	uint32_t h;
+
+	if (pm_create(fd, addr, len, &h))
+		return 0;
+	if (pm_lock(fd, h, op)) {
+		pm_free(fd, h);
+		return 0;
+	}
+	return h;
+}
+
+static inline long pm_vmstat(const char *name)
+{
+	char line[128];
+	size_t n = strlen(name);
+	long val = -1;
+	FILE *f;
+
+	f = fopen("/proc/vmstat", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, name, n) && line[n] == ' ')
+			val = atol(line + n + 1);
+	fclose(f);
+	return val;
+}
+
+/* Pages pinned system-wide (FOLL_PIN acquired minus released). */
+static inline long pm_pins(void)
+{
+	int fd = open("/proc/sys/vm/stat_refresh", O_WRONLY);
+
+	if (fd >= 0) {
+		if (write(fd, "1", 1) != 1)
+			perror("stat_refresh");
+		close(fd);
+	}
+	return pm_vmstat("nr_foll_pin_acquired") -
+	       pm_vmstat("nr_foll_pin_released");
+}
+
+/* PFN mapped at @addr now, from /proc/self/pagemap; 0 if not present. */
+static inline uint64_t pm_pagemap_pfn(const void *addr)
+{
+	uint64_t ent = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &ent, sizeof(ent),
+		  (uintptr_t)addr / PM_PAGE * sizeof(ent)) != sizeof(ent))
+		ent = 0;
+	close(fd);
+	return (ent >> 63) ? ent & ((1ULL << 55) - 1) : 0;
+}
+
+/* A counter of debugfs pinmdl/stats, or -1. */
+static inline long pm_stat(const char *name)
+{
+	char key[64];
+	long val, found = -1;
+	FILE *f;
+
+	f = fopen("/sys/kernel/debug/pinmdl/stats", "r");
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %ld", key, &val) == 2)
+		if (!strcmp(key, name))
+			found = val;
+	fclose(f);
+	return found;
+}
+
+static inline unsigned long long pm_param(const char *name)
+{
+	char path[128];
+	unsigned long long val = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/module/pinmdl/parameters/%s", name);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%llu", &val) != 1)
+		val = 0;
+	fclose(f);
+	return val;
+}
+
+static inline int pm_set_param(const char *name, unsigned long long val)
+{
+	char path[128];
+	FILE *f;
+	int ret;
+
+	snprintf(path, sizeof(path), "/sys/module/pinmdl/parameters/%s", name);
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	ret = fprintf(f, "%llu\n", val) > 0 ? 0 : -EIO;
+	return fclose(f) ? -errno : ret;
+}
+
+/* Become nobody: no capabilities left (CAP_IPC_LOCK, CAP_SYS_ADMIN). */
+static inline int pm_drop_privileges(void)
+{
+	if (setgroups(0, NULL) || setgid(65534) || setuid(65534))
+		return -errno;
+	return 0;
+}
+
+/* VmPin of this process in kB, from /proc/self/status. */
+static inline long pm_vmpin_kb(void)
+{
+	char line[128];
+	long val = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "VmPin:", 6))
+			val = atol(line + 6);
+	fclose(f);
+	return val;
+}
+
+static inline void *pm_map(size_t len, int prot)
+{
+	void *p = mmap(NULL, len, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* Run @fn in a child process; return its exit status (or 128 + signal). */
+static inline int pm_in_child(int (*fn)(void *), void *arg)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -1;
+	if (!pid)
+		_exit(fn(arg));
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) :
+				   128 + WTERMSIG(status);
+}
+
+#endif /* _PINMDL_UTIL_H */
