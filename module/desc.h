@@ -33,7 +33,7 @@
  * @pfns: PFN of each page, valid when locked, partial or kernel-source
  */
 struct pinmdl {
-	struct mutex lock;
+	struct mutex lock; /* protects the state fields below */
 	struct kref ref;
 	struct mm_struct *mm;
 	struct pinmdl *parent;

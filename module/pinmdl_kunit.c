@@ -1,0 +1,393 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests of the pinmdl kernel API: descriptor geometry, the state
+ * machine and its errnos, kernel-buffer and partial descriptors, the
+ * system mapping, sg tables, and pinning real user memory mapped with
+ * kunit_vm_mmap().
+ */
+#include <kunit/test.h>
+#include <linux/mman.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
+
+#include "pinmdl.h"
+
+KUNIT_DEFINE_ACTION_WRAPPER(pinmdl_kunit_vfree, vfree, const void *);
+
+/* A descriptor freed when the test ends, whatever happened. */
+static void pinmdl_kunit_release(void *data)
+{
+	struct pinmdl *mdl = data;
+
+	if (pinmdl_flags(mdl) & PINMDL_F_PAGES_LOCKED)
+		pinmdl_unlock(mdl);
+	pinmdl_free(mdl);
+}
+
+static struct pinmdl *kunit_mdl(struct kunit *test, struct pinmdl *mdl)
+{
+	int ret;
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, mdl);
+	ret = kunit_add_action_or_reset(test, pinmdl_kunit_release, mdl);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	return mdl;
+}
+
+static unsigned long kunit_user_buf(struct kunit *test, size_t len)
+{
+	unsigned long addr = kunit_vm_mmap(test, NULL, 0, len,
+					   PROT_READ | PROT_WRITE,
+					   MAP_ANONYMOUS | MAP_PRIVATE, 0);
+
+	KUNIT_ASSERT_NE_MSG(test, addr, 0, "kunit_vm_mmap failed");
+	return addr;
+}
+
+static void pinmdl_geometry_test(struct kunit *test)
+{
+	struct pinmdl *mdl;
+
+	/* Two bytes across a page boundary span two pages. */
+	mdl = kunit_mdl(test, pinmdl_alloc(PAGE_SIZE - 1, 2, GFP_KERNEL));
+	KUNIT_EXPECT_EQ(test, pinmdl_start_va(mdl), 0);
+	KUNIT_EXPECT_EQ(test, pinmdl_byte_offset(mdl), PAGE_SIZE - 1);
+	KUNIT_EXPECT_EQ(test, pinmdl_byte_count(mdl), 2);
+	KUNIT_EXPECT_EQ(test, pinmdl_page_count(mdl), 2);
+	KUNIT_EXPECT_EQ(test, pinmdl_flags(mdl), 0);
+
+	mdl = kunit_mdl(test, pinmdl_alloc(5 * PAGE_SIZE, PAGE_SIZE,
+					   GFP_KERNEL));
+	KUNIT_EXPECT_EQ(test, pinmdl_start_va(mdl), 5 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, pinmdl_byte_offset(mdl), 0);
+	KUNIT_EXPECT_EQ(test, pinmdl_page_count(mdl), 1);
+
+	mdl = kunit_mdl(test, pinmdl_alloc(PAGE_SIZE + 1, 3 * PAGE_SIZE,
+					   GFP_KERNEL));
+	KUNIT_EXPECT_EQ(test, pinmdl_page_count(mdl), 4);
+
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pinmdl_alloc(PAGE_SIZE, 0, GFP_KERNEL)),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pinmdl_alloc(U64_MAX - 10, 100,
+						   GFP_KERNEL)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pinmdl_alloc(0, U64_MAX / 2,
+						   GFP_KERNEL)), -E2BIG);
+}
+
+static void pinmdl_user_lock_test(struct kunit *test)
+{
+	unsigned long addr = kunit_user_buf(test, 4 * PAGE_SIZE);
+	struct pinmdl *mdl;
+	const u64 *pfns;
+	u64 i;
+
+	mdl = kunit_mdl(test, pinmdl_alloc(addr + 100, 3 * PAGE_SIZE,
+					   GFP_KERNEL));
+	KUNIT_EXPECT_EQ(test, pinmdl_probe_and_lock(mdl, 2, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, pinmdl_probe_and_lock(mdl, PINMDL_USER_MODE, 3),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, pinmdl_unlock(mdl), -EINVAL);
+
+	KUNIT_ASSERT_EQ(test, pinmdl_probe_and_lock(mdl, PINMDL_USER_MODE,
+						    PINMDL_IO_WRITE_ACCESS), 0);
+	KUNIT_EXPECT_EQ(test, pinmdl_flags(mdl),
+			PINMDL_F_PAGES_LOCKED | PINMDL_F_WRITE_OPERATION);
+	KUNIT_EXPECT_EQ(test, pinmdl_operation(mdl), PINMDL_IO_WRITE_ACCESS);
+	pfns = pinmdl_pfn_array(mdl);
+	for (i = 0; i < pinmdl_page_count(mdl); i++)
+		KUNIT_EXPECT_TRUE(test, pfn_valid(pfns[i]));
+
+	KUNIT_EXPECT_EQ(test, pinmdl_probe_and_lock(mdl, PINMDL_USER_MODE,
+						    PINMDL_IO_READ_ACCESS),
+			-EBUSY);
+	KUNIT_EXPECT_EQ(test, pinmdl_free(mdl), -EBUSY);
+	KUNIT_EXPECT_EQ(test, pinmdl_unlock(mdl), 0);
+	KUNIT_EXPECT_EQ(test, pinmdl_flags(mdl), 0);
+	KUNIT_EXPECT_EQ(test, pinmdl_unlock(mdl), -EINVAL);
+}
+
+static void pinmdl_user_fault_test(struct kunit *test)
+{
+	unsigned long addr = kunit_user_buf(test, 4 * PAGE_SIZE);
+	unsigned long ro = kunit_vm_mmap(test, NULL, 0, PAGE_SIZE, PROT_READ,
+					 MAP_ANONYMOUS | MAP_PRIVATE, 0);
+	struct pinmdl *hole, *readonly, *kaddr;
+
+	KUNIT_ASSERT_NE(test, ro, 0);
+	KUNIT_ASSERT_EQ(test, vm_munmap(addr + PAGE_SIZE, PAGE_SIZE), 0);
+	hole = kunit_mdl(test, pinmdl_alloc(addr, 4 * PAGE_SIZE, GFP_KERNEL));
+	KUNIT_EXPECT_EQ(test, pinmdl_probe_and_lock(hole, PINMDL_USER_MODE,
+						    PINMDL_IO_READ_ACCESS),
+			-EFAULT);
+	KUNIT_EXPECT_EQ(test, pinmdl_flags(hole), 0);
+
+	readonly = kunit_mdl(test, pinmdl_alloc(ro, PAGE_SIZE, GFP_KERNEL));
+	KUNIT_EXPECT_EQ(test, pinmdl_probe_and_lock(readonly, PINMDL_USER_MODE,
+						    PINMDL_IO_WRITE_ACCESS),
+			-EFAULT);
+	KUNIT_EXPECT_EQ(test, pinmdl_probe_and_lock(readonly, PINMDL_USER_MODE,
+						    PINMDL_IO_READ_ACCESS), 0);
+
+	/* A kernel address is not user memory. */
+	kaddr = kunit_mdl(test, pinmdl_alloc((uintptr_t)test, 8, GFP_KERNEL));
+	KUNIT_EXPECT_EQ(test, pinmdl_probe_and_lock(kaddr, PINMDL_USER_MODE,
+						    PINMDL_IO_READ_ACCESS),
+			-EFAULT);
+}
+
+static void pinmdl_no_address_space_test(struct kunit *test)
+{
+	struct pinmdl *mdl;
+
+	/* Allocated before this kthread has an mm: not a user descriptor. */
+	KUNIT_ASSERT_NULL(test, current->mm);
+	mdl = kunit_mdl(test, pinmdl_alloc(PAGE_SIZE, PAGE_SIZE, GFP_KERNEL));
+	kunit_user_buf(test, PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, pinmdl_probe_and_lock(mdl, PINMDL_USER_MODE,
+						    PINMDL_IO_READ_ACCESS),
+			-EPERM);
+}
+
+static void pinmdl_system_address_test(struct kunit *test)
+{
+	unsigned long addr = kunit_user_buf(test, 3 * PAGE_SIZE);
+	char *va, *again, check[16];
+	void __user *uaddr;
+	struct pinmdl *mdl;
+
+	mdl = kunit_mdl(test, pinmdl_alloc(addr + 10, 2 * PAGE_SIZE,
+					   GFP_KERNEL));
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pinmdl_system_address(mdl)), -EINVAL);
+	KUNIT_ASSERT_EQ(test, pinmdl_probe_and_lock(mdl, PINMDL_USER_MODE,
+						    PINMDL_IO_MODIFY_ACCESS),
+			0);
+	va = pinmdl_system_address(mdl);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(va));
+	KUNIT_EXPECT_TRUE(test, pinmdl_flags(mdl) & PINMDL_F_MAPPED_SYSTEM_VA);
+	again = pinmdl_system_address(mdl);
+	KUNIT_EXPECT_PTR_EQ(test, va, again);
+
+	/* The mapping and the user VA are the same bytes. */
+	memset(va, 0xa5, 2 * PAGE_SIZE);
+	uaddr = (void __user *)(addr + 10);
+	KUNIT_ASSERT_EQ(test, copy_from_user(check, uaddr + PAGE_SIZE, 16), 0);
+	KUNIT_EXPECT_EQ(test, check[0], (char)0xa5);
+	KUNIT_EXPECT_EQ(test, check[15], (char)0xa5);
+	KUNIT_ASSERT_EQ(test, copy_to_user(uaddr, "hi", 2), 0);
+	KUNIT_EXPECT_EQ(test, memcmp(va, "hi", 2), 0);
+
+	KUNIT_EXPECT_EQ(test, pinmdl_unlock(mdl), 0);
+	KUNIT_EXPECT_FALSE(test,
+			   pinmdl_flags(mdl) & PINMDL_F_MAPPED_SYSTEM_VA);
+}
+
+static void pinmdl_kernel_buffer_test(struct kunit *test)
+{
+	size_t len = 3 * PAGE_SIZE;
+	char *kbuf = kunit_kmalloc(test, len + 64, GFP_KERNEL);
+	char *vbuf = vmalloc(len);
+	struct pinmdl *mdl, *vmdl;
+	const u64 *pfns;
+	char *first;
+	u64 i;
+
+	KUNIT_ASSERT_NOT_NULL(test, kbuf);
+	KUNIT_ASSERT_NOT_NULL(test, vbuf);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, pinmdl_kunit_vfree,
+							vbuf), 0);
+
+	mdl = kunit_mdl(test, pinmdl_build_for_kernel_buffer(kbuf + 32, len,
+							     GFP_KERNEL));
+	KUNIT_EXPECT_EQ(test, pinmdl_flags(mdl), PINMDL_F_SOURCE_IS_KERNEL |
+			PINMDL_F_WRITE_OPERATION);
+	KUNIT_EXPECT_EQ(test, pinmdl_byte_offset(mdl),
+			offset_in_page(kbuf + 32));
+	pfns = pinmdl_pfn_array(mdl);
+	first = PTR_ALIGN_DOWN(kbuf + 32, PAGE_SIZE);
+	for (i = 0; i < pinmdl_page_count(mdl); i++)
+		KUNIT_EXPECT_EQ(test, pfns[i],
+				PHYS_PFN(__pa(first + i * PAGE_SIZE)));
+	KUNIT_EXPECT_PTR_EQ(test, pinmdl_system_address(mdl),
+			    (void *)(kbuf + 32));
+	/* Kernel-source descriptors are never locked or unlocked. */
+	KUNIT_EXPECT_EQ(test, pinmdl_probe_and_lock(mdl, PINMDL_USER_MODE,
+						    PINMDL_IO_READ_ACCESS),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, pinmdl_unlock(mdl), -EINVAL);
+
+	vmdl = kunit_mdl(test, pinmdl_build_for_kernel_buffer(vbuf, len,
+							      GFP_KERNEL));
+	pfns = pinmdl_pfn_array(vmdl);
+	for (i = 0; i < 3; i++)
+		KUNIT_EXPECT_EQ(test, pfns[i],
+				vmalloc_to_pfn(vbuf + i * PAGE_SIZE));
+
+	mdl = pinmdl_build_for_kernel_buffer((void *)PAGE_SIZE, 8, GFP_KERNEL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(mdl), -EFAULT);
+}
+
+static void pinmdl_kernel_mode_lock_test(struct kunit *test)
+{
+	char *buf = kunit_kzalloc(test, 2 * PAGE_SIZE, GFP_KERNEL);
+	unsigned long user = kunit_user_buf(test, PAGE_SIZE);
+	struct pinmdl *mdl, *umdl;
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	mdl = kunit_mdl(test, pinmdl_alloc((uintptr_t)buf, 2 * PAGE_SIZE,
+					   GFP_KERNEL));
+	KUNIT_ASSERT_EQ(test, pinmdl_probe_and_lock(mdl, PINMDL_KERNEL_MODE,
+						    PINMDL_IO_READ_ACCESS), 0);
+	KUNIT_EXPECT_EQ(test, pinmdl_flags(mdl), PINMDL_F_PAGES_LOCKED);
+	KUNIT_EXPECT_EQ(test, pinmdl_pfn_array(mdl)[0],
+			PHYS_PFN(__pa(PTR_ALIGN_DOWN(buf, PAGE_SIZE))));
+	KUNIT_EXPECT_PTR_EQ(test, pinmdl_system_address(mdl), (void *)buf);
+	KUNIT_EXPECT_EQ(test, pinmdl_unlock(mdl), 0);
+
+	/* Kernel mode locks kernel memory only. */
+	umdl = kunit_mdl(test, pinmdl_alloc(user, PAGE_SIZE, GFP_KERNEL));
+	KUNIT_EXPECT_EQ(test, pinmdl_probe_and_lock(umdl, PINMDL_KERNEL_MODE,
+						    PINMDL_IO_READ_ACCESS),
+			-EFAULT);
+}
+
+static void pinmdl_partial_test(struct kunit *test)
+{
+	unsigned long addr = kunit_user_buf(test, 8 * PAGE_SIZE);
+	struct pinmdl *parent, *child, *unlocked;
+	char *pva, *cva;
+
+	parent = kunit_mdl(test, pinmdl_alloc(addr, 8 * PAGE_SIZE,
+					      GFP_KERNEL));
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pinmdl_build_partial(parent, addr, 0,
+							   GFP_KERNEL)),
+			-EINVAL);
+	KUNIT_ASSERT_EQ(test, pinmdl_probe_and_lock(parent, PINMDL_USER_MODE,
+						    PINMDL_IO_READ_ACCESS), 0);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pinmdl_build_partial(parent, addr - 1, 2,
+							   GFP_KERNEL)),
+			-EINVAL);
+	child = pinmdl_build_partial(parent, addr + 8 * PAGE_SIZE - 1, 2,
+				     GFP_KERNEL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(child), -EINVAL);
+
+	child = pinmdl_build_partial(parent, addr + 2 * PAGE_SIZE + 7, 0,
+				     GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, child);
+	KUNIT_EXPECT_EQ(test, pinmdl_flags(child), PINMDL_F_PARTIAL);
+	KUNIT_EXPECT_EQ(test, pinmdl_operation(child), PINMDL_IO_READ_ACCESS);
+	KUNIT_EXPECT_EQ(test, pinmdl_byte_count(child), 6 * PAGE_SIZE - 7);
+	KUNIT_EXPECT_EQ(test, pinmdl_page_count(child), 6);
+	KUNIT_EXPECT_EQ(test, pinmdl_pfn_array(child)[0],
+			pinmdl_pfn_array(parent)[2]);
+	KUNIT_EXPECT_EQ(test, pinmdl_pfn_array(child)[5],
+			pinmdl_pfn_array(parent)[7]);
+
+	/* The child maps the same bytes as the parent. */
+	pva = pinmdl_system_address(parent);
+	cva = pinmdl_system_address(child);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(pva) || IS_ERR(cva));
+	pva[2 * PAGE_SIZE + 7] = 'x';
+	KUNIT_EXPECT_EQ(test, cva[0], 'x');
+
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pinmdl_build_partial(child, addr, 1,
+							   GFP_KERNEL)),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, pinmdl_unlock(parent), -EBUSY);
+	KUNIT_EXPECT_EQ(test, pinmdl_free(parent), -EBUSY);
+	KUNIT_EXPECT_EQ(test, pinmdl_unlock(child), -EINVAL);
+	KUNIT_EXPECT_EQ(test, pinmdl_free(child), 0);
+	KUNIT_EXPECT_EQ(test, pinmdl_unlock(parent), 0);
+
+	unlocked = kunit_mdl(test, pinmdl_alloc(addr, PAGE_SIZE, GFP_KERNEL));
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pinmdl_build_partial(unlocked, addr, 1,
+							   GFP_KERNEL)),
+			-EINVAL);
+}
+
+static u64 sg_total(struct sg_table *sgt)
+{
+	struct scatterlist *sg;
+	u64 total = 0;
+	int i;
+
+	for_each_sgtable_sg(sgt, sg, i)
+		total += sg->length;
+	return total;
+}
+
+static void pinmdl_sg_table_test(struct kunit *test)
+{
+	struct page *pages = alloc_pages(GFP_KERNEL, 2);
+	struct sg_table sgt;
+	struct pinmdl *mdl;
+	char *buf;
+
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	buf = page_address(pages);
+	mdl = pinmdl_build_for_kernel_buffer(buf + 100, 4 * PAGE_SIZE - 200,
+					     GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, mdl);
+
+	/* Four physically contiguous pages: one entry. */
+	KUNIT_ASSERT_EQ(test, pinmdl_sg_table(mdl, &sgt, GFP_KERNEL), 0);
+	KUNIT_EXPECT_EQ(test, sgt.orig_nents, 1);
+	KUNIT_EXPECT_EQ(test, sgt.sgl->offset, 100);
+	KUNIT_EXPECT_EQ(test, sgt.sgl->length, 4 * PAGE_SIZE - 200);
+	KUNIT_EXPECT_PTR_EQ(test, sg_page(sgt.sgl), pages);
+	sg_free_table(&sgt);
+	KUNIT_EXPECT_EQ(test, pinmdl_free(mdl), 0);
+	__free_pages(pages, 2);
+}
+
+static void pinmdl_sg_table_user_test(struct kunit *test)
+{
+	unsigned long addr = kunit_user_buf(test, 16 * PAGE_SIZE);
+	struct scatterlist *sg;
+	struct sg_table sgt;
+	struct pinmdl *mdl;
+	u64 runs = 1, i;
+	const u64 *pfns;
+
+	mdl = kunit_mdl(test, pinmdl_alloc(addr + 1, 16 * PAGE_SIZE - 2,
+					   GFP_KERNEL));
+	KUNIT_EXPECT_EQ(test, pinmdl_sg_table(mdl, &sgt, GFP_KERNEL), -EINVAL);
+	KUNIT_ASSERT_EQ(test, pinmdl_probe_and_lock(mdl, PINMDL_USER_MODE,
+						    PINMDL_IO_WRITE_ACCESS), 0);
+	pfns = pinmdl_pfn_array(mdl);
+	for (i = 1; i < 16; i++)
+		if (pfns[i] != pfns[i - 1] + 1)
+			runs++;
+	KUNIT_ASSERT_EQ(test, pinmdl_sg_table(mdl, &sgt, GFP_KERNEL), 0);
+	KUNIT_EXPECT_EQ(test, sgt.orig_nents, runs);
+	KUNIT_EXPECT_EQ(test, sgt.sgl->offset, 1);
+	KUNIT_EXPECT_EQ(test, sg_total(&sgt), 16 * PAGE_SIZE - 2);
+	for_each_sgtable_sg(&sgt, sg, i)
+		KUNIT_EXPECT_TRUE(test, i == 0 || sg->offset == 0);
+	sg_free_table(&sgt);
+}
+
+static struct kunit_case pinmdl_test_cases[] = {
+	KUNIT_CASE(pinmdl_geometry_test),
+	KUNIT_CASE(pinmdl_no_address_space_test),
+	KUNIT_CASE(pinmdl_user_lock_test),
+	KUNIT_CASE(pinmdl_user_fault_test),
+	KUNIT_CASE(pinmdl_system_address_test),
+	KUNIT_CASE(pinmdl_kernel_buffer_test),
+	KUNIT_CASE(pinmdl_kernel_mode_lock_test),
+	KUNIT_CASE(pinmdl_partial_test),
+	KUNIT_CASE(pinmdl_sg_table_test),
+	KUNIT_CASE(pinmdl_sg_table_user_test),
+	{}
+};
+
+static struct kunit_suite pinmdl_test_suite = {
+	.name = "pinmdl",
+	.test_cases = pinmdl_test_cases,
+};
+
+kunit_test_suite(pinmdl_test_suite);
+
+MODULE_DESCRIPTION("KUnit tests of the pinmdl kernel API");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,351 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pinmdlctl: look at and experiment with /dev/pinmdl.
+ *
+ *   pinmdlctl stats                        the module's counters
+ *   pinmdlctl lock SIZE [--read|--write] [--hold SECONDS]
+ *                                          lock a fresh buffer and show it
+ *   pinmdlctl demo                         a narrated tour, routine by
+ *                                          routine
+ *
+ * Errors print the errno's name and the rule of the contract behind it.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/pinmdl.h>
+
+#define PAGE	4096UL
+
+static const struct {
+	int err;
+	const char *name;
+	const char *why;
+} errnos[] = {
+	{ EINVAL, "EINVAL", "bad argument, or the descriptor's state does not allow it (rules 3-5)" },
+	{ E2BIG, "E2BIG", "longer than the max_descriptor_bytes parameter" },
+	{ ENOENT, "ENOENT", "no such handle in this open file" },
+	{ EPERM, "EPERM", "another address space's descriptor, or KernelMode from user space (rules 7, 9)" },
+	{ EBUSY, "EBUSY", "already locked, in flight, or a parent of partial descriptors (rules 3-5)" },
+	{ EFAULT, "EFAULT", "range not wholly mapped or not permitting the operation (rule 1)" },
+	{ ENOMEM, "ENOMEM", "over RLIMIT_MEMLOCK or max_pinned_pages (rule 8)" },
+	{ EINTR, "EINTR", "interrupted by a fatal signal" },
+	{ EACCES, "EACCES", "writing operation on a read lock (rule 2)" },
+	{ ENODEV, "ENODEV", "no lower driver registered" },
+	{ EAGAIN, "EAGAIN", "too many requests in flight" },
+	{ ENOTTY, "ENOTTY", "unknown ioctl" },
+};
+
+static const char *errno_name(int err)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(errnos) / sizeof(errnos[0]); i++)
+		if (errnos[i].err == err)
+			return errnos[i].name;
+	return strerror(err);
+}
+
+static void report(const char *what, int err)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(errnos) / sizeof(errnos[0]); i++)
+		if (errnos[i].err == err) {
+			printf("   %s: %s: %s\n", what, errnos[i].name,
+			       errnos[i].why);
+			return;
+		}
+	printf("   %s: %s\n", what, strerror(err));
+}
+
+static int xioctl(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) ? errno : 0;
+}
+
+static int open_dev(void)
+{
+	int fd = open("/dev/pinmdl", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0) {
+		fprintf(stderr, "pinmdlctl: /dev/pinmdl: %s (is pinmdl.ko loaded?)\n",
+			strerror(errno));
+		exit(1);
+	}
+	return fd;
+}
+
+static const char *op_name(uint32_t op)
+{
+	static const char *const names[] = { "IoReadAccess", "IoWriteAccess",
+					     "IoModifyAccess" };
+
+	return op < 3 ? names[op] : "?";
+}
+
+static void print_flags(uint32_t flags)
+{
+	static const char *const names[] = { "PAGES_LOCKED", "PARTIAL",
+		"SOURCE_IS_KERNEL", "WRITE_OPERATION", "MAPPED_SYSTEM_VA",
+		"IN_FLIGHT" };
+	int i, any = 0;
+
+	for (i = 0; i < 6; i++)
+		if (flags & (1u << i))
+			printf("%s%s", any++ ? "|" : "", names[i]);
+	if (!any)
+		printf("0");
+}
+
+static void show(int fd, uint32_t handle)
+{
+	uint64_t pfns[8];
+	struct pinmdl_query q = { .handle = handle, .pfns = (uintptr_t)pfns,
+				  .pfn_capacity = 8 };
+	uint64_t i;
+	int err = xioctl(fd, PINMDL_IOC_QUERY, &q);
+
+	if (err) {
+		report("QUERY", err);
+		return;
+	}
+	printf("   handle %u: start_va 0x%" PRIx64 " byte_offset %u byte_count %" PRIu64
+	       " pages %" PRIu64 "\n   flags ", handle, (uint64_t)q.start_va,
+	       q.byte_offset, (uint64_t)q.byte_count, (uint64_t)q.page_count);
+	print_flags(q.flags);
+	if (q.flags & (PINMDL_F_PAGES_LOCKED | PINMDL_F_PARTIAL))
+		printf(" operation %s", op_name(q.operation));
+	if (q.parent)
+		printf(" parent %u", q.parent);
+	printf("\n");
+	if (q.pfn_capacity) {
+		printf("   PFNs (MmGetMdlPfnArray):");
+		for (i = 0; i < q.pfn_capacity; i++)
+			printf(" 0x%" PRIx64, (uint64_t)pfns[i]);
+		if (q.page_count > q.pfn_capacity)
+			printf(" ...");
+		if (!pfns[0])
+			printf("  (zeros: PFNs need CAP_SYS_ADMIN, rule 10)");
+		printf("\n");
+	}
+}
+
+static int cmd_stats(void)
+{
+	char line[256];
+	FILE *f = fopen("/sys/kernel/debug/pinmdl/stats", "r");
+
+	if (!f) {
+		fprintf(stderr, "pinmdlctl: debugfs pinmdl/stats: %s\n",
+			strerror(errno));
+		return 1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char key[64];
+		long val;
+
+		if (sscanf(line, "%63s %ld", key, &val) != 2)
+			continue;
+		if (!strncmp(key, "failures_", 9) && !val)
+			continue;
+		printf("   %-22s %ld\n", key, val);
+	}
+	fclose(f);
+	return 0;
+}
+
+static int create(int fd, void *addr, uint64_t len, uint32_t *handle)
+{
+	struct pinmdl_create c = { .addr = (uintptr_t)addr, .length = len };
+	int err = xioctl(fd, PINMDL_IOC_CREATE, &c);
+
+	*handle = c.handle;
+	return err;
+}
+
+static int lock(int fd, uint32_t handle, uint32_t op)
+{
+	struct pinmdl_lock l = { .handle = handle,
+				 .access_mode = PINMDL_USER_MODE,
+				 .operation = op };
+
+	return xioctl(fd, PINMDL_IOC_LOCK, &l);
+}
+
+static int cmd_lock(int argc, char **argv)
+{
+	uint32_t op = PINMDL_IO_WRITE_ACCESS, handle;
+	unsigned long hold = 0;
+	char *end, *buf;
+	uint64_t size;
+	int i, fd, err;
+
+	if (argc < 1)
+		return 2;
+	size = strtoull(argv[0], &end, 0);
+	if (*end == 'k' || *end == 'K')
+		size <<= 10;
+	else if (*end == 'm' || *end == 'M')
+		size <<= 20;
+	else if (*end == 'g' || *end == 'G')
+		size <<= 30;
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--read"))
+			op = PINMDL_IO_READ_ACCESS;
+		else if (!strcmp(argv[i], "--write"))
+			op = PINMDL_IO_WRITE_ACCESS;
+		else if (!strcmp(argv[i], "--hold") && i + 1 < argc)
+			hold = strtoul(argv[++i], NULL, 0);
+		else
+			return 2;
+	}
+	fd = open_dev();
+	buf = mmap(NULL, size ? size : 1, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (buf == MAP_FAILED) {
+		perror("mmap");
+		return 1;
+	}
+	err = create(fd, buf, size, &handle);
+	if (err) {
+		report("CREATE", err);
+		return 1;
+	}
+	err = lock(fd, handle, op);
+	if (err) {
+		report("LOCK", err);
+		return 1;
+	}
+	printf("locked %" PRIu64 " bytes for %s:\n", size, op_name(op));
+	show(fd, handle);
+	if (hold) {
+		printf("holding for %lu s\n", hold);
+		fflush(stdout);
+		sleep(hold);
+	}
+	return 0;
+}
+
+static void step(const char *windows, const char *pinmdl)
+{
+	printf("\n== %s  ->  %s\n", windows, pinmdl);
+}
+
+static int cmd_demo(void)
+{
+	size_t len = 6 * PAGE;
+	struct pinmdl_partial p;
+	uint32_t h, h2;
+	char *buf;
+	int fd, err, status;
+	pid_t pid;
+
+	printf("pinmdl demo: the Windows probe-and-lock routines on /dev/pinmdl\n");
+	fd = open_dev();
+	buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (buf == MAP_FAILED) {
+		perror("mmap");
+		return 1;
+	}
+
+	step("IoAllocateMdl(buf + 100, 5 pages)", "PINMDL_IOC_CREATE");
+	err = create(fd, buf + 100, 5 * PAGE, &h);
+	if (err) {
+		report("CREATE", err);
+		return 1;
+	}
+	show(fd, h);
+
+	step("MmProbeAndLockPages(UserMode, IoWriteAccess)",
+	     "PINMDL_IOC_LOCK");
+	err = lock(fd, h, PINMDL_IO_WRITE_ACCESS);
+	if (err) {
+		report("LOCK", err);
+		return 1;
+	}
+	show(fd, h);
+
+	step("IoBuildPartialMdl(pages 1-2)", "PINMDL_IOC_PARTIAL");
+	p = (struct pinmdl_partial){ .parent = h,
+				     .addr = (uintptr_t)buf + PAGE,
+				     .length = 2 * PAGE };
+	err = xioctl(fd, PINMDL_IOC_PARTIAL, &p);
+	if (err)
+		report("PARTIAL", err);
+	else
+		show(fd, p.handle);
+
+	step("MmProbeAndLockPages on a locked MDL (a bug check on Windows)",
+	     "PINMDL_IOC_LOCK again");
+	err = lock(fd, h, PINMDL_IO_READ_ACCESS);
+	printf("   refused with %s\n", errno_name(err));
+	report("LOCK", err);
+
+	step("MmUnlockPages while a partial MDL uses it", "PINMDL_IOC_UNLOCK");
+	{
+		struct pinmdl_handle_arg a = { .handle = h };
+
+		report("UNLOCK", xioctl(fd, PINMDL_IOC_UNLOCK, &a));
+	}
+
+	step("munmap the buffer: locked pages stay (rule 6)",
+	     "counters after munmap");
+	munmap(buf, len);
+	cmd_stats();
+
+	step("a process exits with pages locked (PROCESS_HAS_LOCKED_PAGES)",
+	     "released at close, counted and reported");
+	pid = fork();
+	if (!pid) {
+		int cfd = open_dev();
+		char *cbuf = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (cbuf == MAP_FAILED || create(cfd, cbuf, 4 * PAGE, &h2) ||
+		    lock(cfd, h2, PINMDL_IO_READ_ACCESS))
+			_exit(1);
+		printf("   child %d locked 4 pages and exits\n", getpid());
+		fflush(stdout);
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+
+	step("MmUnlockPages + IoFreeMdl at close", "close(/dev/pinmdl)");
+	close(fd);
+	cmd_stats();
+	return 0;
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: pinmdlctl stats\n"
+		"       pinmdlctl lock SIZE [--read|--write] [--hold SECONDS]\n"
+		"       pinmdlctl demo\n");
+}
+
+int main(int argc, char **argv)
+{
+	int ret = 2;
+
+	if (argc >= 2 && !strcmp(argv[1], "stats"))
+		ret = cmd_stats();
+	else if (argc >= 2 && !strcmp(argv[1], "lock"))
+		ret = cmd_lock(argc - 2, argv + 2);
+	else if (argc >= 2 && !strcmp(argv[1], "demo"))
+		ret = cmd_demo();
+	if (ret == 2)
+		usage();
+	return ret;
+}
