@@ -11,6 +11,7 @@
 #include "desc.h"
 #include "file.h"
 #include "stats.h"
+#include "submit.h"
 
 /**
  * pinmdl_file_open() - allocate the state of a new open file
@@ -25,6 +26,10 @@ struct pinmdl_file *pinmdl_file_open(void)
 	if (!pf)
 		return NULL;
 	xa_init_flags(&pf->handles, XA_FLAGS_ALLOC1);
+	spin_lock_init(&pf->lock);
+	INIT_LIST_HEAD(&pf->completions);
+	init_waitqueue_head(&pf->wait);
+	pf->next_id = 1;
 	pf->pid = task_tgid_nr(current);
 	get_task_comm(pf->comm, current);
 	return pf;
@@ -124,7 +129,8 @@ static unsigned long pinmdl_file_release_pass(struct pinmdl_file *pf,
  * pinmdl_file_release() - release everything an open file holds
  * @pf: open file, with no ioctl running on it
  *
- * Partial descriptors go first, then their parents. Each descriptor still
+ * Requests in flight are waited for and unread completions dropped first.
+ * Partial descriptors go next, then their parents. Each descriptor still
  * locked is unlocked and counted as a leak (PROCESS_HAS_LOCKED_PAGES), and
  * the leak is reported once for the file, rate-limited.
  *
@@ -135,6 +141,7 @@ void pinmdl_file_release(struct pinmdl_file *pf)
 	unsigned long leaks;
 	u64 pages = 0;
 
+	pinmdl_file_drain_requests(pf);
 	pinmdl_file_release_pass(pf, true, &pages);
 	leaks = pinmdl_file_release_pass(pf, false, &pages);
 	WARN_ON_ONCE(!xa_empty(&pf->handles));

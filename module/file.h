@@ -3,7 +3,10 @@
 #ifndef _PINMDL_FILE_H
 #define _PINMDL_FILE_H
 
+#include <linux/list.h>
 #include <linux/sched.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
 #include <linux/xarray.h>
 
 struct pinmdl;
@@ -11,11 +14,23 @@ struct pinmdl;
 /**
  * struct pinmdl_file - state of one open /dev/pinmdl
  * @handles: handle -> descriptor; each entry holds the creator's reference
+ * @lock: protects the request fields below
+ * @completions: completed asynchronous requests not read yet
+ * @wait: woken when a completion is queued or a request ends
+ * @in_flight: requests submitted and not completed
+ * @unread: asynchronous requests submitted whose completion is not read
+ * @next_id: id of the next request
  * @pid: process that opened the file, for the leak report
  * @comm: its command name
  */
 struct pinmdl_file {
 	struct xarray handles;
+	spinlock_t lock; /* protects the request fields below */
+	struct list_head completions;
+	wait_queue_head_t wait;
+	unsigned int in_flight;
+	unsigned int unread;
+	u64 next_id;
 	pid_t pid;
 	char comm[TASK_COMM_LEN];
 };

@@ -12,6 +12,7 @@
 #include "desc.h"
 #include "file.h"
 #include "ioctl.h"
+#include "submit.h"
 
 static int pinmdl_ioctl_create(struct pinmdl_file *pf, void __user *uarg)
 {
@@ -219,6 +220,10 @@ long pinmdl_ioctl(struct pinmdl_file *pf, unsigned int cmd, void __user *uarg)
 		return pinmdl_ioctl_query(pf, uarg);
 	case PINMDL_IOC_PARTIAL:
 		return pinmdl_ioctl_partial(pf, uarg);
+	case PINMDL_IOC_SUBMIT:
+		return pinmdl_ioctl_submit(pf, uarg);
+	case PINMDL_IOC_SUBMIT_BUFFERED:
+		return pinmdl_ioctl_submit_buffered(pf, uarg);
 	default:
 		return -ENOTTY;
 	}

@@ -23,6 +23,7 @@
 #include "file.h"
 #include "ioctl.h"
 #include "stats.h"
+#include "submit.h"
 
 unsigned long pinmdl_max_pinned_pages;
 module_param_named(max_pinned_pages, pinmdl_max_pinned_pages, ulong, 0644);
@@ -61,10 +62,26 @@ static long pinmdl_unlocked_ioctl(struct file *file, unsigned int cmd,
 	return ret;
 }
 
+/* Read one completion of an asynchronous request. */
+static ssize_t pinmdl_read(struct file *file, char __user *buf, size_t count,
+			   loff_t *ppos)
+{
+	return pinmdl_read_completion(file->private_data, buf, count,
+				      file->f_flags & O_NONBLOCK);
+}
+
+/* Readable when a completion is ready. */
+static __poll_t pinmdl_poll(struct file *file, poll_table *wait)
+{
+	return pinmdl_poll_completions(file->private_data, file, wait);
+}
+
 static const struct file_operations pinmdl_fops = {
 	.owner = THIS_MODULE,
 	.open = pinmdl_open,
 	.release = pinmdl_release,
+	.read = pinmdl_read,
+	.poll = pinmdl_poll,
 	.unlocked_ioctl = pinmdl_unlocked_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.llseek = noop_llseek,

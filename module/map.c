@@ -91,16 +91,14 @@ out_unlock:
 }
 EXPORT_SYMBOL_GPL(pinmdl_system_address);
 
-/* Longest scatterlist entry: a page-aligned length that fits its field. */
-#define PINMDL_SG_MAX	(UINT_MAX & PAGE_MASK)
-
-static unsigned int pinmdl_sg_run(const struct pinmdl *mdl, u64 i)
+/* Pages of the contiguous run at @i, at most @max_pages. */
+static unsigned int pinmdl_sg_run(const struct pinmdl *mdl, u64 i,
+				  unsigned int max_pages)
 {
 	unsigned int run = 1;
 
-	while (i + run < mdl->page_count &&
-	       mdl->pfns[i + run] == mdl->pfns[i] + run &&
-	       (u64)(run + 1) * PAGE_SIZE <= PINMDL_SG_MAX)
+	while (i + run < mdl->page_count && run < max_pages &&
+	       mdl->pfns[i + run] == mdl->pfns[i] + run)
 		run++;
 	return run;
 }
@@ -109,28 +107,37 @@ static unsigned int pinmdl_sg_run(const struct pinmdl *mdl, u64 i)
  * pinmdl_sg_table() - describe a descriptor's range as a scatter-gather table
  * @mdl: locked, partial or kernel-source descriptor
  * @sgt: table to fill; the caller frees it with sg_free_table()
+ * @max_segment: longest entry in bytes, at least PAGE_SIZE, such as
+ *		 dma_get_max_seg_size() of the device; 0 for no limit
  * @gfp: allocation flags for the table
  *
- * Physically contiguous pages are merged into one entry. The first entry
- * starts at the byte offset and the entries add up to the byte count.
+ * Physically contiguous pages are merged into one entry of at most
+ * @max_segment bytes. The first entry starts at the byte offset and the
+ * entries add up to the byte count.
  *
  * Context: process context; the descriptor must stay locked (or, if
  * partial or kernel-source, allocated) while the table is in use.
- * Return: 0, -EINVAL if the descriptor has no pages, or -ENOMEM.
+ * Return: 0, -EINVAL if the descriptor has no pages or @max_segment is
+ * below PAGE_SIZE, or -ENOMEM.
  */
-int pinmdl_sg_table(struct pinmdl *mdl, struct sg_table *sgt, gfp_t gfp)
+int pinmdl_sg_table(struct pinmdl *mdl, struct sg_table *sgt,
+		    unsigned int max_segment, gfp_t gfp)
 {
+	unsigned int offset = mdl->byte_offset, nents = 0, max_pages;
 	u64 left = mdl->byte_count, i;
-	unsigned int offset = mdl->byte_offset, nents = 0;
 	struct scatterlist *sg;
 	int ret;
+
+	if (max_segment && max_segment < PAGE_SIZE)
+		return -EINVAL;
+	max_pages = (max_segment ?: UINT_MAX) >> PAGE_SHIFT;
 
 	mutex_lock(&mdl->lock);
 	if (mdl->dead || !pinmdl_has_pfns(mdl)) {
 		ret = -EINVAL;
 		goto out_unlock;
 	}
-	for (i = 0; i < mdl->page_count; i += pinmdl_sg_run(mdl, i))
+	for (i = 0; i < mdl->page_count; i += pinmdl_sg_run(mdl, i, max_pages))
 		nents++;
 	ret = sg_alloc_table(sgt, nents, gfp);
 	if (ret)
@@ -138,7 +145,7 @@ int pinmdl_sg_table(struct pinmdl *mdl, struct sg_table *sgt, gfp_t gfp)
 
 	sg = sgt->sgl;
 	for (i = 0; i < mdl->page_count; sg = sg_next(sg)) {
-		unsigned int run = pinmdl_sg_run(mdl, i);
+		unsigned int run = pinmdl_sg_run(mdl, i, max_pages);
 		unsigned int len = min_t(u64, left,
 					 (u64)run * PAGE_SIZE - offset);
 

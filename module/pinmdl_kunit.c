@@ -331,12 +331,22 @@ static void pinmdl_sg_table_test(struct kunit *test)
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, mdl);
 
 	/* Four physically contiguous pages: one entry. */
-	KUNIT_ASSERT_EQ(test, pinmdl_sg_table(mdl, &sgt, GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, pinmdl_sg_table(mdl, &sgt, 0, GFP_KERNEL), 0);
 	KUNIT_EXPECT_EQ(test, sgt.orig_nents, 1);
 	KUNIT_EXPECT_EQ(test, sgt.sgl->offset, 100);
 	KUNIT_EXPECT_EQ(test, sgt.sgl->length, 4 * PAGE_SIZE - 200);
 	KUNIT_EXPECT_PTR_EQ(test, sg_page(sgt.sgl), pages);
 	sg_free_table(&sgt);
+
+	/* A device's segment limit splits the run. */
+	KUNIT_ASSERT_EQ(test, pinmdl_sg_table(mdl, &sgt, 2 * PAGE_SIZE + 1,
+					      GFP_KERNEL), 0);
+	KUNIT_EXPECT_EQ(test, sgt.orig_nents, 2);
+	KUNIT_EXPECT_EQ(test, sgt.sgl->length, 2 * PAGE_SIZE - 100);
+	KUNIT_EXPECT_EQ(test, sg_total(&sgt), 4 * PAGE_SIZE - 200);
+	sg_free_table(&sgt);
+	KUNIT_EXPECT_EQ(test, pinmdl_sg_table(mdl, &sgt, PAGE_SIZE - 1,
+					      GFP_KERNEL), -EINVAL);
 	KUNIT_EXPECT_EQ(test, pinmdl_free(mdl), 0);
 	__free_pages(pages, 2);
 }
@@ -352,14 +362,14 @@ static void pinmdl_sg_table_user_test(struct kunit *test)
 
 	mdl = kunit_mdl(test, pinmdl_alloc(addr + 1, 16 * PAGE_SIZE - 2,
 					   GFP_KERNEL));
-	KUNIT_EXPECT_EQ(test, pinmdl_sg_table(mdl, &sgt, GFP_KERNEL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, pinmdl_sg_table(mdl, &sgt, 0, GFP_KERNEL), -EINVAL);
 	KUNIT_ASSERT_EQ(test, pinmdl_probe_and_lock(mdl, PINMDL_USER_MODE,
 						    PINMDL_IO_WRITE_ACCESS), 0);
 	pfns = pinmdl_pfn_array(mdl);
 	for (i = 1; i < 16; i++)
 		if (pfns[i] != pfns[i - 1] + 1)
 			runs++;
-	KUNIT_ASSERT_EQ(test, pinmdl_sg_table(mdl, &sgt, GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, pinmdl_sg_table(mdl, &sgt, 0, GFP_KERNEL), 0);
 	KUNIT_EXPECT_EQ(test, sgt.orig_nents, runs);
 	KUNIT_EXPECT_EQ(test, sgt.sgl->offset, 1);
 	KUNIT_EXPECT_EQ(test, sg_total(&sgt), 16 * PAGE_SIZE - 2);

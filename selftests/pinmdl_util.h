@@ -246,4 +246,47 @@ static inline int pm_in_child(int (*fn)(void *), void *arg)
 				   128 + WTERMSIG(status);
 }
 
+static inline int pm_submit(int fd, uint32_t handle, uint32_t op,
+			    uint64_t offset, uint64_t len, uint64_t arg,
+			    uint32_t flags, struct pinmdl_submit *out)
+{
+	struct pinmdl_submit s = { .handle = handle, .op = op,
+				   .offset = offset, .length = len,
+				   .arg = arg, .flags = flags };
+	int ret = pm_ioctl(fd, PINMDL_IOC_SUBMIT, &s);
+
+	if (out)
+		*out = s;
+	return ret;
+}
+
+static inline int pm_submit_buffered(int fd, void *addr, uint64_t len,
+				     uint32_t op, uint64_t arg,
+				     uint64_t *result)
+{
+	struct pinmdl_submit_buffered b = { .addr = (uintptr_t)addr,
+					    .length = len, .op = op,
+					    .arg = arg };
+	int ret = pm_ioctl(fd, PINMDL_IOC_SUBMIT_BUFFERED, &b);
+
+	if (result)
+		*result = b.result;
+	return ret;
+}
+
+/* The kernel's crc32c(~0, data, len): Castagnoli, no final inversion. */
+static inline uint32_t pm_crc32c(const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	uint32_t crc = ~0U;
+	int k;
+
+	while (len--) {
+		crc ^= *p++;
+		for (k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0x82F63B78U & -(crc & 1));
+	}
+	return crc;
+}
+
 #endif /* _PINMDL_UTIL_H */

@@ -1,0 +1,418 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Requests from /dev/pinmdl to the lower driver: SUBMIT on a descriptor of
+ * the file (synchronous, or asynchronous with its completion read(2) from
+ * the file), and SUBMIT_BUFFERED, which copies the user range through a
+ * kernel buffer instead of pinning it (METHOD_BUFFERED).
+ */
+#include <linux/fs.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "desc.h"
+#include "file.h"
+#include "submit.h"
+
+/**
+ * struct pinmdl_file_request - a request of an open file
+ * @req: the request handed to the core
+ * @pf: the file
+ * @node: entry in @pf->completions once completed (asynchronous)
+ * @completed: completion of a synchronous request
+ * @id: request id returned to user space
+ * @kbuf: kernel buffer of SUBMIT_BUFFERED, described by @req.mdl
+ * @async: completion goes to @pf->completions
+ * @abandoned: the synchronous submitter was killed; free on completion
+ */
+struct pinmdl_file_request {
+	struct pinmdl_request req;
+	struct pinmdl_file *pf;
+	struct list_head node;
+	struct completion completed;
+	u64 id;
+	void *kbuf;
+	bool async;
+	bool abandoned;
+};
+
+static void pinmdl_file_request_free(struct pinmdl_file_request *fr)
+{
+	if (fr->kbuf) {
+		pinmdl_free(fr->req.mdl);
+		kvfree(fr->kbuf);
+	}
+	kfree(fr);
+}
+
+static void pinmdl_file_request_done(struct pinmdl_request *req)
+{
+	struct pinmdl_file_request *fr =
+		container_of(req, struct pinmdl_file_request, req);
+	struct pinmdl_file *pf = fr->pf;
+	bool free_it = false;
+
+	pinmdl_put(req->mdl);
+	if (req->src)
+		pinmdl_put(req->src);
+
+	spin_lock(&pf->lock);
+	if (fr->async)
+		list_add_tail(&fr->node, &pf->completions);
+	else if (fr->abandoned)
+		free_it = true;
+	else
+		complete(&fr->completed);
+	pf->in_flight--;
+	wake_up_all(&pf->wait);
+	spin_unlock(&pf->lock);
+	if (free_it)
+		pinmdl_file_request_free(fr);
+}
+
+/* Submit @fr; the file request owns the descriptor references. */
+static int pinmdl_file_submit(struct pinmdl_file *pf,
+			      struct pinmdl_file_request *fr)
+{
+	int ret;
+
+	spin_lock(&pf->lock);
+	pf->in_flight++;
+	spin_unlock(&pf->lock);
+
+	ret = pinmdl_submit(&fr->req);
+	if (ret) {
+		spin_lock(&pf->lock);
+		pf->in_flight--;
+		if (fr->async)
+			pf->unread--;
+		wake_up_all(&pf->wait);
+		spin_unlock(&pf->lock);
+	}
+	return ret;
+}
+
+/*
+ * Wait for a synchronous request. Killed meanwhile, the submitter leaves
+ * the request to its completion, which frees it.
+ */
+static int pinmdl_file_wait(struct pinmdl_file *pf,
+			    struct pinmdl_file_request *fr)
+{
+	if (!wait_for_completion_killable(&fr->completed))
+		return 0;
+	spin_lock(&pf->lock);
+	if (!completion_done(&fr->completed)) {
+		fr->abandoned = true;
+		spin_unlock(&pf->lock);
+		return -EINTR;
+	}
+	spin_unlock(&pf->lock);
+	return 0;
+}
+
+static struct pinmdl_file_request *
+pinmdl_file_request_alloc(struct pinmdl_file *pf, bool async)
+{
+	struct pinmdl_file_request *fr;
+
+	fr = kzalloc(sizeof(*fr), GFP_KERNEL_ACCOUNT);
+	if (!fr)
+		return NULL;
+	fr->pf = pf;
+	fr->async = async;
+	fr->req.done = pinmdl_file_request_done;
+	init_completion(&fr->completed);
+	return fr;
+}
+
+/* Reserve a place for an unread completion, or -EAGAIN. */
+static int pinmdl_file_reserve(struct pinmdl_file *pf, u64 *id)
+{
+	int ret = 0;
+
+	spin_lock(&pf->lock);
+	if (pf->unread >= PINMDL_MAX_UNREAD) {
+		ret = -EAGAIN;
+	} else {
+		pf->unread++;
+		*id = pf->next_id++;
+	}
+	spin_unlock(&pf->lock);
+	return ret;
+}
+
+static void pinmdl_file_unreserve(struct pinmdl_file *pf)
+{
+	spin_lock(&pf->lock);
+	pf->unread--;
+	spin_unlock(&pf->lock);
+}
+
+static int pinmdl_submit_lookup(struct pinmdl_file *pf,
+				struct pinmdl_submit *arg,
+				struct pinmdl_request *req)
+{
+	req->mdl = pinmdl_file_lookup(pf, arg->handle);
+	if (IS_ERR(req->mdl))
+		return PTR_ERR(req->mdl);
+	if (arg->op == PINMDL_LOWER_COPY) {
+		req->src = pinmdl_file_lookup(pf, arg->arg);
+		if (IS_ERR(req->src)) {
+			pinmdl_put(req->mdl);
+			return PTR_ERR(req->src);
+		}
+	}
+	req->op = arg->op;
+	req->offset = arg->offset;
+	req->length = arg->length;
+	req->arg = arg->arg;
+	return 0;
+}
+
+/**
+ * pinmdl_ioctl_submit() - PINMDL_IOC_SUBMIT
+ * @pf: open file
+ * @uarg: struct pinmdl_submit
+ *
+ * Context: process context.
+ * Return: 0 or a negative errno; synchronous requests return their status.
+ */
+int pinmdl_ioctl_submit(struct pinmdl_file *pf, void __user *uarg)
+{
+	struct pinmdl_submit arg, __user *user = uarg;
+	struct pinmdl_file_request *fr;
+	bool async;
+	int ret;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if ((arg.flags & ~PINMDL_SUBMIT_ASYNC) || arg.reserved ||
+	    arg.op < PINMDL_LOWER_FILL || arg.op > PINMDL_LOWER_COPY ||
+	    !arg.length ||
+	    (arg.op == PINMDL_LOWER_COPY && arg.arg > U32_MAX))
+		return -EINVAL;
+	async = arg.flags & PINMDL_SUBMIT_ASYNC;
+
+	fr = pinmdl_file_request_alloc(pf, async);
+	if (!fr)
+		return -ENOMEM;
+	ret = pinmdl_submit_lookup(pf, &arg, &fr->req);
+	if (ret)
+		goto err_free;
+
+	if (async) {
+		ret = pinmdl_file_reserve(pf, &fr->id);
+		if (ret)
+			goto err_put;
+		/* The id goes out first: a submitted request always counts. */
+		if (put_user(fr->id, &user->request_id)) {
+			pinmdl_file_unreserve(pf);
+			ret = -EFAULT;
+			goto err_put;
+		}
+	}
+	ret = pinmdl_file_submit(pf, fr);
+	if (ret)
+		goto err_put;
+	if (async)
+		return 0;
+
+	ret = pinmdl_file_wait(pf, fr);
+	if (ret)
+		return ret;
+	ret = fr->req.status;
+	if (!ret && put_user(fr->req.result, &user->result))
+		ret = -EFAULT;
+	kfree(fr);
+	return ret;
+
+err_put:
+	pinmdl_put(fr->req.mdl);
+	if (fr->req.src)
+		pinmdl_put(fr->req.src);
+err_free:
+	kfree(fr);
+	return ret;
+}
+
+/**
+ * pinmdl_ioctl_submit_buffered() - PINMDL_IOC_SUBMIT_BUFFERED
+ * @pf: open file
+ * @uarg: struct pinmdl_submit_buffered
+ *
+ * The user range is copied into a kernel buffer described by a
+ * kernel-source descriptor, the request runs on it, and after FILL the
+ * buffer is copied back. No user page is pinned.
+ *
+ * Context: process context.
+ * Return: 0, the request's status, or a negative errno.
+ */
+int pinmdl_ioctl_submit_buffered(struct pinmdl_file *pf, void __user *uarg)
+{
+	struct pinmdl_submit_buffered arg, __user *user = uarg;
+	struct pinmdl_file_request *fr;
+	void __user *ubuf;
+	void *kbuf;
+	int ret;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (arg.flags || !arg.length ||
+	    (arg.op != PINMDL_LOWER_FILL && arg.op != PINMDL_LOWER_CHECKSUM))
+		return -EINVAL;
+	if (arg.length > READ_ONCE(pinmdl_max_descriptor_bytes))
+		return -E2BIG;
+	ubuf = u64_to_user_ptr(arg.addr);
+
+	fr = pinmdl_file_request_alloc(pf, false);
+	if (!fr)
+		return -ENOMEM;
+	ret = -ENOMEM;
+	kbuf = kvmalloc(arg.length, GFP_KERNEL_ACCOUNT);
+	if (!kbuf)
+		goto out_free_request;
+	ret = -EFAULT;
+	if (arg.op == PINMDL_LOWER_CHECKSUM &&
+	    copy_from_user(kbuf, ubuf, arg.length))
+		goto out_free_buf;
+	fr->req.mdl = pinmdl_build_for_kernel_buffer(kbuf, arg.length,
+						     GFP_KERNEL_ACCOUNT);
+	if (IS_ERR(fr->req.mdl)) {
+		ret = PTR_ERR(fr->req.mdl);
+		goto out_free_buf;
+	}
+	fr->kbuf = kbuf;
+	fr->req.op = arg.op;
+	fr->req.length = arg.length;
+	fr->req.arg = arg.arg;
+	/* The completion drops this reference, the free the creator's. */
+	pinmdl_get(fr->req.mdl);
+
+	ret = pinmdl_file_submit(pf, fr);
+	if (ret) {
+		pinmdl_put(fr->req.mdl);
+		goto out_free;
+	}
+	ret = pinmdl_file_wait(pf, fr);
+	if (ret)
+		return ret; /* the completion frees the abandoned request */
+	ret = fr->req.status;
+	if (!ret && arg.op == PINMDL_LOWER_FILL &&
+	    copy_to_user(ubuf, kbuf, arg.length))
+		ret = -EFAULT;
+	if (!ret && put_user(fr->req.result, &user->result))
+		ret = -EFAULT;
+out_free:
+	pinmdl_file_request_free(fr);
+	return ret;
+
+out_free_buf:
+	kvfree(kbuf);
+out_free_request:
+	kfree(fr);
+	return ret;
+}
+
+/**
+ * pinmdl_read_completion() - read(2): one completion of an async request
+ * @pf: open file
+ * @buf: user buffer
+ * @count: its size, at least one struct pinmdl_completion
+ * @nonblock: O_NONBLOCK
+ *
+ * Context: process context.
+ * Return: the size of one completion, -EINVAL for a short buffer, -EAGAIN
+ * (nonblocking, none ready), -ERESTARTSYS, or -EFAULT.
+ */
+ssize_t pinmdl_read_completion(struct pinmdl_file *pf, char __user *buf,
+			       size_t count, bool nonblock)
+{
+	struct pinmdl_completion c = {};
+	struct pinmdl_file_request *fr;
+	int ret;
+
+	if (count < sizeof(c))
+		return -EINVAL;
+	for (;;) {
+		spin_lock(&pf->lock);
+		fr = list_first_entry_or_null(&pf->completions,
+					      struct pinmdl_file_request, node);
+		if (fr)
+			list_del(&fr->node);
+		spin_unlock(&pf->lock);
+		if (fr)
+			break;
+		if (nonblock)
+			return -EAGAIN;
+		ret = wait_event_interruptible(pf->wait,
+					       !list_empty(&pf->completions));
+		if (ret)
+			return ret;
+	}
+
+	c.request_id = fr->id;
+	c.status = fr->req.status;
+	c.result = fr->req.result;
+	if (copy_to_user(buf, &c, sizeof(c))) {
+		spin_lock(&pf->lock);
+		list_add(&fr->node, &pf->completions);
+		spin_unlock(&pf->lock);
+		return -EFAULT;
+	}
+	spin_lock(&pf->lock);
+	pf->unread--;
+	spin_unlock(&pf->lock);
+	kfree(fr);
+	return sizeof(c);
+}
+
+/**
+ * pinmdl_poll_completions() - poll(2): readable when a completion is ready
+ * @pf: open file
+ * @file: the file
+ * @wait: poll table
+ *
+ * Return: EPOLLIN | EPOLLRDNORM when a completion can be read.
+ */
+__poll_t pinmdl_poll_completions(struct pinmdl_file *pf, struct file *file,
+				 poll_table *wait)
+{
+	__poll_t mask = 0;
+
+	poll_wait(file, &pf->wait, wait);
+	spin_lock(&pf->lock);
+	if (!list_empty(&pf->completions))
+		mask = EPOLLIN | EPOLLRDNORM;
+	spin_unlock(&pf->lock);
+	return mask;
+}
+
+static bool pinmdl_file_idle(struct pinmdl_file *pf)
+{
+	bool idle;
+
+	spin_lock(&pf->lock);
+	idle = !pf->in_flight;
+	spin_unlock(&pf->lock);
+	return idle;
+}
+
+/**
+ * pinmdl_file_drain_requests() - wait for a closing file's requests
+ * @pf: open file being released
+ *
+ * Waits until no request of the file is in flight, then drops the unread
+ * completions.
+ *
+ * Context: process context, from the file's release; sleeps.
+ */
+void pinmdl_file_drain_requests(struct pinmdl_file *pf)
+{
+	struct pinmdl_file_request *fr, *next;
+
+	wait_event(pf->wait, pinmdl_file_idle(pf));
+	list_for_each_entry_safe(fr, next, &pf->completions, node)
+		kfree(fr);
+	INIT_LIST_HEAD(&pf->completions);
+}

@@ -1,0 +1,559 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The request path: pinmdl_lower.ko executes FILL, CHECKSUM and COPY on
+ * locked descriptors from its own workqueue, synchronously or with
+ * completions read(2) from the file, on every kind of memory, after munmap,
+ * through partial descriptors, and through SUBMIT_BUFFERED.
+ */
+#define _GNU_SOURCE
+#include <glob.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+
+#include "kselftest_harness.h"
+#include "pinmdl_util.h"
+
+enum mem_kind { ANON, THP, HUGETLB, MEMFD, FILE_PRIVATE };
+
+FIXTURE(lower)
+{
+	int fd;
+	int backing;
+	long pins;
+	char *raw;
+	size_t raw_len;
+	char *buf;
+	size_t len;
+};
+
+FIXTURE_VARIANT(lower)
+{
+	enum mem_kind kind;
+	bool touch;
+};
+
+FIXTURE_VARIANT_ADD(lower, anon)
+{
+	.kind = ANON, .touch = true,
+};
+
+FIXTURE_VARIANT_ADD(lower, anon_never_touched)
+{
+	.kind = ANON,
+};
+
+FIXTURE_VARIANT_ADD(lower, thp)
+{
+	.kind = THP, .touch = true,
+};
+
+FIXTURE_VARIANT_ADD(lower, hugetlb)
+{
+	.kind = HUGETLB, .touch = true,
+};
+
+FIXTURE_VARIANT_ADD(lower, memfd_shared)
+{
+	.kind = MEMFD, .touch = true,
+};
+
+FIXTURE_VARIANT_ADD(lower, file_private)
+{
+	.kind = FILE_PRIVATE,
+};
+
+FIXTURE_SETUP(lower)
+{
+	char path[] = "/tmp/pinmdl-lower-XXXXXX";
+	int prot = PROT_READ | PROT_WRITE;
+	size_t i;
+
+	self->pins = pm_pins();
+	self->fd = pm_open();
+	ASSERT_LE(0, self->fd);
+	self->backing = -1;
+	self->len = 32 * PM_PAGE;
+	self->raw_len = self->len;
+
+	switch (variant->kind) {
+	case ANON:
+		self->raw = mmap(NULL, self->len, prot,
+				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		break;
+	case THP:
+		self->len = PM_HPAGE;
+		self->raw_len = 2 * PM_HPAGE;
+		self->raw = mmap(NULL, self->raw_len, prot,
+				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		break;
+	case HUGETLB:
+		self->len = self->raw_len = PM_HPAGE;
+		self->raw = mmap(NULL, self->len, prot,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB,
+				 -1, 0);
+		if (self->raw == MAP_FAILED)
+			SKIP(return, "no hugetlb page: %s", strerror(errno));
+		break;
+	case MEMFD:
+	case FILE_PRIVATE:
+		self->backing = variant->kind == MEMFD ?
+				memfd_create("pinmdl", 0) : mkstemp(path);
+		ASSERT_LE(0, self->backing);
+		if (variant->kind == FILE_PRIVATE)
+			unlink(path);
+		ASSERT_EQ(0, ftruncate(self->backing, self->len));
+		self->raw = mmap(NULL, self->len, prot,
+				 variant->kind == MEMFD ? MAP_SHARED :
+							  MAP_PRIVATE,
+				 self->backing, 0);
+		break;
+	}
+	ASSERT_NE(MAP_FAILED, self->raw);
+	self->buf = self->raw;
+	if (variant->kind == THP) {
+		self->buf = (char *)(((uintptr_t)self->raw + PM_HPAGE - 1) &
+				     ~(PM_HPAGE - 1));
+		madvise(self->buf, self->len, MADV_HUGEPAGE);
+	}
+	if (variant->touch)
+		for (i = 0; i < self->len; i++)
+			self->buf[i] = (char)(i * 7);
+}
+
+FIXTURE_TEARDOWN(lower)
+{
+	close(self->fd);
+	if (self->raw && self->raw != MAP_FAILED)
+		munmap(self->raw, self->raw_len);
+	if (self->backing >= 0)
+		close(self->backing);
+	EXPECT_EQ(self->pins, pm_pins()) TH_LOG("pages left pinned");
+}
+
+static bool all_bytes(const char *p, size_t len, char val)
+{
+	while (len--)
+		if (*p++ != val)
+			return false;
+	return true;
+}
+
+TEST_F(lower, fill_and_checksum)
+{
+	struct pinmdl_submit s;
+	uint32_t h;
+
+	h = pm_create_locked(self->fd, self->buf, self->len,
+			     PINMDL_IO_WRITE_ACCESS);
+	ASSERT_NE(0, h);
+	ASSERT_EQ(0, pm_submit(self->fd, h, PINMDL_LOWER_FILL, 100,
+			       self->len - 200, 0x1ab, 0, NULL));
+	EXPECT_TRUE(all_bytes(self->buf + 100, self->len - 200, (char)0xab));
+	if (variant->touch)
+		EXPECT_EQ((char)(99 * 7), self->buf[99]);
+
+	ASSERT_EQ(0, pm_submit(self->fd, h, PINMDL_LOWER_CHECKSUM, 3,
+			       self->len - 5, 0, 0, &s));
+	EXPECT_EQ(pm_crc32c(self->buf + 3, self->len - 5), s.result);
+	EXPECT_EQ(0, pm_unlock(self->fd, h));
+}
+
+TEST_F(lower, read_lock_checksums_but_refuses_writes)
+{
+	struct pinmdl_submit s;
+	uint32_t h;
+
+	h = pm_create_locked(self->fd, self->buf, self->len,
+			     PINMDL_IO_READ_ACCESS);
+	ASSERT_NE(0, h);
+	EXPECT_EQ(-EACCES, pm_submit(self->fd, h, PINMDL_LOWER_FILL, 0, 1, 0,
+				     0, NULL));
+	ASSERT_EQ(0, pm_submit(self->fd, h, PINMDL_LOWER_CHECKSUM, 0,
+			       self->len, 0, 0, &s));
+	EXPECT_EQ(pm_crc32c(self->buf, self->len), s.result);
+	/* Later writes through the VA are what the lower driver reads. */
+	memset(self->buf, 0x5c, self->len);
+	ASSERT_EQ(0, pm_submit(self->fd, h, PINMDL_LOWER_CHECKSUM, 0,
+			       self->len, 0, 0, &s));
+	EXPECT_EQ(pm_crc32c(self->buf, self->len), s.result);
+}
+
+TEST_F(lower, works_after_munmap)
+{
+	struct pinmdl_submit s;
+	char *expect;
+	uint32_t h;
+
+	h = pm_create_locked(self->fd, self->buf, self->len,
+			     PINMDL_IO_MODIFY_ACCESS);
+	ASSERT_NE(0, h);
+	ASSERT_EQ(0, munmap(self->raw, self->raw_len));
+	self->raw = NULL;
+	ASSERT_EQ(0, pm_submit(self->fd, h, PINMDL_LOWER_FILL, 0, self->len,
+			       0x3c, 0, NULL));
+	ASSERT_EQ(0, pm_submit(self->fd, h, PINMDL_LOWER_CHECKSUM, 0,
+			       self->len, 0, 0, &s));
+	expect = malloc(self->len);
+	ASSERT_NE(NULL, expect);
+	memset(expect, 0x3c, self->len);
+	EXPECT_EQ(pm_crc32c(expect, self->len), s.result);
+	free(expect);
+	EXPECT_EQ(0, pm_unlock(self->fd, h));
+}
+
+TEST_F(lower, partial_descriptor)
+{
+	struct pinmdl_submit s;
+	uint32_t h, part;
+
+	h = pm_create_locked(self->fd, self->buf, self->len,
+			     PINMDL_IO_WRITE_ACCESS);
+	ASSERT_NE(0, h);
+	ASSERT_EQ(0, pm_partial(self->fd, h, self->buf + PM_PAGE + 1,
+				2 * PM_PAGE, &part));
+	ASSERT_EQ(0, pm_submit(self->fd, part, PINMDL_LOWER_FILL, 10, 100,
+			       0x77, 0, NULL));
+	EXPECT_TRUE(all_bytes(self->buf + PM_PAGE + 11, 100, 0x77));
+	ASSERT_EQ(0, pm_submit(self->fd, part, PINMDL_LOWER_CHECKSUM, 0,
+			       2 * PM_PAGE, 0, 0, &s));
+	EXPECT_EQ(pm_crc32c(self->buf + PM_PAGE + 1, 2 * PM_PAGE), s.result);
+	EXPECT_EQ(-EINVAL, pm_submit(self->fd, part, PINMDL_LOWER_FILL,
+				     2 * PM_PAGE, 1, 0, 0, NULL));
+	EXPECT_EQ(0, pm_free(self->fd, part));
+}
+
+TEST_F(lower, copy_between_descriptors)
+{
+	char *src = pm_map(self->len, PROT_READ | PROT_WRITE);
+	uint32_t h, hs, ro;
+	size_t i;
+
+	ASSERT_NE(NULL, src);
+	for (i = 0; i < self->len; i++)
+		src[i] = (char)(i * 13 + 1);
+	h = pm_create_locked(self->fd, self->buf, self->len,
+			     PINMDL_IO_WRITE_ACCESS);
+	hs = pm_create_locked(self->fd, src, self->len,
+			      PINMDL_IO_READ_ACCESS);
+	ASSERT_NE(0, h);
+	ASSERT_NE(0, hs);
+	ASSERT_EQ(0, pm_submit(self->fd, h, PINMDL_LOWER_COPY, 5,
+			       self->len - 10, hs, 0, NULL));
+	EXPECT_EQ(0, memcmp(self->buf + 5, src + 5, self->len - 10));
+	/* The source may be any lock; the target needs a write lock. */
+	EXPECT_EQ(-EACCES, pm_submit(self->fd, hs, PINMDL_LOWER_COPY, 0, 1, h,
+				     0, NULL));
+	EXPECT_EQ(-EINVAL, pm_submit(self->fd, h, PINMDL_LOWER_COPY, 0,
+				     self->len + 1, hs, 0, NULL));
+	EXPECT_EQ(-ENOENT, pm_submit(self->fd, h, PINMDL_LOWER_COPY, 0, 1,
+				     999, 0, NULL));
+	ASSERT_EQ(0, pm_create(self->fd, src, self->len, &ro));
+	EXPECT_EQ(-EINVAL, pm_submit(self->fd, h, PINMDL_LOWER_COPY, 0, 1, ro,
+				     0, NULL));
+	munmap(src, self->len);
+}
+
+TEST_F(lower, async_completions)
+{
+	struct pinmdl_submit fill, sum;
+	struct pinmdl_completion c[2];
+	struct pollfd p = { .fd = self->fd, .events = POLLIN };
+	int i, seen = 0;
+	uint32_t h;
+
+	h = pm_create_locked(self->fd, self->buf, self->len,
+			     PINMDL_IO_WRITE_ACCESS);
+	ASSERT_NE(0, h);
+	ASSERT_EQ(0, pm_submit(self->fd, h, PINMDL_LOWER_FILL, 0, self->len,
+			       0x21, PINMDL_SUBMIT_ASYNC, &fill));
+	ASSERT_EQ(0, pm_submit(self->fd, h, PINMDL_LOWER_CHECKSUM, 0,
+			       self->len, 0, PINMDL_SUBMIT_ASYNC, &sum));
+	EXPECT_NE(fill.request_id, sum.request_id);
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(1, poll(&p, 1, 10000));
+		ASSERT_EQ(sizeof(c[i]), read(self->fd, &c[i], sizeof(c[i])));
+		EXPECT_EQ(0, c[i].status);
+		seen |= c[i].request_id == fill.request_id ? 1 :
+			c[i].request_id == sum.request_id ? 2 : 4;
+	}
+	EXPECT_EQ(3, seen);
+	EXPECT_TRUE(all_bytes(self->buf, self->len, 0x21));
+	/* Exactly one completion each: nothing more to read. */
+	EXPECT_EQ(0, poll(&p, 1, 0));
+}
+
+TEST_F(lower, buffered_matches_direct)
+{
+	uint64_t buffered;
+	struct pinmdl_submit s;
+	uint32_t h;
+	long pins;
+
+	memset(self->buf, 0x42, self->len / 2);
+	pins = pm_pins();
+	ASSERT_EQ(0, pm_submit_buffered(self->fd, self->buf, self->len,
+					PINMDL_LOWER_CHECKSUM, 0, &buffered));
+	EXPECT_EQ(pins, pm_pins());
+	h = pm_create_locked(self->fd, self->buf, self->len,
+			     PINMDL_IO_READ_ACCESS);
+	ASSERT_NE(0, h);
+	ASSERT_EQ(0, pm_submit(self->fd, h, PINMDL_LOWER_CHECKSUM, 0,
+			       self->len, 0, 0, &s));
+	EXPECT_EQ(s.result, buffered);
+	EXPECT_EQ(pm_crc32c(self->buf, self->len), buffered);
+	EXPECT_EQ(0, pm_unlock(self->fd, h));
+
+	ASSERT_EQ(0, pm_submit_buffered(self->fd, self->buf + 1, self->len - 2,
+					PINMDL_LOWER_FILL, 0x99, NULL));
+	EXPECT_TRUE(all_bytes(self->buf + 1, self->len - 2, (char)0x99));
+}
+
+FIXTURE(req)
+{
+	int fd;
+	long pins;
+	char *buf;
+	size_t len;
+	uint32_t h;
+};
+
+FIXTURE_SETUP(req)
+{
+	self->pins = pm_pins();
+	self->fd = pm_open();
+	ASSERT_LE(0, self->fd);
+	self->len = 64 * PM_PAGE;
+	self->buf = pm_map(self->len, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, self->buf);
+	self->h = pm_create_locked(self->fd, self->buf, self->len,
+				   PINMDL_IO_WRITE_ACCESS);
+	ASSERT_NE(0, self->h);
+}
+
+FIXTURE_TEARDOWN(req)
+{
+	close(self->fd);
+	munmap(self->buf, self->len);
+	EXPECT_EQ(self->pins, pm_pins()) TH_LOG("pages left pinned");
+}
+
+TEST_F(req, submit_einval)
+{
+	struct pinmdl_submit s = { .handle = self->h, .op = PINMDL_LOWER_FILL,
+				   .length = 1 };
+	uint32_t unlocked;
+
+	s.flags = 2;
+	EXPECT_EQ(-EINVAL, pm_ioctl(self->fd, PINMDL_IOC_SUBMIT, &s));
+	s.flags = 0;
+	s.reserved = 1;
+	EXPECT_EQ(-EINVAL, pm_ioctl(self->fd, PINMDL_IOC_SUBMIT, &s));
+	s.reserved = 0;
+	s.op = 4;
+	EXPECT_EQ(-EINVAL, pm_ioctl(self->fd, PINMDL_IOC_SUBMIT, &s));
+	s.op = 0;
+	EXPECT_EQ(-EINVAL, pm_ioctl(self->fd, PINMDL_IOC_SUBMIT, &s));
+	/* Argument checks come before the handle lookup. */
+	s.handle = 999;
+	EXPECT_EQ(-EINVAL, pm_ioctl(self->fd, PINMDL_IOC_SUBMIT, &s));
+	EXPECT_EQ(-ENOENT, pm_submit(self->fd, 999, PINMDL_LOWER_FILL, 0, 1,
+				     0, 0, NULL));
+	EXPECT_EQ(-EINVAL, pm_submit(self->fd, self->h, PINMDL_LOWER_FILL, 0,
+				     0, 0, 0, NULL));
+	EXPECT_EQ(-EINVAL, pm_submit(self->fd, self->h, PINMDL_LOWER_FILL,
+				     self->len, 1, 0, 0, NULL));
+	EXPECT_EQ(-EINVAL, pm_submit(self->fd, self->h, PINMDL_LOWER_FILL, 1,
+				     self->len, 0, 0, NULL));
+	EXPECT_EQ(-EINVAL, pm_submit(self->fd, self->h, PINMDL_LOWER_CHECKSUM,
+				     ~0ULL, 2, 0, 0, NULL));
+	ASSERT_EQ(0, pm_create(self->fd, self->buf, PM_PAGE, &unlocked));
+	EXPECT_EQ(-EINVAL, pm_submit(self->fd, unlocked, PINMDL_LOWER_CHECKSUM,
+				     0, 1, 0, 0, NULL));
+	EXPECT_EQ(-EINVAL, pm_submit_buffered(self->fd, self->buf, 0,
+					      PINMDL_LOWER_FILL, 0, NULL));
+	EXPECT_EQ(-EINVAL, pm_submit_buffered(self->fd, self->buf, 1,
+					      PINMDL_LOWER_COPY, 0, NULL));
+	EXPECT_EQ(-EFAULT, pm_submit_buffered(self->fd, NULL, 1,
+					      PINMDL_LOWER_CHECKSUM, 0, NULL));
+	EXPECT_EQ(-EFAULT, pm_ioctl(self->fd, PINMDL_IOC_SUBMIT, NULL));
+}
+
+static int foreign_submit(void *p)
+{
+	int *fd_h = p;
+
+	return pm_submit(fd_h[0], fd_h[1], PINMDL_LOWER_CHECKSUM, 0, 1, 0, 0,
+			 NULL) == -EPERM ? 0 : 1;
+}
+
+TEST_F(req, submit_from_other_address_space_eperm)
+{
+	int fd_h[2] = { self->fd, (int)self->h };
+
+	EXPECT_EQ(0, pm_in_child(foreign_submit, fd_h));
+}
+
+TEST_F(req, read_arguments)
+{
+	struct pinmdl_completion c;
+	int flags = fcntl(self->fd, F_GETFL);
+
+	EXPECT_EQ(-1, read(self->fd, &c, sizeof(c) - 1));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, flags | O_NONBLOCK));
+	EXPECT_EQ(-1, read(self->fd, &c, sizeof(c)));
+	EXPECT_EQ(EAGAIN, errno);
+}
+
+TEST_F(req, runs_in_the_lower_drivers_context)
+{
+	char comm[64] = "";
+	int pid = 0;
+	FILE *f;
+
+	ASSERT_EQ(0, pm_submit(self->fd, self->h, PINMDL_LOWER_FILL, 0, 1, 1,
+			       0, NULL));
+	f = fopen("/sys/kernel/debug/pinmdl_lower/last_task", "r");
+	ASSERT_NE(NULL, f);
+	ASSERT_EQ(2, fscanf(f, "%d %63s", &pid, comm));
+	fclose(f);
+	EXPECT_NE(getpid(), pid);
+	EXPECT_NE(gettid(), pid);
+	EXPECT_EQ(0, strncmp(comm, "kworker", 7)) TH_LOG("ran in %s", comm);
+}
+
+TEST_F(req, too_many_unread_eagain)
+{
+	struct pinmdl_completion c;
+	int i, n = 0, read_back = 0;
+	int ret;
+
+	for (i = 0; i < 1000; i++) {
+		ret = pm_submit(self->fd, self->h, PINMDL_LOWER_FILL, 0, 1, 0,
+				PINMDL_SUBMIT_ASYNC, NULL);
+		if (ret)
+			break;
+		n++;
+	}
+	EXPECT_EQ(-EAGAIN, ret);
+	EXPECT_LT(0, n);
+	while (read_back < n && read(self->fd, &c, sizeof(c)) == sizeof(c)) {
+		EXPECT_EQ(0, c.status);
+		read_back++;
+	}
+	EXPECT_EQ(n, read_back);
+	/* Reading frees places again. */
+	EXPECT_EQ(0, pm_submit(self->fd, self->h, PINMDL_LOWER_FILL, 0, 1, 0,
+			       PINMDL_SUBMIT_ASYNC, NULL));
+}
+
+/* Submit a long FILL asynchronously; true if it was still in flight. */
+static bool long_request_in_flight(int fd, uint32_t h, size_t len,
+				   uint32_t *flags)
+{
+	struct pinmdl_query q;
+
+	if (pm_submit(fd, h, PINMDL_LOWER_FILL, 0, len, 0x11,
+		      PINMDL_SUBMIT_ASYNC, NULL))
+		return false;
+	if (pm_query(fd, h, &q, NULL, 0))
+		return false;
+	*flags = q.flags;
+	return q.flags & PINMDL_F_IN_FLIGHT;
+}
+
+TEST(in_flight_rules)
+{
+	size_t len = 256UL << 20;
+	char *buf = pm_map(len, PROT_READ | PROT_WRITE);
+	struct pinmdl_completion c;
+	struct pinmdl_query q;
+	long pins = pm_pins();
+	uint32_t h, flags = 0;
+	int fd = pm_open(), tries;
+	bool caught = false;
+
+	ASSERT_LE(0, fd);
+	ASSERT_NE(NULL, buf);
+	h = pm_create_locked(fd, buf, len, PINMDL_IO_WRITE_ACCESS);
+	ASSERT_NE(0, h);
+	for (tries = 0; tries < 5 && !caught; tries++) {
+		caught = long_request_in_flight(fd, h, len, &flags);
+		if (caught) {
+			EXPECT_EQ(-EBUSY, pm_unlock(fd, h));
+			EXPECT_EQ(-EBUSY, pm_free(fd, h));
+		}
+		ASSERT_EQ(sizeof(c), read(fd, &c, sizeof(c)));
+		EXPECT_EQ(0, c.status);
+	}
+	EXPECT_TRUE(caught) TH_LOG("never saw a request in flight");
+	ASSERT_EQ(0, pm_query(fd, h, &q, NULL, 0));
+	EXPECT_EQ(0, q.flags & PINMDL_F_IN_FLIGHT);
+	EXPECT_EQ(0, pm_unlock(fd, h));
+	EXPECT_EQ(0, pm_free(fd, h));
+	close(fd);
+	munmap(buf, len);
+	EXPECT_EQ(pins, pm_pins());
+}
+
+TEST(close_with_requests_in_flight)
+{
+	size_t len = 64UL << 20;
+	char *buf = pm_map(len, PROT_READ | PROT_WRITE);
+	long pins = pm_pins(), leaks = pm_stat("leaks_released");
+	int fd = pm_open(), i;
+	uint32_t h;
+
+	ASSERT_LE(0, fd);
+	ASSERT_NE(NULL, buf);
+	h = pm_create_locked(fd, buf, len, PINMDL_IO_WRITE_ACCESS);
+	ASSERT_NE(0, h);
+	for (i = 0; i < 8; i++)
+		ASSERT_EQ(0, pm_submit(fd, h, PINMDL_LOWER_FILL, 0, len, i,
+				       PINMDL_SUBMIT_ASYNC, NULL));
+	/* The lock goes away with the process's address space, too. */
+	munmap(buf, len);
+	close(fd);
+	EXPECT_EQ(pins, pm_pins());
+	EXPECT_EQ(leaks + 1, pm_stat("leaks_released"));
+}
+
+static int run(const char *cmd)
+{
+	int status = system(cmd);
+
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+TEST(unload_order_and_enodev)
+{
+	char *buf = pm_map(PM_PAGE, PROT_READ | PROT_WRITE);
+	char cmd[512];
+	glob_t g;
+	int fd = pm_open();
+	uint32_t h;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, glob("/mods/*-pinmdl_lower.ko", 0, NULL, &g));
+	h = pm_create_locked(fd, buf, PM_PAGE, PINMDL_IO_WRITE_ACCESS);
+	ASSERT_NE(0, h);
+
+	/* The core cannot go while its lower driver is loaded. */
+	EXPECT_NE(0, run("rmmod pinmdl 2>/dev/null"));
+	ASSERT_EQ(0, run("rmmod pinmdl_lower"));
+	EXPECT_EQ(-ENODEV, pm_submit(fd, h, PINMDL_LOWER_FILL, 0, 1, 0, 0,
+				     NULL));
+	EXPECT_EQ(-ENODEV, pm_submit_buffered(fd, buf, 1, PINMDL_LOWER_FILL, 0,
+					      NULL));
+	/* State checks still come first. */
+	EXPECT_EQ(-EINVAL, pm_submit(fd, h, PINMDL_LOWER_FILL, 0, 2 * PM_PAGE,
+				     0, 0, NULL));
+	snprintf(cmd, sizeof(cmd), "insmod %s", g.gl_pathv[0]);
+	ASSERT_EQ(0, run(cmd));
+	EXPECT_EQ(0, pm_submit(fd, h, PINMDL_LOWER_FILL, 0, 1, 0, 0, NULL));
+	globfree(&g);
+	close(fd);
+}
+
+TEST_HARNESS_MAIN
