@@ -5,6 +5,7 @@
 #   make [KDIR=...]          build against KDIR (default: the running kernel)
 #   make modules_install     install into INSTALL_MOD_PATH under KDIR's release
 #   make check               the whole test suite, in QEMU guests
+#   make lint                checkpatch, kernel-doc, uapi, sparse and W=1
 #   make demo                load the modules in a guest and show them working
 #   make clean
 
@@ -26,7 +27,10 @@ clean:
 check:
 	scripts/check
 
+lint:
+	scripts/lint
+
 demo:
 	scripts/demo
 
-.PHONY: all modules modules_install clean check demo
+.PHONY: all modules modules_install clean check lint demo

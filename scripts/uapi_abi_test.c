@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The uapi ABI, frozen: every struct's size and every field's offset. A
+ * change to uapi/linux/pinmdl.h that moves anything fails to compile.
+ */
+#include <stddef.h>
+#include <linux/pinmdl.h>
+
+#define ABI(type, size) \
+	_Static_assert(sizeof(struct type) == (size), #type " size")
+#define AT(type, field, off) \
+	_Static_assert(offsetof(struct type, field) == (off), \
+		       #type "." #field " offset")
+
+ABI(pinmdl_create, 24);
+AT(pinmdl_create, addr, 0);
+AT(pinmdl_create, length, 8);
+AT(pinmdl_create, flags, 16);
+AT(pinmdl_create, handle, 20);
+
+ABI(pinmdl_lock, 16);
+AT(pinmdl_lock, handle, 0);
+AT(pinmdl_lock, access_mode, 4);
+AT(pinmdl_lock, operation, 8);
+AT(pinmdl_lock, flags, 12);
+
+ABI(pinmdl_handle_arg, 8);
+AT(pinmdl_handle_arg, handle, 0);
+AT(pinmdl_handle_arg, flags, 4);
+
+ABI(pinmdl_query, 64);
+AT(pinmdl_query, handle, 0);
+AT(pinmdl_query, flags, 4);
+AT(pinmdl_query, start_va, 8);
+AT(pinmdl_query, byte_count, 16);
+AT(pinmdl_query, byte_offset, 24);
+AT(pinmdl_query, operation, 28);
+AT(pinmdl_query, page_count, 32);
+AT(pinmdl_query, pfns, 40);
+AT(pinmdl_query, pfn_capacity, 48);
+AT(pinmdl_query, parent, 56);
+AT(pinmdl_query, reserved, 60);
+
+ABI(pinmdl_partial, 24);
+AT(pinmdl_partial, parent, 0);
+AT(pinmdl_partial, handle, 4);
+AT(pinmdl_partial, addr, 8);
+AT(pinmdl_partial, length, 16);
+
+ABI(pinmdl_submit, 56);
+AT(pinmdl_submit, handle, 0);
+AT(pinmdl_submit, op, 4);
+AT(pinmdl_submit, offset, 8);
+AT(pinmdl_submit, length, 16);
+AT(pinmdl_submit, arg, 24);
+AT(pinmdl_submit, flags, 32);
+AT(pinmdl_submit, reserved, 36);
+AT(pinmdl_submit, request_id, 40);
+AT(pinmdl_submit, result, 48);
+
+ABI(pinmdl_completion, 24);
+AT(pinmdl_completion, request_id, 0);
+AT(pinmdl_completion, status, 8);
+AT(pinmdl_completion, reserved, 12);
+AT(pinmdl_completion, result, 16);
+
+ABI(pinmdl_submit_buffered, 40);
+AT(pinmdl_submit_buffered, addr, 0);
+AT(pinmdl_submit_buffered, length, 8);
+AT(pinmdl_submit_buffered, op, 16);
+AT(pinmdl_submit_buffered, flags, 20);
+AT(pinmdl_submit_buffered, arg, 24);
+AT(pinmdl_submit_buffered, result, 32);
+
+_Static_assert(PINMDL_IOC_CREATE == 0xc018bd01, "CREATE number");
+_Static_assert(PINMDL_IOC_LOCK == 0x4010bd02, "LOCK number");
+_Static_assert(PINMDL_IOC_UNLOCK == 0x4008bd03, "UNLOCK number");
+_Static_assert(PINMDL_IOC_FREE == 0x4008bd04, "FREE number");
+_Static_assert(PINMDL_IOC_QUERY == 0xc040bd05, "QUERY number");
+_Static_assert(PINMDL_IOC_PARTIAL == 0xc018bd06, "PARTIAL number");
+_Static_assert(PINMDL_IOC_SUBMIT == 0xc038bd07, "SUBMIT number");
+_Static_assert(PINMDL_IOC_SUBMIT_BUFFERED == 0xc028bd08, "BUFFERED number");
+
+int main(void)
+{
+	return 0;
+}
