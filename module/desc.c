@@ -36,7 +36,10 @@ static struct pinmdl *pinmdl_new(u64 addr, u64 length, gfp_t gfp)
 		return ERR_PTR(-E2BIG);
 
 	pages = pinmdl_pages_spanned(addr, length);
-	mdl = kvzalloc(struct_size(mdl, pfns, pages), gfp);
+	/* The PFN array is one allocation: kvmalloc() stops at INT_MAX. */
+	if (struct_size(mdl, pfns, pages) > INT_MAX)
+		return ERR_PTR(-E2BIG);
+	mdl = kvzalloc(struct_size(mdl, pfns, pages), gfp | __GFP_NOWARN);
 	if (!mdl)
 		return ERR_PTR(-ENOMEM);
 

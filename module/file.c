@@ -57,7 +57,39 @@ int pinmdl_file_insert(struct pinmdl_file *pf, struct pinmdl *mdl)
 }
 
 /**
- * pinmdl_file_lookup() - find a descriptor of the file by handle
+ * pinmdl_file_get() - find a descriptor of the file by handle
+ * @pf: open file
+ * @handle: handle from CREATE or PARTIAL
+ *
+ * Context: process context.
+ * Return: the descriptor with a reference the caller drops with
+ * pinmdl_put(), or ERR_PTR(-ENOENT) for an unknown handle.
+ */
+struct pinmdl *pinmdl_file_get(struct pinmdl_file *pf, u32 handle)
+{
+	struct pinmdl *mdl;
+
+	xa_lock(&pf->handles);
+	mdl = xa_load(&pf->handles, handle);
+	if (mdl)
+		pinmdl_get(mdl);
+	xa_unlock(&pf->handles);
+	return mdl ?: ERR_PTR(-ENOENT);
+}
+
+/**
+ * pinmdl_file_owns() - whether the caller's address space owns a descriptor
+ * @mdl: descriptor of the file
+ *
+ * Return: 0, or -EPERM from another address space (rule 7).
+ */
+int pinmdl_file_owns(const struct pinmdl *mdl)
+{
+	return mdl->mm == current->mm ? 0 : -EPERM;
+}
+
+/**
+ * pinmdl_file_lookup() - find a descriptor of the caller by handle
  * @pf: open file
  * @handle: handle from CREATE or PARTIAL
  *
@@ -68,19 +100,15 @@ int pinmdl_file_insert(struct pinmdl_file *pf, struct pinmdl *mdl)
  */
 struct pinmdl *pinmdl_file_lookup(struct pinmdl_file *pf, u32 handle)
 {
-	struct pinmdl *mdl;
+	struct pinmdl *mdl = pinmdl_file_get(pf, handle);
+	int ret;
 
-	xa_lock(&pf->handles);
-	mdl = xa_load(&pf->handles, handle);
-	if (mdl)
-		pinmdl_get(mdl);
-	xa_unlock(&pf->handles);
-
-	if (!mdl)
-		return ERR_PTR(-ENOENT);
-	if (mdl->mm != current->mm) {
+	if (IS_ERR(mdl))
+		return mdl;
+	ret = pinmdl_file_owns(mdl);
+	if (ret) {
 		pinmdl_put(mdl);
-		return ERR_PTR(-EPERM);
+		return ERR_PTR(ret);
 	}
 	return mdl;
 }
@@ -88,8 +116,7 @@ struct pinmdl *pinmdl_file_lookup(struct pinmdl_file *pf, u32 handle)
 /**
  * pinmdl_file_free() - free a descriptor of the file and drop its handle
  * @pf: open file
- * @mdl: descriptor found by pinmdl_file_lookup() (the caller's reference
- *	 keeps it until the caller puts it)
+ * @mdl: descriptor of the file
  *
  * Context: process context.
  * Return: 0, or the errno of pinmdl_free().
@@ -99,9 +126,12 @@ int pinmdl_file_free(struct pinmdl_file *pf, struct pinmdl *mdl)
 	u32 handle = mdl->handle;
 	int ret;
 
+	/* Lookups may find the handle until it is erased: keep @mdl alive. */
+	pinmdl_get(mdl);
 	ret = pinmdl_free(mdl);
 	if (!ret)
 		xa_erase(&pf->handles, handle);
+	pinmdl_put(mdl);
 	return ret;
 }
 

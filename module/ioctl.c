@@ -106,28 +106,26 @@ static int pinmdl_ioctl_free(struct pinmdl_file *pf, void __user *uarg)
 	return ret;
 }
 
-/* Copy the PFNs of @mdl out, or zeros to a caller without CAP_SYS_ADMIN. */
-static int pinmdl_query_pfns(struct pinmdl *mdl, struct pinmdl_query *arg)
+/*
+ * Copy @count PFNs out to @upfns, or zeros to a caller without
+ * CAP_SYS_ADMIN (rule 10). @pfns is a snapshot taken under the lock: no
+ * fault on the user's array can hold up the descriptor.
+ */
+static int pinmdl_query_copy_pfns(u64 __user *upfns, const u64 *pfns,
+				  u64 count)
 {
-	void __user *upfns = u64_to_user_ptr(arg->pfns);
-	u64 count = 0;
-
-	if (arg->pfns && pinmdl_has_pfns(mdl))
-		count = min(arg->pfn_capacity, mdl->page_count);
-	arg->pfn_capacity = count;
-	if (!count)
-		return 0;
-	if (!capable(CAP_SYS_ADMIN))
+	if (!pfns)
 		return clear_user(upfns, count * sizeof(u64)) ? -EFAULT : 0;
-	if (copy_to_user(upfns, mdl->pfns, count * sizeof(u64)))
-		return -EFAULT;
-	return 0;
+	return copy_to_user(upfns, pfns, count * sizeof(u64)) ? -EFAULT : 0;
 }
 
 static int pinmdl_ioctl_query(struct pinmdl_file *pf, void __user *uarg)
 {
+	bool privileged = capable(CAP_SYS_ADMIN);
 	struct pinmdl_query arg;
 	struct pinmdl *mdl;
+	u64 *pfns = NULL;
+	u64 count = 0;
 	int ret;
 
 	if (copy_from_user(&arg, uarg, sizeof(arg)))
@@ -138,11 +136,23 @@ static int pinmdl_ioctl_query(struct pinmdl_file *pf, void __user *uarg)
 	mdl = pinmdl_file_lookup(pf, arg.handle);
 	if (IS_ERR(mdl))
 		return PTR_ERR(mdl);
+	/* The page count never changes: size the snapshot before locking. */
+	if (arg.pfns)
+		count = min(arg.pfn_capacity, mdl->page_count);
+	if (count && privileged) {
+		pfns = kvmalloc_array(count, sizeof(*pfns),
+				      GFP_KERNEL | __GFP_NOWARN);
+		if (!pfns) {
+			ret = -ENOMEM;
+			goto out_put;
+		}
+	}
 
 	mutex_lock(&mdl->lock);
 	if (mdl->dead) {
+		mutex_unlock(&mdl->lock);
 		ret = -ENOENT;
-		goto out_unlock;
+		goto out_free;
 	}
 	arg.flags = mdl->flags;
 	arg.start_va = mdl->start_va;
@@ -151,12 +161,23 @@ static int pinmdl_ioctl_query(struct pinmdl_file *pf, void __user *uarg)
 	arg.operation = mdl->operation;
 	arg.page_count = mdl->page_count;
 	arg.parent = mdl->parent ? mdl->parent->handle : 0;
-	ret = pinmdl_query_pfns(mdl, &arg);
-out_unlock:
+	if (!pinmdl_has_pfns(mdl))
+		count = 0;
+	else if (pfns)
+		memcpy(pfns, mdl->pfns, count * sizeof(*pfns));
 	mutex_unlock(&mdl->lock);
-	pinmdl_put(mdl);
+
+	arg.pfn_capacity = count;
+	ret = 0;
+	if (count)
+		ret = pinmdl_query_copy_pfns(u64_to_user_ptr(arg.pfns), pfns,
+					     count);
 	if (!ret && copy_to_user(uarg, &arg, sizeof(arg)))
 		ret = -EFAULT;
+out_free:
+	kvfree(pfns);
+out_put:
+	pinmdl_put(mdl);
 	return ret;
 }
 

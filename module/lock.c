@@ -118,6 +118,11 @@ static int pinmdl_lock_user(struct pinmdl *mdl, u32 operation)
 
 	if (!mdl->mm || mdl->mm != current->mm)
 		return -EPERM;
+	if (write) {
+		ret = pinmdl_compat_check_write_lock(mdl);
+		if (ret)
+			return ret;
+	}
 	ret = pinmdl_charge(mdl);
 	if (ret)
 		return ret;

@@ -37,7 +37,8 @@ static int pinmdl_map_system_va(struct pinmdl *mdl)
 
 	if (mdl->page_count > UINT_MAX)
 		return -ENOMEM;
-	pages = kvmalloc_array(mdl->page_count, sizeof(*pages), GFP_KERNEL);
+	pages = kvmalloc_array(mdl->page_count, sizeof(*pages),
+			       GFP_KERNEL | __GFP_NOWARN);
 	if (!pages)
 		return -ENOMEM;
 	for (i = 0; i < mdl->page_count; i++)

@@ -12,7 +12,16 @@
  * copy-on-write. Those pages are pinned again with FOLL_WRITE | FOLL_FORCE,
  * which breaks copy-on-write now, as RDMA did for read-only registrations
  * on those kernels. On a kernel that unshares, no page is ever found.
+ *
+ * Write locks of file mappings that need dirty tracking.
+ *
+ * Since Linux 6.5 a FOLL_LONGTERM | FOLL_WRITE pin of a shared file mapping
+ * whose filesystem tracks dirty pages fails: the pages would be written
+ * behind the filesystem's back, long after writeback cleaned them. Older
+ * kernels pin them anyway, and the filesystem later warns or crashes. Such
+ * mappings are refused before pinning on every kernel.
  */
+#include <linux/backing-dev.h>
 #include <linux/mm.h>
 #include <linux/mmap_lock.h>
 #include <linux/slab.h>
@@ -66,6 +75,50 @@ static int pinmdl_repin_writable(struct pinmdl *mdl, u64 index)
 	return 0;
 }
 
+/* The test of vma_needs_dirty_tracking() (Linux 6.5 and later). */
+static bool pinmdl_vma_needs_dirty_tracking(struct vm_area_struct *vma)
+{
+	const struct vm_operations_struct *ops = vma->vm_ops;
+
+	if (!vma->vm_file || (vma->vm_flags & (VM_SHARED | VM_WRITE)) !=
+			     (VM_SHARED | VM_WRITE))
+		return false;
+	if (ops && (ops->page_mkwrite || ops->pfn_mkwrite))
+		return true;
+	return mapping_can_writeback(vma->vm_file->f_mapping);
+}
+
+/**
+ * pinmdl_compat_check_write_lock() - refuse a write lock of file pages
+ *				      that need dirty tracking
+ * @mdl: descriptor about to be locked for write
+ *
+ * Context: process context, @mdl->lock held, in @mdl's address space.
+ * Return: 0, or -EFAULT if a mapping of the range needs dirty tracking.
+ */
+int pinmdl_compat_check_write_lock(struct pinmdl *mdl)
+{
+	unsigned long va = mdl->start_va;
+	unsigned long end = va + mdl->page_count * PAGE_SIZE;
+	struct vm_area_struct *vma;
+	int ret = 0;
+
+	lockdep_assert_held(&mdl->lock);
+
+	mmap_read_lock(mdl->mm);
+	for (; va < end; va = vma->vm_end) {
+		vma = vma_lookup(mdl->mm, va);
+		if (!vma)
+			break; /* a hole: pinning fails with -EFAULT */
+		if (pinmdl_vma_needs_dirty_tracking(vma)) {
+			ret = -EFAULT;
+			break;
+		}
+	}
+	mmap_read_unlock(mdl->mm);
+	return ret;
+}
+
 /**
  * pinmdl_compat_fix_read_pins() - make a fresh read lock coherent
  * @mdl: descriptor whose pages were just pinned without FOLL_WRITE
@@ -87,7 +140,8 @@ int pinmdl_compat_fix_read_pins(struct pinmdl *mdl)
 	if (i == mdl->page_count)
 		return 0;
 
-	stale = bitmap_zalloc(mdl->page_count, GFP_KERNEL);
+	stale = kvcalloc(BITS_TO_LONGS(mdl->page_count), sizeof(*stale),
+			 GFP_KERNEL | __GFP_NOWARN);
 	if (!stale)
 		return -ENOMEM;
 	if (pinmdl_find_stale_pins(mdl, stale)) {
@@ -97,6 +151,6 @@ int pinmdl_compat_fix_read_pins(struct pinmdl *mdl)
 				break;
 		}
 	}
-	bitmap_free(stale);
+	kvfree(stale);
 	return ret;
 }

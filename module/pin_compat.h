@@ -9,5 +9,6 @@
 struct pinmdl;
 
 int pinmdl_compat_fix_read_pins(struct pinmdl *mdl);
+int pinmdl_compat_check_write_lock(struct pinmdl *mdl);
 
 #endif /* _PINMDL_PIN_COMPAT_H */

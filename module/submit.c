@@ -149,25 +149,48 @@ static void pinmdl_file_unreserve(struct pinmdl_file *pf)
 	spin_unlock(&pf->lock);
 }
 
+/*
+ * Find the target (and COPY's source) of a SUBMIT: unknown handles first,
+ * then ownership, as the errno table orders them.
+ */
 static int pinmdl_submit_lookup(struct pinmdl_file *pf,
 				struct pinmdl_submit *arg,
 				struct pinmdl_request *req)
 {
-	req->mdl = pinmdl_file_lookup(pf, arg->handle);
-	if (IS_ERR(req->mdl))
-		return PTR_ERR(req->mdl);
+	struct pinmdl *mdl, *src = NULL;
+	int ret;
+
+	mdl = pinmdl_file_get(pf, arg->handle);
+	if (IS_ERR(mdl))
+		return PTR_ERR(mdl);
 	if (arg->op == PINMDL_LOWER_COPY) {
-		req->src = pinmdl_file_lookup(pf, arg->arg);
-		if (IS_ERR(req->src)) {
-			pinmdl_put(req->mdl);
-			return PTR_ERR(req->src);
+		src = pinmdl_file_get(pf, arg->arg);
+		if (IS_ERR(src)) {
+			ret = PTR_ERR(src);
+			goto err_put_mdl;
 		}
+		ret = pinmdl_file_owns(src);
+		if (ret)
+			goto err_put_src;
 	}
+	ret = pinmdl_file_owns(mdl);
+	if (ret)
+		goto err_put_src;
+
+	req->mdl = mdl;
+	req->src = src;
 	req->op = arg->op;
 	req->offset = arg->offset;
 	req->length = arg->length;
 	req->arg = arg->arg;
 	return 0;
+
+err_put_src:
+	if (src)
+		pinmdl_put(src);
+err_put_mdl:
+	pinmdl_put(mdl);
+	return ret;
 }
 
 /**
@@ -261,7 +284,8 @@ int pinmdl_ioctl_submit_buffered(struct pinmdl_file *pf, void __user *uarg)
 	if (arg.flags || !arg.length ||
 	    (arg.op != PINMDL_LOWER_FILL && arg.op != PINMDL_LOWER_CHECKSUM))
 		return -EINVAL;
-	if (arg.length > READ_ONCE(pinmdl_max_descriptor_bytes))
+	if (arg.length > min_t(u64, READ_ONCE(pinmdl_max_descriptor_bytes),
+			       INT_MAX))
 		return -E2BIG;
 	ubuf = u64_to_user_ptr(arg.addr);
 
@@ -269,7 +293,7 @@ int pinmdl_ioctl_submit_buffered(struct pinmdl_file *pf, void __user *uarg)
 	if (!fr)
 		return -ENOMEM;
 	ret = -ENOMEM;
-	kbuf = kvmalloc(arg.length, GFP_KERNEL_ACCOUNT);
+	kbuf = kvmalloc(arg.length, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!kbuf)
 		goto out_free_request;
 	ret = -EFAULT;

@@ -376,6 +376,9 @@ TEST_F(req, submit_einval)
 					      PINMDL_LOWER_COPY, 0, NULL));
 	EXPECT_EQ(-EFAULT, pm_submit_buffered(self->fd, NULL, 1,
 					      PINMDL_LOWER_CHECKSUM, 0, NULL));
+	/* One kernel buffer holds at most INT_MAX bytes. */
+	EXPECT_EQ(-E2BIG, pm_submit_buffered(self->fd, self->buf, 3UL << 30,
+					     PINMDL_LOWER_CHECKSUM, 0, NULL));
 	EXPECT_EQ(-EFAULT, pm_ioctl(self->fd, PINMDL_IOC_SUBMIT, NULL));
 }
 
@@ -383,8 +386,15 @@ static int foreign_submit(void *p)
 {
 	int *fd_h = p;
 
-	return pm_submit(fd_h[0], fd_h[1], PINMDL_LOWER_CHECKSUM, 0, 1, 0, 0,
-			 NULL) == -EPERM ? 0 : 1;
+	if (pm_submit(fd_h[0], fd_h[1], PINMDL_LOWER_CHECKSUM, 0, 1, 0, 0,
+		      NULL) != -EPERM)
+		return 1;
+	/* An unknown source handle is ENOENT before any ownership check. */
+	if (pm_submit(fd_h[0], fd_h[1], PINMDL_LOWER_COPY, 0, 1, 4242, 0,
+		      NULL) != -ENOENT)
+		return 2;
+	return pm_submit(fd_h[0], fd_h[1], PINMDL_LOWER_COPY, 0, 1, fd_h[1],
+			 0, NULL) == -EPERM ? 0 : 3;
 }
 
 TEST_F(req, submit_from_other_address_space_eperm)
@@ -519,13 +529,6 @@ TEST(close_with_requests_in_flight)
 	EXPECT_EQ(leaks + 1, pm_stat("leaks_released"));
 }
 
-static int run(const char *cmd)
-{
-	int status = system(cmd);
-
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 TEST(unload_order_and_enodev)
 {
 	char *buf = pm_map(PM_PAGE, PROT_READ | PROT_WRITE);
@@ -540,8 +543,8 @@ TEST(unload_order_and_enodev)
 	ASSERT_NE(0, h);
 
 	/* The core cannot go while its lower driver is loaded. */
-	EXPECT_NE(0, run("rmmod pinmdl 2>/dev/null"));
-	ASSERT_EQ(0, run("rmmod pinmdl_lower"));
+	EXPECT_NE(0, pm_run("rmmod pinmdl 2>/dev/null"));
+	ASSERT_EQ(0, pm_run("rmmod pinmdl_lower"));
 	EXPECT_EQ(-ENODEV, pm_submit(fd, h, PINMDL_LOWER_FILL, 0, 1, 0, 0,
 				     NULL));
 	EXPECT_EQ(-ENODEV, pm_submit_buffered(fd, buf, 1, PINMDL_LOWER_FILL, 0,
@@ -550,7 +553,7 @@ TEST(unload_order_and_enodev)
 	EXPECT_EQ(-EINVAL, pm_submit(fd, h, PINMDL_LOWER_FILL, 0, 2 * PM_PAGE,
 				     0, 0, NULL));
 	snprintf(cmd, sizeof(cmd), "insmod %s", g.gl_pathv[0]);
-	ASSERT_EQ(0, run(cmd));
+	ASSERT_EQ(0, pm_run(cmd));
 	EXPECT_EQ(0, pm_submit(fd, h, PINMDL_LOWER_FILL, 0, 1, 0, 0, NULL));
 	globfree(&g);
 	close(fd);

@@ -305,6 +305,48 @@ TEST_F(pm, lock_secretmem_efault)
 	close(sfd);
 }
 
+TEST_F(pm, write_lock_of_dirty_tracked_file_efault)
+{
+	const size_t len = 4 * PM_PAGE;
+	uint32_t h;
+	char *p;
+	int fd;
+
+	/* An ext2 file system, whose shared mappings need dirty tracking. */
+	if (pm_run("mkdir -p /mnt/pm && "
+		   "dd if=/dev/zero of=/tmp/pm-ext2.img bs=1M count=8 2>/dev/null && "
+		   "losetup /dev/loop7 /tmp/pm-ext2.img 2>/dev/null && "
+		   "mke2fs -q /dev/loop7 >/dev/null 2>&1 && "
+		   "mount -t ext2 /dev/loop7 /mnt/pm 2>/dev/null"))
+		SKIP(return, "no ext2 on a loop device in this kernel");
+	fd = open("/mnt/pm/data", O_CREAT | O_RDWR, 0600);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, len));
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	memset(p, 1, len);
+
+	/* Pages written behind writeback's back: refused on every kernel. */
+	expect_lock_efault(_metadata, self->fd, p, len, PINMDL_IO_WRITE_ACCESS);
+	expect_lock_efault(_metadata, self->fd, p, len,
+			   PINMDL_IO_MODIFY_ACCESS);
+	h = pm_create_locked(self->fd, p, len, PINMDL_IO_READ_ACCESS);
+	EXPECT_NE(0, h);
+	EXPECT_EQ(0, pm_unlock(self->fd, h));
+	munmap(p, len);
+
+	/* A private mapping of the same file is anonymous memory once written. */
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	h = pm_create_locked(self->fd, p, len, PINMDL_IO_WRITE_ACCESS);
+	EXPECT_NE(0, h);
+	EXPECT_EQ(0, pm_unlock(self->fd, h));
+	munmap(p, len);
+	close(fd);
+	EXPECT_EQ(0, pm_run("umount /mnt/pm && losetup -d /dev/loop7 && "
+			    "rm /tmp/pm-ext2.img"));
+}
+
 struct memlock_arg {
 	int fd;
 	char *buf;
@@ -562,6 +604,39 @@ TEST_F(pm, bad_user_pointer_efault)
 			     PINMDL_IO_READ_ACCESS);
 	ASSERT_NE(0, h);
 	EXPECT_EQ(-EFAULT, pm_query(self->fd, h, &q, (uint64_t *)8, 16));
+}
+
+TEST_F(pm, unwritable_argument_leaves_nothing)
+{
+	struct pinmdl_create *c;
+	struct pinmdl_partial *p;
+	struct pinmdl_query q;
+	long live = pm_stat("descriptors_live");
+	char *page = pm_map(PM_PAGE, PROT_READ | PROT_WRITE);
+	uint32_t parent;
+
+	ASSERT_NE(NULL, page);
+	parent = pm_create_locked(self->fd, self->buf, self->len,
+				  PINMDL_IO_WRITE_ACCESS);
+	ASSERT_NE(0, parent);
+	live++;
+	/* Read-only arguments: the handle cannot be returned, so none is made. */
+	c = (struct pinmdl_create *)page;
+	p = (struct pinmdl_partial *)(page + 64);
+	c->addr = (uintptr_t)self->buf;
+	c->length = PM_PAGE;
+	p->parent = parent;
+	p->addr = (uintptr_t)self->buf;
+	p->length = PM_PAGE;
+	ASSERT_EQ(0, mprotect(page, PM_PAGE, PROT_READ));
+	EXPECT_EQ(-EFAULT, pm_ioctl(self->fd, PINMDL_IOC_CREATE, c));
+	EXPECT_EQ(-EFAULT, pm_ioctl(self->fd, PINMDL_IOC_PARTIAL, p));
+	EXPECT_EQ(live, pm_stat("descriptors_live"));
+	/* The handles those calls would have had were never left behind. */
+	EXPECT_EQ(-ENOENT, pm_query(self->fd, parent + 1, &q, NULL, 0));
+	EXPECT_EQ(-ENOENT, pm_query(self->fd, parent + 2, &q, NULL, 0));
+	EXPECT_EQ(0, pm_unlock(self->fd, parent));
+	munmap(page, PM_PAGE);
 }
 
 TEST_F(pm, query_pfns)

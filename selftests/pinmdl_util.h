@@ -223,6 +223,14 @@ static inline long pm_vmpin_kb(void)
 	return val;
 }
 
+/* Run a shell command; its exit status, or -1 if it did not exit. */
+static inline int pm_run(const char *cmd)
+{
+	int status = system(cmd);
+
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 static inline void *pm_map(size_t len, int prot)
 {
 	void *p = mmap(NULL, len, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

@@ -204,7 +204,6 @@ static int __init pinmdl_lower_init(void)
 	if (ret)
 		goto err_unregister_device;
 
-
 	lower.wq = alloc_workqueue("pinmdl_lower", WQ_UNBOUND, 0);
 	if (!lower.wq) {
 		ret = -ENOMEM;
