@@ -4,12 +4,20 @@
 #
 #   make [KDIR=...]          build against KDIR (default: the running kernel)
 #   make modules_install     install into INSTALL_MOD_PATH under KDIR's release
+#   make dkms-install        register with DKMS, build and install for the
+#                            running kernel (and future ones)
+#   make headers_install     uapi/linux/pinmdl.h into INSTALL_HDR_PATH/include
+#   make udev_install        the udev rule giving group pinmdl the device
 #   make check               the whole test suite, in QEMU guests
 #   make lint                checkpatch, kernel-doc, uapi, sparse and W=1
 #   make demo                load the modules in a guest and show them working
 #   make clean
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
+INSTALL_HDR_PATH ?= /usr/local
+UDEV_RULES_DIR ?= /etc/udev/rules.d
+VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+DKMS_SRC := /usr/src/pinmdl-$(VERSION)
 
 all: modules
 
@@ -18,6 +26,25 @@ modules:
 
 modules_install:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+
+dkms-install:
+	mkdir -p $(DKMS_SRC)
+	cp -r Kbuild Makefile dkms.conf module uapi $(DKMS_SRC)/
+	dkms add pinmdl/$(VERSION)
+	dkms build pinmdl/$(VERSION)
+	dkms install pinmdl/$(VERSION)
+
+dkms-uninstall:
+	dkms remove pinmdl/$(VERSION) --all
+	rm -rf $(DKMS_SRC)
+
+headers_install:
+	install -D -m 0644 uapi/linux/pinmdl.h \
+		$(INSTALL_HDR_PATH)/include/linux/pinmdl.h
+
+udev_install:
+	install -D -m 0644 udev/60-pinmdl.rules \
+		$(UDEV_RULES_DIR)/60-pinmdl.rules
 
 clean:
 	rm -rf build
@@ -33,4 +60,5 @@ lint:
 demo:
 	scripts/demo
 
-.PHONY: all modules modules_install clean check lint demo
+.PHONY: all modules modules_install dkms-install dkms-uninstall \
+	headers_install udev_install clean check lint demo
