@@ -9,7 +9,8 @@
 #   make headers_install     uapi/linux/pinmdl.h into INSTALL_HDR_PATH/include
 #   make udev_install        the udev rule giving group pinmdl the device
 #   make check               the whole test suite, in QEMU guests
-#   make lint                checkpatch, kernel-doc, uapi, sparse and W=1
+#   make lint                checkpatch, coccicheck, kernel-doc, uapi, sparse
+#                            and W=1
 #   make demo                load the modules in a guest and show them working
 #   make clean
 
