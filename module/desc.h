@@ -63,5 +63,6 @@ int pinmdl_fill_kernel_pfns(struct pinmdl *mdl);
 
 extern unsigned long pinmdl_max_pinned_pages;
 extern u64 pinmdl_max_descriptor_bytes;
+extern unsigned int pinmdl_max_folio_refs;
 
 #endif /* _PINMDL_DESC_H */

@@ -65,6 +65,24 @@ void pinmdl_unpin_pages(struct pinmdl *mdl)
 			   mdl->flags & PINMDL_F_WRITE_OPERATION);
 }
 
+/*
+ * Whether a page just pinned belongs to a folio with more references than
+ * max_folio_refs. Each pin of a small folio adds GUP_PIN_COUNTING_BIAS
+ * references and the count overflows at 2^31, which GUP would meet with a
+ * warning: the cap stops the pinning of one page by very many descriptors
+ * long before that.
+ */
+static bool pinmdl_refs_exceeded(struct page **pages, int count)
+{
+	unsigned int max = READ_ONCE(pinmdl_max_folio_refs);
+	int i;
+
+	for (i = 0; i < count; i++)
+		if ((unsigned int)folio_ref_count(page_folio(pages[i])) > max)
+			return true;
+	return false;
+}
+
 static int pinmdl_gup_errno(int ret)
 {
 	if (fatal_signal_pending(current))
@@ -100,6 +118,10 @@ static int pinmdl_pin_user(struct pinmdl *mdl, unsigned int gup_flags)
 		for (i = 0; i < ret; i++)
 			mdl->pfns[done + i] = page_to_pfn(batch[i]);
 		done += ret;
+		if (pinmdl_refs_exceeded(batch, ret)) {
+			ret = -ENOMEM;
+			goto err_unpin;
+		}
 	}
 	free_page((unsigned long)batch);
 	return 0;

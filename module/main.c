@@ -36,6 +36,11 @@ module_param_named(max_descriptor_bytes, pinmdl_max_descriptor_bytes, ullong,
 MODULE_PARM_DESC(max_descriptor_bytes,
 		 "Longest range one descriptor may describe (default: 4 GiB)");
 
+unsigned int pinmdl_max_folio_refs = 1U << 30;
+module_param_named(max_folio_refs, pinmdl_max_folio_refs, uint, 0644);
+MODULE_PARM_DESC(max_folio_refs,
+		 "References a pinned folio may reach; a lock past it fails with ENOMEM (default: 2^30, half way to overflow)");
+
 /* Allocate the descriptor table of a new open file. */
 static int pinmdl_open(struct inode *inode, struct file *file)
 {

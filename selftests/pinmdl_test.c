@@ -427,6 +427,34 @@ TEST_F(pm, max_pinned_pages_enomem)
 	EXPECT_EQ(0, pm_lock(self->fd, h, PINMDL_IO_READ_ACCESS));
 }
 
+TEST_F(pm, same_page_pin_cap_enomem)
+{
+	unsigned long long old = pm_param("max_folio_refs");
+	uint32_t h[64];
+	int i, n = 0, ret = 0;
+	long base = pm_pins();
+
+	ASSERT_NE(0, old);
+	/* A small folio gains 1024 references per pin: allow about 16. */
+	ASSERT_EQ(0, pm_set_param("max_folio_refs", 16 * 1024 + 64));
+	for (i = 0; i < 64; i++) {
+		ASSERT_EQ(0, pm_create(self->fd, self->buf, 1, &h[i]));
+		ret = pm_lock(self->fd, h[i], PINMDL_IO_READ_ACCESS);
+		if (ret)
+			break;
+		n++;
+	}
+	EXPECT_EQ(-ENOMEM, ret);
+	EXPECT_LE(10, n);
+	EXPECT_GE(16, n);
+	/* The refused lock left nothing pinned. */
+	EXPECT_EQ(base + n, pm_pins());
+	EXPECT_EQ(0, pm_set_param("max_folio_refs", old));
+	for (i = 0; i < n; i++)
+		EXPECT_EQ(0, pm_unlock(self->fd, h[i]));
+	EXPECT_EQ(base, pm_pins());
+}
+
 struct big_lock {
 	int fd;
 	size_t len;
