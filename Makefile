@@ -9,6 +9,8 @@
 #   make headers_install     uapi/linux/pinmdl.h into INSTALL_HDR_PATH/include
 #   make udev_install        the udev rule giving group pinmdl the device
 #   make check               the whole test suite, in QEMU guests
+#   make check-long          a million fuzzed calls, races and fault injection
+#   make soak [MINUTES=10]   a mixed load on the debug kernel for that long
 #   make lint                checkpatch, coccicheck, kernel-doc, uapi, sparse
 #                            and W=1
 #   make demo                load the modules in a guest and show them working
@@ -58,8 +60,15 @@ check:
 lint:
 	scripts/lint
 
+check-long:
+	scripts/check-long
+
+MINUTES ?= 10
+soak:
+	scripts/check-long --soak $(MINUTES)
+
 demo:
 	scripts/demo
 
 .PHONY: all modules modules_install dkms-install dkms-uninstall \
-	headers_install udev_install clean check lint demo
+	headers_install udev_install clean check check-long soak lint demo

@@ -10,6 +10,7 @@
  *
  * PINMDL_FUZZ_CALLS (default 20000) and PINMDL_FUZZ_SEED (default: the
  * time) set the length and the seed; the seed is printed to reproduce.
+ * PINMDL_FUZZ_SECONDS runs for that long instead (a soak).
  */
 #define _GNU_SOURCE
 #include <poll.h>
@@ -31,6 +32,8 @@ struct fuzz {
 	char *arena;
 	unsigned long calls;
 	unsigned long per_thread;
+	time_t deadline;
+	unsigned long done;
 	unsigned long long seed;
 	unsigned long bad;
 	int bad_errno;
@@ -215,8 +218,12 @@ static void *fuzz_thread(void *p)
 
 	for (i = 0; i < MAX_HANDLES; i++)
 		handles[i] = 1 + i % 16;
-	for (i = 0; i < f->per_thread; i++)
+	for (i = 0; f->deadline || i < f->per_thread; i++) {
+		if (f->deadline && !(i % 256) && time(NULL) >= f->deadline)
+			break;
 		fuzz_call(f, handles, &s);
+	}
+	__atomic_add_fetch(&f->done, i, __ATOMIC_RELAXED);
 	return NULL;
 }
 
@@ -288,6 +295,7 @@ TEST(fuzz_ioctls)
 {
 	const char *env_calls = getenv("PINMDL_FUZZ_CALLS");
 	const char *env_seed = getenv("PINMDL_FUZZ_SEED");
+	const char *env_secs = getenv("PINMDL_FUZZ_SECONDS");
 	struct fuzz f = {};
 	long pins = pm_pins();
 	pid_t pids[FUZZ_PROCS];
@@ -298,8 +306,14 @@ TEST(fuzz_ioctls)
 	if (!f.seed)
 		f.seed = 1;
 	f.per_thread = f.calls / FUZZ_THREADS / (FUZZ_PROCS + 1);
-	printf("# fuzz: %lu calls, seed %llu (PINMDL_FUZZ_SEED)\n",
-	       f.per_thread * FUZZ_THREADS * (FUZZ_PROCS + 1), f.seed);
+	if (env_secs)
+		f.deadline = time(NULL) + strtol(env_secs, NULL, 0);
+	if (f.deadline)
+		printf("# fuzz: for %s s, seed %llu (PINMDL_FUZZ_SEED)\n",
+		       env_secs, f.seed);
+	else
+		printf("# fuzz: %lu calls, seed %llu (PINMDL_FUZZ_SEED)\n",
+		       f.per_thread * FUZZ_THREADS * (FUZZ_PROCS + 1), f.seed);
 	fflush(stdout);
 
 	f.fd = pm_open();
@@ -313,6 +327,9 @@ TEST(fuzz_ioctls)
 		if (!pids[i]) {
 			f.seed += i + 1;
 			fuzz_process(&f);
+			printf("# fuzz: process %d made %lu calls\n", i + 1,
+			       f.done);
+			fflush(stdout);
 			if (f.bad)
 				fprintf(stderr, "child: %lu bad errnos, last %d on call %d\n",
 					f.bad, f.bad_errno, f.bad_cmd);
@@ -322,6 +339,7 @@ TEST(fuzz_ioctls)
 	}
 	EXPECT_EQ(0, fuzz_process(&f)) TH_LOG("errno %d on call kind %d",
 					      f.bad_errno, f.bad_cmd);
+	printf("# fuzz: process 0 made %lu calls\n", f.done);
 	for (i = 0; i < FUZZ_PROCS; i++) {
 		ASSERT_EQ(pids[i], waitpid(pids[i], &status, 0));
 		EXPECT_TRUE(WIFEXITED(status));
@@ -333,9 +351,9 @@ TEST(fuzz_ioctls)
 	EXPECT_EQ(0, pm_vmpin_kb());
 	EXPECT_EQ(0, pm_stat("pages_pinned"));
 	EXPECT_EQ(0, pm_stat("descriptors_live"));
-	printf("# fuzz: seed %llu done: %ld locks, %ld unlocks, %ld leaks released, failures EINVAL %ld ENOENT %ld EPERM %ld EBUSY %ld EFAULT %ld ENOMEM %ld E2BIG %ld EACCES %ld EAGAIN %ld ENOTTY %ld\n",
+	printf("# fuzz: seed %llu done: %ld locks, %ld unlocks, peak %ld pages pinned, %ld leaks released, failures EINVAL %ld ENOENT %ld EPERM %ld EBUSY %ld EFAULT %ld ENOMEM %ld E2BIG %ld EACCES %ld EAGAIN %ld ENOTTY %ld\n",
 	       f.seed, pm_stat("locks"), pm_stat("unlocks"),
-	       pm_stat("leaks_released"), pm_stat("failures_EINVAL"),
+	       pm_stat("pages_pinned_peak"), pm_stat("leaks_released"), pm_stat("failures_EINVAL"),
 	       pm_stat("failures_ENOENT"), pm_stat("failures_EPERM"),
 	       pm_stat("failures_EBUSY"), pm_stat("failures_EFAULT"),
 	       pm_stat("failures_ENOMEM"), pm_stat("failures_E2BIG"),

@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Races, each with a bounded number of rounds: close against ioctls in
+ * flight, fork, munmap and mprotect against LOCK, SIGKILL during the LOCK
+ * of 1 GiB, and unloading the lower driver while requests are queued.
+ * The guest runner fails the run on any splat; each test checks that
+ * every pin came back.
+ */
+#define _GNU_SOURCE
+#include <glob.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
+
+#include "kselftest_harness.h"
+#include "pinmdl_util.h"
+
+#define ROUNDS	40
+
+struct hammer {
+	int fd;
+	char *buf;
+	size_t len;
+	volatile int stop;
+	unsigned long calls;
+};
+
+static void *hammer_thread(void *p)
+{
+	struct hammer *hm = p;
+	struct pinmdl_query q;
+	uint32_t h;
+
+	while (!hm->stop) {
+		h = 1 + hm->calls % 8;
+		pm_lock(hm->fd, h, PINMDL_IO_WRITE_ACCESS);
+		pm_query(hm->fd, h, &q, NULL, 0);
+		pm_submit(hm->fd, h, PINMDL_LOWER_FILL, 0, PM_PAGE, 1,
+			  hm->calls % 2 ? PINMDL_SUBMIT_ASYNC : 0, NULL);
+		pm_partial(hm->fd, h, hm->buf, 1, NULL);
+		pm_unlock(hm->fd, h);
+		if (pm_create(hm->fd, hm->buf, hm->len, &h) == -EBADF)
+			break;
+		__atomic_add_fetch(&hm->calls, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+TEST(close_races_ioctls)
+{
+	long pins = pm_pins(), live = pm_stat("descriptors_live");
+	int round, i;
+
+	for (round = 0; round < ROUNDS; round++) {
+		struct hammer hm = { .len = 16 * PM_PAGE };
+		struct timespec ts = { 0, (round % 5 + 1) * 1000 * 1000 };
+		pthread_t t[3];
+
+		hm.buf = pm_map(hm.len, PROT_READ | PROT_WRITE);
+		hm.fd = pm_open();
+		ASSERT_LE(0, hm.fd);
+		for (i = 0; i < 3; i++)
+			ASSERT_EQ(0, pthread_create(&t[i], NULL, hammer_thread,
+						    &hm));
+		nanosleep(&ts, NULL);
+		close(hm.fd); /* ioctls in flight finish first */
+		hm.stop = 1;
+		for (i = 0; i < 3; i++)
+			pthread_join(t[i], NULL);
+		munmap(hm.buf, hm.len);
+	}
+	EXPECT_EQ(pins, pm_pins());
+	EXPECT_EQ(live, pm_stat("descriptors_live"));
+}
+
+struct vm_chaos {
+	char *buf;
+	size_t len;
+	volatile int stop;
+};
+
+static void *vm_chaos_thread(void *p)
+{
+	struct vm_chaos *c = p;
+	unsigned int n = 0;
+
+	while (!c->stop) {
+		switch (n++ % 4) {
+		case 0:
+			munmap(c->buf + PM_PAGE, 2 * PM_PAGE);
+			break;
+		case 1:
+			mmap(c->buf + PM_PAGE, 2 * PM_PAGE,
+			     PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+			break;
+		case 2:
+			mprotect(c->buf, c->len, PROT_READ);
+			break;
+		default:
+			mprotect(c->buf, c->len, PROT_READ | PROT_WRITE);
+			break;
+		}
+	}
+	return NULL;
+}
+
+static void *fork_thread(void *p)
+{
+	struct vm_chaos *c = p;
+
+	while (!c->stop) {
+		pid_t pid = fork();
+
+		if (!pid)
+			_exit(0);
+		if (pid > 0)
+			waitpid(pid, NULL, 0);
+	}
+	return NULL;
+}
+
+TEST(fork_munmap_mprotect_race_lock)
+{
+	struct vm_chaos c = { .len = 8 * PM_PAGE };
+	long pins = pm_pins();
+	pthread_t chaos, forker;
+	int fd = pm_open(), i, ret;
+	unsigned long ok = 0, refused = 0;
+	uint32_t h;
+
+	ASSERT_LE(0, fd);
+	c.buf = mmap(NULL, c.len, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, c.buf);
+	ASSERT_EQ(0, pm_create(fd, c.buf, c.len, &h));
+	ASSERT_EQ(0, pthread_create(&chaos, NULL, vm_chaos_thread, &c));
+	ASSERT_EQ(0, pthread_create(&forker, NULL, fork_thread, &c));
+	for (i = 0; i < ROUNDS * 50; i++) {
+		ret = pm_lock(fd, h, i % 2 ? PINMDL_IO_WRITE_ACCESS :
+					     PINMDL_IO_READ_ACCESS);
+		if (!ret) {
+			ok++;
+			EXPECT_EQ(0, pm_unlock(fd, h));
+		} else {
+			refused++;
+			EXPECT_EQ(-EFAULT, ret);
+		}
+	}
+	c.stop = 1;
+	pthread_join(chaos, NULL);
+	pthread_join(forker, NULL);
+	printf("# %lu locks, %lu refused while the mapping changed\n", ok,
+	       refused);
+	close(fd);
+	EXPECT_EQ(pins, pm_pins());
+}
+
+static int big_lock(void *unused)
+{
+	size_t len = 1UL << 30;
+	char *buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	int fd = pm_open();
+	uint32_t h;
+
+	if (fd < 0 || buf == MAP_FAILED || pm_create(fd, buf, len, &h))
+		return 1;
+	pm_lock(fd, h, PINMDL_IO_WRITE_ACCESS);
+	return 2;
+}
+
+TEST(sigkill_during_1g_lock)
+{
+	long pins = pm_pins();
+	int round, status;
+
+	for (round = 0; round < 3; round++) {
+		struct timespec ts = { 0, (round + 1) * 150 * 1000 * 1000 };
+		pid_t pid = fork();
+
+		ASSERT_LE(0, pid);
+		if (!pid)
+			_exit(big_lock(NULL));
+		nanosleep(&ts, NULL);
+		kill(pid, SIGKILL);
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		EXPECT_EQ(pins, pm_pins());
+	}
+	EXPECT_EQ(0, pm_stat("pages_pinned"));
+}
+
+TEST(unload_lower_with_requests_queued)
+{
+	size_t len = 32UL << 20;
+	char *buf = pm_map(len, PROT_READ | PROT_WRITE);
+	struct pinmdl_completion c;
+	int fd = pm_open(), i, n = 0, tries, read_back = 0;
+	long pins = pm_pins();
+	char cmd[512];
+	glob_t g;
+	uint32_t h;
+
+	ASSERT_LE(0, fd);
+	ASSERT_NE(NULL, buf);
+	if (glob("/mods/*-pinmdl_lower.ko", 0, NULL, &g))
+		SKIP(return, "pinmdl_lower.ko is not in /mods");
+	h = pm_create_locked(fd, buf, len, PINMDL_IO_WRITE_ACCESS);
+	ASSERT_NE(0, h);
+	for (i = 0; i < 16; i++)
+		if (!pm_submit(fd, h, PINMDL_LOWER_FILL, 0, len, i,
+			       PINMDL_SUBMIT_ASYNC, NULL))
+			n++;
+	/* Each request holds the module: unloading waits for them. */
+	for (tries = 0; tries < 600; tries++) {
+		if (!pm_run("rmmod pinmdl_lower 2>/dev/null"))
+			break;
+		usleep(50 * 1000);
+	}
+	EXPECT_LT(tries, 600);
+	EXPECT_EQ(-ENODEV, pm_submit(fd, h, PINMDL_LOWER_FILL, 0, 1, 0, 0,
+				     NULL));
+	while (read_back < n && read(fd, &c, sizeof(c)) == sizeof(c)) {
+		EXPECT_EQ(0, c.status);
+		read_back++;
+	}
+	EXPECT_EQ(n, read_back);
+	snprintf(cmd, sizeof(cmd), "insmod %s", g.gl_pathv[0]);
+	EXPECT_EQ(0, pm_run(cmd));
+	globfree(&g);
+	close(fd);
+	munmap(buf, len);
+	EXPECT_EQ(pins, pm_pins());
+}
+
+TEST_HARNESS_MAIN
