@@ -39,20 +39,26 @@ struct pinmdl_file *pinmdl_file_open(void)
  * pinmdl_file_insert() - give a new descriptor a handle in a file
  * @pf: open file
  * @mdl: descriptor; the table takes over the creator's reference
+ * @handle: the handle given
+ *
+ * The handle is set in @mdl before the descriptor can be found by it: once
+ * this returns, another thread may already have freed the descriptor.
  *
  * Context: process context.
- * Return: 0 with @mdl->handle set, or -ENOMEM.
+ * Return: 0, or -ENOMEM (the caller still owns @mdl then).
  */
-int pinmdl_file_insert(struct pinmdl_file *pf, struct pinmdl *mdl)
+int pinmdl_file_insert(struct pinmdl_file *pf, struct pinmdl *mdl,
+		       u32 *handle)
 {
-	u32 handle;
 	int ret;
 
-	ret = xa_alloc(&pf->handles, &handle, mdl, xa_limit_32b,
+	/* Reserve the slot, name the descriptor, then publish it. */
+	ret = xa_alloc(&pf->handles, handle, NULL, xa_limit_32b,
 		       GFP_KERNEL_ACCOUNT);
 	if (ret)
 		return ret == -EBUSY ? -ENOMEM : ret;
-	mdl->handle = handle;
+	mdl->handle = *handle;
+	xa_store(&pf->handles, *handle, mdl, GFP_KERNEL_ACCOUNT);
 	return 0;
 }
 

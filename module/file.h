@@ -37,7 +37,8 @@ struct pinmdl_file {
 
 struct pinmdl_file *pinmdl_file_open(void);
 void pinmdl_file_release(struct pinmdl_file *pf);
-int pinmdl_file_insert(struct pinmdl_file *pf, struct pinmdl *mdl);
+int pinmdl_file_insert(struct pinmdl_file *pf, struct pinmdl *mdl,
+		       u32 *handle);
 struct pinmdl *pinmdl_file_get(struct pinmdl_file *pf, u32 handle);
 int pinmdl_file_owns(const struct pinmdl *mdl);
 struct pinmdl *pinmdl_file_lookup(struct pinmdl_file *pf, u32 handle);

@@ -14,11 +14,37 @@
 #include "ioctl.h"
 #include "submit.h"
 
+/*
+ * Give a new descriptor a handle in the file and return the handle at
+ * @uhandle. On failure the descriptor is gone again.
+ */
+static int pinmdl_ioctl_publish(struct pinmdl_file *pf, struct pinmdl *mdl,
+				u32 __user *uhandle)
+{
+	u32 handle;
+	int ret;
+
+	ret = pinmdl_file_insert(pf, mdl, &handle);
+	if (ret) {
+		pinmdl_free(mdl);
+		return ret;
+	}
+	if (put_user(handle, uhandle)) {
+		/* Another thread may have used the handle meanwhile. */
+		mdl = pinmdl_file_get(pf, handle);
+		if (!IS_ERR(mdl)) {
+			pinmdl_file_free(pf, mdl);
+			pinmdl_put(mdl);
+		}
+		return -EFAULT;
+	}
+	return 0;
+}
+
 static int pinmdl_ioctl_create(struct pinmdl_file *pf, void __user *uarg)
 {
-	struct pinmdl_create arg;
+	struct pinmdl_create arg, __user *user = uarg;
 	struct pinmdl *mdl;
-	int ret;
 
 	if (copy_from_user(&arg, uarg, sizeof(arg)))
 		return -EFAULT;
@@ -28,22 +54,7 @@ static int pinmdl_ioctl_create(struct pinmdl_file *pf, void __user *uarg)
 	mdl = pinmdl_alloc(arg.addr, arg.length, GFP_KERNEL_ACCOUNT);
 	if (IS_ERR(mdl))
 		return PTR_ERR(mdl);
-	ret = pinmdl_file_insert(pf, mdl);
-	if (ret)
-		goto err_free;
-	arg.handle = mdl->handle;
-	if (copy_to_user(uarg, &arg, sizeof(arg))) {
-		ret = -EFAULT;
-		goto err_free;
-	}
-	return 0;
-
-err_free:
-	if (mdl->handle)
-		pinmdl_file_free(pf, mdl);
-	else
-		pinmdl_free(mdl);
-	return ret;
+	return pinmdl_ioctl_publish(pf, mdl, &user->handle);
 }
 
 static int pinmdl_ioctl_lock(struct pinmdl_file *pf, void __user *uarg)
@@ -183,9 +194,8 @@ out_put:
 
 static int pinmdl_ioctl_partial(struct pinmdl_file *pf, void __user *uarg)
 {
-	struct pinmdl_partial arg;
+	struct pinmdl_partial arg, __user *user = uarg;
 	struct pinmdl *parent, *child;
-	int ret;
 
 	if (copy_from_user(&arg, uarg, sizeof(arg)))
 		return -EFAULT;
@@ -199,22 +209,7 @@ static int pinmdl_ioctl_partial(struct pinmdl_file *pf, void __user *uarg)
 	if (IS_ERR(child))
 		return PTR_ERR(child);
 
-	ret = pinmdl_file_insert(pf, child);
-	if (ret)
-		goto err_free;
-	arg.handle = child->handle;
-	if (copy_to_user(uarg, &arg, sizeof(arg))) {
-		ret = -EFAULT;
-		goto err_free;
-	}
-	return 0;
-
-err_free:
-	if (child->handle)
-		pinmdl_file_free(pf, child);
-	else
-		pinmdl_free(child);
-	return ret;
+	return pinmdl_ioctl_publish(pf, child, &user->handle);
 }
 
 /**
