@@ -15,6 +15,7 @@
 #define _GNU_SOURCE
 #include <poll.h>
 #include <pthread.h>
+#include <sys/prctl.h>
 #include <signal.h>
 #include <time.h>
 
@@ -95,6 +96,21 @@ static uint32_t fuzz_handle(uint32_t *handles, uint64_t *s)
 static uint32_t fuzz_small(uint64_t *s, uint32_t sane)
 {
 	return rnd(s) % 16 ? sane : (uint32_t)rnd(s);
+}
+
+/*
+ * Remember a new handle in place of an old one, which is unlocked and
+ * freed: a thread keeps a bounded number of descriptors, so the run's
+ * kernel memory stays bounded however long it goes.
+ */
+static void fuzz_keep(struct fuzz *f, uint32_t *handles, uint32_t handle,
+		      uint64_t *s)
+{
+	uint32_t *slot = &handles[rnd(s) % MAX_HANDLES];
+
+	pm_unlock(f->fd, *slot);
+	pm_free(f->fd, *slot);
+	*slot = handle;
 }
 
 static void fuzz_call(struct fuzz *f, uint32_t *handles, uint64_t *s)
@@ -198,9 +214,9 @@ static void fuzz_call(struct fuzz *f, uint32_t *handles, uint64_t *s)
 			arg = (void *)(uintptr_t)fuzz_addr(f, s);
 		ret = pm_ioctl(f->fd, cmd, arg);
 		if (!ret && arg == &a && cmd == PINMDL_IOC_CREATE)
-			handles[rnd(s) % MAX_HANDLES] = a.c.handle;
+			fuzz_keep(f, handles, a.c.handle, s);
 		if (!ret && arg == &a && cmd == PINMDL_IOC_PARTIAL)
-			handles[rnd(s) % MAX_HANDLES] = a.p.handle;
+			fuzz_keep(f, handles, a.p.handle, s);
 	}
 	if (!errno_allowed(-ret)) {
 		__atomic_add_fetch(&f->bad, 1, __ATOMIC_RELAXED);
@@ -291,7 +307,20 @@ static unsigned long fuzz_process(struct fuzz *f)
 	return f->bad;
 }
 
-TEST(fuzz_ioctls)
+FIXTURE(fuzz)
+{
+};
+
+FIXTURE_SETUP(fuzz)
+{
+}
+
+FIXTURE_TEARDOWN(fuzz)
+{
+}
+
+/* Long runs (make check-long, make soak) are bounded by the guest runner. */
+TEST_F_TIMEOUT(fuzz, ioctls, 86400)
 {
 	const char *env_calls = getenv("PINMDL_FUZZ_CALLS");
 	const char *env_seed = getenv("PINMDL_FUZZ_SEED");
@@ -325,6 +354,7 @@ TEST(fuzz_ioctls)
 		pids[i] = fork();
 		ASSERT_LE(0, pids[i]);
 		if (!pids[i]) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
 			f.seed += i + 1;
 			fuzz_process(&f);
 			printf("# fuzz: process %d made %lu calls\n", i + 1,

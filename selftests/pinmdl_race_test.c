@@ -17,6 +17,19 @@
 #include "pinmdl_util.h"
 
 #define ROUNDS	40
+#define RACE_TIMEOUT	300	/* seconds per test, for slow guests */
+
+FIXTURE(race)
+{
+};
+
+FIXTURE_SETUP(race)
+{
+}
+
+FIXTURE_TEARDOWN(race)
+{
+}
 
 struct hammer {
 	int fd;
@@ -47,7 +60,7 @@ static void *hammer_thread(void *p)
 	return NULL;
 }
 
-TEST(close_races_ioctls)
+TEST_F_TIMEOUT(race, close_races_ioctls, RACE_TIMEOUT)
 {
 	long pins = pm_pins(), live = pm_stat("descriptors_live");
 	int round, i;
@@ -121,7 +134,7 @@ static void *fork_thread(void *p)
 	return NULL;
 }
 
-TEST(fork_munmap_mprotect_race_lock)
+TEST_F_TIMEOUT(race, fork_munmap_mprotect_race_lock, RACE_TIMEOUT)
 {
 	struct vm_chaos c = { .len = 8 * PM_PAGE };
 	long pins = pm_pins();
@@ -171,7 +184,7 @@ static int big_lock(void *unused)
 	return 2;
 }
 
-TEST(sigkill_during_1g_lock)
+TEST_F_TIMEOUT(race, sigkill_during_1g_lock, RACE_TIMEOUT)
 {
 	long pins = pm_pins();
 	int round, status;
@@ -191,7 +204,7 @@ TEST(sigkill_during_1g_lock)
 	EXPECT_EQ(0, pm_stat("pages_pinned"));
 }
 
-TEST(unload_lower_with_requests_queued)
+TEST_F_TIMEOUT(race, unload_lower_with_requests_queued, RACE_TIMEOUT)
 {
 	size_t len = 32UL << 20;
 	char *buf = pm_map(len, PROT_READ | PROT_WRITE);
