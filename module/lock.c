@@ -15,20 +15,34 @@
 
 #define PINMDL_BATCH	(PAGE_SIZE / sizeof(struct page *))
 
+/* Add @pages to @pinned_vm unless the total would pass @limit. */
+static bool pinmdl_charge_capped(atomic64_t *pinned_vm, s64 pages,
+				 unsigned long limit)
+{
+	s64 old = atomic64_read(pinned_vm);
+
+	do {
+		if (old + pages > (s64)min_t(unsigned long, limit, S64_MAX))
+			return false;
+	} while (!atomic64_try_cmpxchg(pinned_vm, &old, old + pages));
+	return true;
+}
+
 static int pinmdl_charge(struct pinmdl *mdl)
 {
 	unsigned long limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
-	s64 total;
 
 	if (!pinmdl_stats_pin(mdl->page_count,
 			      READ_ONCE(pinmdl_max_pinned_pages)))
 		return -ENOMEM;
-	total = atomic64_add_return(mdl->page_count, &mdl->mm->pinned_vm);
-	if (total > limit && !capable(CAP_IPC_LOCK)) {
-		atomic64_sub(mdl->page_count, &mdl->mm->pinned_vm);
+	if (pinmdl_charge_capped(&mdl->mm->pinned_vm, mdl->page_count, limit))
+		return 0;
+	/* Over the limit: CAP_IPC_LOCK lifts it, as for RDMA and io_uring. */
+	if (!capable(CAP_IPC_LOCK)) {
 		pinmdl_stats_unpin(mdl->page_count);
 		return -ENOMEM;
 	}
+	atomic64_add(mdl->page_count, &mdl->mm->pinned_vm);
 	return 0;
 }
 

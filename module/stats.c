@@ -36,13 +36,16 @@ static struct dentry *pinmdl_debugfs;
  */
 bool pinmdl_stats_pin(unsigned long pages, unsigned long limit)
 {
-	long now = atomic_long_add_return(pages, &pinmdl_stats.pinned);
-	long peak = atomic_long_read(&pinmdl_stats.pinned_peak);
+	long old = atomic_long_read(&pinmdl_stats.pinned), now, peak;
 
-	if (now < 0 || (unsigned long)now > limit) {
-		atomic_long_sub(pages, &pinmdl_stats.pinned);
-		return false;
-	}
+	/* Never above the limit, not even for a moment. */
+	do {
+		if (pages > limit || (unsigned long)old > limit - pages)
+			return false;
+		now = old + pages;
+	} while (!atomic_long_try_cmpxchg(&pinmdl_stats.pinned, &old, now));
+
+	peak = atomic_long_read(&pinmdl_stats.pinned_peak);
 	while (now > peak &&
 	       !atomic_long_try_cmpxchg(&pinmdl_stats.pinned_peak, &peak, now))
 		;

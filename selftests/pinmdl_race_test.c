@@ -247,4 +247,109 @@ TEST_F_TIMEOUT(race, unload_lower_with_requests_queued, RACE_TIMEOUT)
 	EXPECT_EQ(pins, pm_pins());
 }
 
+struct limit_race {
+	int fd;
+	char *buf;
+	long limit_pages;
+	volatile int stop;
+	int over;
+};
+
+static void *limit_thread(void *p)
+{
+	struct limit_race *lr = p;
+	uint32_t h[4];
+	int i, round;
+
+	for (round = 0; round < ROUNDS * 5; round++) {
+		for (i = 0; i < 4; i++)
+			h[i] = pm_create_locked(lr->fd, lr->buf, 8 * PM_PAGE,
+						PINMDL_IO_WRITE_ACCESS);
+		if (pm_stat("pages_pinned") > lr->limit_pages)
+			__atomic_add_fetch(&lr->over, 1, __ATOMIC_RELAXED);
+		for (i = 0; i < 4; i++) {
+			if (!h[i])
+				continue;
+			pm_unlock(lr->fd, h[i]);
+			pm_free(lr->fd, h[i]);
+		}
+	}
+	return NULL;
+}
+
+/* max_pinned_pages holds with four threads locking at once. */
+TEST_F_TIMEOUT(race, max_pinned_pages_under_concurrency, RACE_TIMEOUT)
+{
+	unsigned long long old = pm_param("max_pinned_pages");
+	struct limit_race lr = { .limit_pages = 40 };
+	long pins = pm_pins();
+	pthread_t t[4];
+	int i;
+
+	lr.fd = pm_open();
+	lr.buf = pm_map(8 * PM_PAGE, PROT_READ | PROT_WRITE);
+	ASSERT_LE(0, lr.fd);
+	ASSERT_NE(NULL, lr.buf);
+	ASSERT_EQ(0, pm_stat("pages_pinned"));
+	ASSERT_EQ(0, pm_set_param("max_pinned_pages", lr.limit_pages));
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, limit_thread, &lr));
+	for (i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	EXPECT_EQ(0, pm_set_param("max_pinned_pages", old));
+	EXPECT_EQ(0, lr.over);
+	close(lr.fd);
+	EXPECT_EQ(pins, pm_pins());
+}
+
+static void *memlock_thread(void *p)
+{
+	struct limit_race *lr = p;
+	uint32_t h;
+	int round;
+
+	for (round = 0; round < ROUNDS * 10; round++) {
+		h = pm_create_locked(lr->fd, lr->buf, 8 * PM_PAGE,
+				     PINMDL_IO_READ_ACCESS);
+		if (pm_vmpin_kb() > lr->limit_pages * (long)PM_PAGE / 1024)
+			__atomic_add_fetch(&lr->over, 1, __ATOMIC_RELAXED);
+		if (h) {
+			pm_unlock(lr->fd, h);
+			pm_free(lr->fd, h);
+		}
+	}
+	return NULL;
+}
+
+static int memlock_race_child(void *unused)
+{
+	struct limit_race lr = { .limit_pages = 20 };
+	struct rlimit rl = { 20 * PM_PAGE, 20 * PM_PAGE };
+	pthread_t t[4];
+	int i;
+
+	lr.fd = pm_open();
+	lr.buf = pm_map(8 * PM_PAGE, PROT_READ | PROT_WRITE);
+	if (lr.fd < 0 || !lr.buf || setrlimit(RLIMIT_MEMLOCK, &rl) ||
+	    pm_drop_privileges())
+		return 1;
+	for (i = 0; i < 4; i++)
+		if (pthread_create(&t[i], NULL, memlock_thread, &lr))
+			return 2;
+	for (i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	if (lr.over)
+		return 3;
+	return pm_vmpin_kb() ? 4 : 0;
+}
+
+/* RLIMIT_MEMLOCK holds with four threads of one process locking at once. */
+TEST_F_TIMEOUT(race, rlimit_memlock_under_concurrency, RACE_TIMEOUT)
+{
+	long pins = pm_pins();
+
+	EXPECT_EQ(0, pm_in_child(memlock_race_child, NULL));
+	EXPECT_EQ(pins, pm_pins());
+}
+
 TEST_HARNESS_MAIN
