@@ -79,7 +79,13 @@ static int pinmdl_ioctl_lock(struct pinmdl_file *pf, void __user *uarg)
 	return ret;
 }
 
-static int pinmdl_ioctl_unlock(struct pinmdl_file *pf, void __user *uarg)
+/*
+ * UNLOCK and FREE: read a struct pinmdl_handle_arg, find the caller's
+ * descriptor and apply @op to it.
+ */
+static int pinmdl_ioctl_handle(struct pinmdl_file *pf, void __user *uarg,
+			       int (*op)(struct pinmdl_file *pf,
+					 struct pinmdl *mdl))
 {
 	struct pinmdl_handle_arg arg;
 	struct pinmdl *mdl;
@@ -93,28 +99,14 @@ static int pinmdl_ioctl_unlock(struct pinmdl_file *pf, void __user *uarg)
 	mdl = pinmdl_file_lookup(pf, arg.handle);
 	if (IS_ERR(mdl))
 		return PTR_ERR(mdl);
-	ret = pinmdl_unlock(mdl);
+	ret = op(pf, mdl);
 	pinmdl_put(mdl);
 	return ret;
 }
 
-static int pinmdl_ioctl_free(struct pinmdl_file *pf, void __user *uarg)
+static int pinmdl_handle_unlock(struct pinmdl_file *pf, struct pinmdl *mdl)
 {
-	struct pinmdl_handle_arg arg;
-	struct pinmdl *mdl;
-	int ret;
-
-	if (copy_from_user(&arg, uarg, sizeof(arg)))
-		return -EFAULT;
-	if (arg.flags)
-		return -EINVAL;
-
-	mdl = pinmdl_file_lookup(pf, arg.handle);
-	if (IS_ERR(mdl))
-		return PTR_ERR(mdl);
-	ret = pinmdl_file_free(pf, mdl);
-	pinmdl_put(mdl);
-	return ret;
+	return pinmdl_unlock(mdl);
 }
 
 /*
@@ -229,9 +221,9 @@ long pinmdl_ioctl(struct pinmdl_file *pf, unsigned int cmd, void __user *uarg)
 	case PINMDL_IOC_LOCK:
 		return pinmdl_ioctl_lock(pf, uarg);
 	case PINMDL_IOC_UNLOCK:
-		return pinmdl_ioctl_unlock(pf, uarg);
+		return pinmdl_ioctl_handle(pf, uarg, pinmdl_handle_unlock);
 	case PINMDL_IOC_FREE:
-		return pinmdl_ioctl_free(pf, uarg);
+		return pinmdl_ioctl_handle(pf, uarg, pinmdl_file_free);
 	case PINMDL_IOC_QUERY:
 		return pinmdl_ioctl_query(pf, uarg);
 	case PINMDL_IOC_PARTIAL:
