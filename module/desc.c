@@ -25,6 +25,28 @@ u64 pinmdl_pages_spanned(u64 addr, u64 length)
 	return (PAGE_ALIGN(addr + length) - (addr & PAGE_MASK)) >> PAGE_SHIFT;
 }
 
+/*
+ * A descriptor is one allocation, header and PFN array. Up to a page it
+ * comes from the slab; above, from vmalloc, which rounds up to a page where
+ * kmalloc would round up to a power of two and could nearly double the 8
+ * bytes a page costs. Without blocking only the slab may be asked.
+ */
+static struct pinmdl *pinmdl_alloc_desc(size_t size, gfp_t gfp)
+{
+	if (size <= PAGE_SIZE || !gfpflags_allow_blocking(gfp))
+		return kzalloc(size, gfp | __GFP_NOWARN);
+	return __vmalloc(size, gfp | __GFP_ZERO | __GFP_NOWARN);
+}
+
+/* The memory the allocator set aside for a descriptor of @pages pages. */
+static size_t pinmdl_footprint(const struct pinmdl *mdl, u64 pages)
+{
+	size_t size = struct_size(mdl, pfns, pages);
+
+	return is_vmalloc_addr(mdl) ? PAGE_ALIGN(size) :
+				      kmalloc_size_roundup(size);
+}
+
 static struct pinmdl *pinmdl_new(u64 addr, u64 length, gfp_t gfp)
 {
 	struct pinmdl *mdl;
@@ -36,10 +58,10 @@ static struct pinmdl *pinmdl_new(u64 addr, u64 length, gfp_t gfp)
 		return ERR_PTR(-E2BIG);
 
 	pages = pinmdl_pages_spanned(addr, length);
-	/* The PFN array is one allocation: kvmalloc() stops at INT_MAX. */
+	/* The PFN array is one allocation, which stops at INT_MAX bytes. */
 	if (struct_size(mdl, pfns, pages) > INT_MAX)
 		return ERR_PTR(-E2BIG);
-	mdl = kvzalloc(struct_size(mdl, pfns, pages), gfp | __GFP_NOWARN);
+	mdl = pinmdl_alloc_desc(struct_size(mdl, pfns, pages), gfp);
 	if (!mdl)
 		return ERR_PTR(-ENOMEM);
 
@@ -50,6 +72,7 @@ static struct pinmdl *pinmdl_new(u64 addr, u64 length, gfp_t gfp)
 	mdl->byte_count = length;
 	mdl->page_count = pages;
 	atomic_long_inc(&pinmdl_stats.live);
+	atomic_long_add(pinmdl_footprint(mdl, pages), &pinmdl_stats.bytes);
 	return mdl;
 }
 
@@ -62,8 +85,10 @@ static void pinmdl_release(struct kref *ref)
 	if (mdl->mm)
 		mmdrop(mdl->mm);
 	mutex_destroy(&mdl->lock);
-	kvfree(mdl);
+	atomic_long_sub(pinmdl_footprint(mdl, mdl->page_count),
+			&pinmdl_stats.bytes);
 	atomic_long_dec(&pinmdl_stats.live);
+	kvfree(mdl);
 }
 
 /**

@@ -13,7 +13,11 @@
 #include "pin_compat.h"
 #include "stats.h"
 
-#define PINMDL_BATCH	(PAGE_SIZE / sizeof(struct page *))
+/* Pages a pin_user_pages_fast() call pins (GUP's walk runs IRQs off). */
+#define PINMDL_PIN_CHUNK	1024
+
+/* GUP's page pointers are stored in the PFN array and converted in place. */
+static_assert(sizeof(struct page *) == sizeof_field(struct pinmdl, pfns[0]));
 
 /* Add @pages to @pinned_vm unless the total would pass @limit. */
 static bool pinmdl_charge_capped(atomic64_t *pinned_vm, s64 pages,
@@ -79,24 +83,6 @@ void pinmdl_unpin_pages(struct pinmdl *mdl)
 			   mdl->flags & PINMDL_F_WRITE_OPERATION);
 }
 
-/*
- * Whether a page just pinned belongs to a folio with more references than
- * max_folio_refs. Each pin of a small folio adds GUP_PIN_COUNTING_BIAS
- * references and the count overflows at 2^31, which GUP would meet with a
- * warning: the cap stops the pinning of one page by very many descriptors
- * long before that.
- */
-static bool pinmdl_refs_exceeded(struct page **pages, int count)
-{
-	unsigned int max = READ_ONCE(pinmdl_max_folio_refs);
-	int i;
-
-	for (i = 0; i < count; i++)
-		if ((unsigned int)folio_ref_count(page_folio(pages[i])) > max)
-			return true;
-	return false;
-}
-
 static int pinmdl_gup_errno(int ret)
 {
 	if (fatal_signal_pending(current))
@@ -106,66 +92,95 @@ static int pinmdl_gup_errno(int ret)
 	return -EFAULT;
 }
 
-static int pinmdl_pin_user(struct pinmdl *mdl, unsigned int gup_flags)
+/*
+ * Turn the page pointers that GUP left in @entries into PFNs, in place, and
+ * look at each folio once for all of its pages that follow each other, so
+ * that a huge folio costs one look, not 512: set *@not_anon if one is not
+ * anonymous, and return -ENOMEM if one holds more references than
+ * max_folio_refs. Each pin of a small folio adds GUP_PIN_COUNTING_BIAS
+ * references and the count overflows at 2^31, which GUP would meet with a
+ * warning: the cap stops the pinning of one page by very many descriptors
+ * long before that.
+ */
+static int pinmdl_store_pfns(u64 *entries, int count, bool *not_anon)
 {
-	struct page **batch;
-	u64 done = 0;
-	int ret, i;
+	unsigned int max = READ_ONCE(pinmdl_max_folio_refs);
+	unsigned long pfn, first = 0, nr = 0;
+	struct folio *folio;
+	int i, ret = 0;
 
-	batch = (struct page **)__get_free_page(GFP_KERNEL);
-	if (!batch)
-		return -ENOMEM;
+	for (i = 0; i < count; i++) {
+		pfn = page_to_pfn((struct page *)(uintptr_t)entries[i]);
+		entries[i] = pfn;
+		if (pfn - first < nr)
+			continue; /* in the folio looked at last */
+		folio = pfn_folio(pfn);
+		first = folio_pfn(folio);
+		nr = folio_nr_pages(folio);
+		if (!folio_test_anon(folio))
+			*not_anon = true;
+		if ((unsigned int)folio_ref_count(folio) > max)
+			ret = -ENOMEM;
+	}
+	return ret;
+}
+
+/*
+ * Pin the range straight into the PFN array, PINMDL_PIN_CHUNK pages a
+ * call, which bounds how long GUP's lockless walk runs with interrupts off
+ * and how long a fatal signal waits.
+ */
+static int pinmdl_pin_user(struct pinmdl *mdl, unsigned int gup_flags,
+			   bool *not_anon)
+{
+	u64 done = 0;
+	int pinned, ret;
 
 	while (done < mdl->page_count) {
-		int want = min_t(u64, mdl->page_count - done, PINMDL_BATCH);
+		int want = min_t(u64, mdl->page_count - done, PINMDL_PIN_CHUNK);
 
 		if (fatal_signal_pending(current)) {
 			ret = -EINTR;
 			goto err_unpin;
 		}
-		ret = pin_user_pages_fast(mdl->start_va + done * PAGE_SIZE,
-					  want, gup_flags, batch);
-		if (ret <= 0) {
-			ret = pinmdl_gup_errno(ret);
+		pinned = pin_user_pages_fast(mdl->start_va + done * PAGE_SIZE,
+					     want, gup_flags,
+					     (struct page **)&mdl->pfns[done]);
+		if (pinned <= 0) {
+			ret = pinmdl_gup_errno(pinned);
 			goto err_unpin;
 		}
-		for (i = 0; i < ret; i++)
-			mdl->pfns[done + i] = page_to_pfn(batch[i]);
-		done += ret;
-		if (pinmdl_refs_exceeded(batch, ret)) {
-			ret = -ENOMEM;
+		ret = pinmdl_store_pfns(&mdl->pfns[done], pinned, not_anon);
+		done += pinned;
+		if (ret)
 			goto err_unpin;
-		}
 	}
-	free_page((unsigned long)batch);
 	return 0;
 
 err_unpin:
 	pinmdl_unpin_range(mdl->pfns, done, false);
-	free_page((unsigned long)batch);
 	return ret;
 }
 
 static int pinmdl_lock_user(struct pinmdl *mdl, u32 operation)
 {
-	bool write = operation != PINMDL_IO_READ_ACCESS;
+	bool write = operation != PINMDL_IO_READ_ACCESS, not_anon = false;
 	unsigned int gup_flags = FOLL_LONGTERM | (write ? FOLL_WRITE : 0);
 	int ret;
 
 	if (!mdl->mm || mdl->mm != current->mm)
 		return -EPERM;
-	if (write) {
-		ret = pinmdl_compat_check_write_lock(mdl);
-		if (ret)
-			return ret;
-	}
 	ret = pinmdl_charge(mdl);
 	if (ret)
 		return ret;
-	ret = pinmdl_pin_user(mdl, gup_flags);
+	ret = pinmdl_pin_user(mdl, gup_flags, &not_anon);
 	if (ret)
 		goto err_uncharge;
-	if (!write) {
+	if (not_anon && write) {
+		ret = pinmdl_compat_check_write_lock(mdl);
+		if (ret)
+			goto err_unpin;
+	} else if (not_anon) {
 		ret = pinmdl_compat_fix_read_pins(mdl);
 		if (ret) {
 			ret = pinmdl_gup_errno(ret);

@@ -19,7 +19,11 @@
  * whose filesystem tracks dirty pages fails: the pages would be written
  * behind the filesystem's back, long after writeback cleaned them. Older
  * kernels pin them anyway, and the filesystem later warns or crashes. Such
- * mappings are refused before pinning on every kernel.
+ * mappings are refused on every kernel: older ones have them looked for
+ * once the pages are pinned, and unpinned clean, with the same EFAULT.
+ *
+ * Both only matter when a pinned page is not anonymous: the lock calls
+ * them then, and anonymous memory (4 KiB, THP, hugetlb) pays nothing.
  */
 #include <linux/backing-dev.h>
 #include <linux/mm.h>
@@ -29,31 +33,31 @@
 #include "desc.h"
 #include "pin_compat.h"
 
-static bool pinmdl_pin_may_go_stale(struct page *page)
-{
-	return !PageAnon(page);
-}
-
 /*
- * Mark in @stale the pages whose pin may go stale and that lie in a
- * copy-on-write mapping. Return how many there are.
+ * Mark in @stale the pages that are not anonymous in a copy-on-write
+ * mapping, a mapping at a time. Return how many there are.
  */
 static u64 pinmdl_find_stale_pins(struct pinmdl *mdl, unsigned long *stale)
 {
-	struct vm_area_struct *vma = NULL;
+	unsigned long va = mdl->start_va;
+	unsigned long end = va + mdl->page_count * PAGE_SIZE;
+	struct vm_area_struct *vma;
 	u64 i, found = 0;
 
 	mmap_read_lock(mdl->mm);
-	for (i = 0; i < mdl->page_count; i++) {
-		unsigned long va = mdl->start_va + i * PAGE_SIZE;
-
-		if (!pinmdl_pin_may_go_stale(pfn_to_page(mdl->pfns[i])))
+	for (; va < end; va = vma->vm_end) {
+		vma = vma_lookup(mdl->mm, va);
+		if (!vma)
+			break; /* unmapped since the pin: nothing to write */
+		if (!is_cow_mapping(vma->vm_flags))
 			continue;
-		if (!vma || va >= vma->vm_end)
-			vma = vma_lookup(mdl->mm, va);
-		if (vma && is_cow_mapping(vma->vm_flags)) {
-			__set_bit(i, stale);
-			found++;
+		for (i = (va - mdl->start_va) >> PAGE_SHIFT;
+		     i < mdl->page_count && mdl->start_va + i * PAGE_SIZE <
+		     vma->vm_end; i++) {
+			if (!PageAnon(pfn_to_page(mdl->pfns[i]))) {
+				__set_bit(i, stale);
+				found++;
+			}
 		}
 	}
 	mmap_read_unlock(mdl->mm);
@@ -91,7 +95,7 @@ static bool pinmdl_vma_needs_dirty_tracking(struct vm_area_struct *vma)
 /**
  * pinmdl_compat_check_write_lock() - refuse a write lock of file pages
  *				      that need dirty tracking
- * @mdl: descriptor about to be locked for write
+ * @mdl: descriptor just pinned for write, with pages that are not anonymous
  *
  * Context: process context, @mdl->lock held, in @mdl's address space.
  * Return: 0, or -EFAULT if a mapping of the range needs dirty tracking.
@@ -109,7 +113,7 @@ int pinmdl_compat_check_write_lock(struct pinmdl *mdl)
 	for (; va < end; va = vma->vm_end) {
 		vma = vma_lookup(mdl->mm, va);
 		if (!vma)
-			break; /* a hole: pinning fails with -EFAULT */
+			break; /* unmapped since the pin: nothing to write */
 		if (pinmdl_vma_needs_dirty_tracking(vma)) {
 			ret = -EFAULT;
 			break;
@@ -121,7 +125,8 @@ int pinmdl_compat_check_write_lock(struct pinmdl *mdl)
 
 /**
  * pinmdl_compat_fix_read_pins() - make a fresh read lock coherent
- * @mdl: descriptor whose pages were just pinned without FOLL_WRITE
+ * @mdl: descriptor just pinned without FOLL_WRITE, with pages that are not
+ *	 anonymous
  *
  * Context: process context, @mdl->lock held, in @mdl's address space.
  * Return: 0, or the negative errno of the failed allocation or pin (the
@@ -133,12 +138,6 @@ int pinmdl_compat_fix_read_pins(struct pinmdl *mdl)
 	int ret = 0;
 
 	lockdep_assert_held(&mdl->lock);
-
-	for (i = 0; i < mdl->page_count; i++)
-		if (pinmdl_pin_may_go_stale(pfn_to_page(mdl->pfns[i])))
-			break;
-	if (i == mdl->page_count)
-		return 0;
 
 	stale = kvcalloc(BITS_TO_LONGS(mdl->page_count), sizeof(*stale),
 			 GFP_KERNEL | __GFP_NOWARN);

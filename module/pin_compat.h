@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Differences between the supported kernels in how pins behave, found by
- * looking at what a pin returned rather than at version numbers.
+ * looking at what a pin returned rather than at version numbers. Called
+ * only for locks that pinned pages that are not anonymous.
  */
 #ifndef _PINMDL_PIN_COMPAT_H
 #define _PINMDL_PIN_COMPAT_H

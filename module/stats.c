@@ -85,6 +85,8 @@ static int pinmdl_stats_show(struct seq_file *m, void *unused)
 
 	seq_printf(m, "descriptors_live %ld\n",
 		   atomic_long_read(&pinmdl_stats.live));
+	seq_printf(m, "descriptor_bytes %ld\n",
+		   atomic_long_read(&pinmdl_stats.bytes));
 	seq_printf(m, "descriptors_locked %ld\n",
 		   atomic_long_read(&pinmdl_stats.locked));
 	seq_printf(m, "pages_pinned %ld\n",

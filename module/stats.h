@@ -8,6 +8,7 @@
 /**
  * struct pinmdl_stats - module-wide counters
  * @live: descriptors allocated and not yet released
+ * @bytes: memory of the live descriptors, as the allocator set it aside
  * @locked: descriptors locked now
  * @pinned: pages pinned now (the total checked against max_pinned_pages)
  * @pinned_peak: highest value @pinned reached
@@ -17,6 +18,7 @@
  */
 struct pinmdl_stats {
 	atomic_long_t live;
+	atomic_long_t bytes;
 	atomic_long_t locked;
 	atomic_long_t pinned;
 	atomic_long_t pinned_peak;

@@ -823,6 +823,39 @@ TEST(stats_counters)
 	close(fd);
 }
 
+/*
+ * A descriptor costs its PFN array, 8 bytes a page, plus its header (under
+ * 256 bytes) and the allocator's rounding up, which stays under a page:
+ * never a power of two over the array, which would nearly double the cost
+ * a page.
+ */
+TEST(descriptor_memory)
+{
+	const uint64_t pages[] = { 1, 2, 511, 513, 4096, 4097, 65536 };
+	size_t len = 65536 * PM_PAGE;
+	char *buf = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+			 -1, 0);
+	long base = pm_stat("descriptor_bytes"), delta;
+	int fd = pm_open();
+	size_t i;
+
+	ASSERT_NE(MAP_FAILED, buf);
+	ASSERT_LE(0, base);
+	for (i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
+		uint32_t h;
+
+		ASSERT_EQ(0, pm_create(fd, buf, pages[i] * PM_PAGE, &h));
+		delta = pm_stat("descriptor_bytes") - base;
+		EXPECT_LE(8 * pages[i], delta) TH_LOG("%lu pages", pages[i]);
+		EXPECT_GT(8 * pages[i] + 256 + PM_PAGE, delta)
+			TH_LOG("%lu pages", pages[i]);
+		EXPECT_EQ(0, pm_free(fd, h));
+		EXPECT_EQ(base, pm_stat("descriptor_bytes"));
+	}
+	close(fd);
+	munmap(buf, len);
+}
+
 #define RACE_THREADS	4
 #define RACE_ROUNDS	200
 
