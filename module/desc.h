@@ -22,6 +22,8 @@
  * @in_flight: lower-driver requests holding this descriptor
  * @dead: freed by its creator; no new state change may start
  * @kernel_mode: locked with PINMDL_KERNEL_MODE (kernel pages, not pinned)
+ * @folio_runs: user lock of mostly large folios whose pages follow each
+ *		other until the folio or the range ends: unpinned by folio
  * @handle: handle in the owning /dev/pinmdl file, 0 for kernel callers
  * @flags: PINMDL_F_*
  * @operation: PINMDL_IO_* of the lock (or of the parent's lock)
@@ -41,6 +43,7 @@ struct pinmdl {
 	unsigned int in_flight;
 	bool dead;
 	bool kernel_mode;
+	bool folio_runs;
 	u32 handle;
 	u32 flags;
 	u32 operation;

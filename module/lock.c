@@ -56,17 +56,31 @@ static void pinmdl_uncharge(struct pinmdl *mdl)
 	pinmdl_stats_unpin(mdl->page_count);
 }
 
-static void pinmdl_unpin_range(const u64 *pfns, u64 count, bool dirty)
+/*
+ * Unpin the first @count pages of @mdl, which leaves their PFNs meaningless.
+ * With folio runs (mostly large folios, each one's pages in order) the
+ * pages go back a folio at a time, with no look at each page. Else the
+ * PFNs turn back into page pointers in place, for unpin_user_pages() to
+ * release each folio once for all of its pages.
+ */
+static void pinmdl_unpin_range(struct pinmdl *mdl, u64 count, bool dirty)
 {
-	u64 i = 0, run;
+	struct page **pages = (struct page **)mdl->pfns;
+	u64 *pfns = mdl->pfns, i, run;
+	struct folio *folio;
 
-	while (i < count) {
-		for (run = 1; i + run < count; run++)
-			if (pfns[i + run] != pfns[i] + run)
-				break;
+	if (!mdl->folio_runs) {
+		for (i = 0; i < count; i++)
+			pages[i] = pfn_to_page(pfns[i]);
+		unpin_user_pages_dirty_lock(pages, count, dirty);
+		return;
+	}
+	for (i = 0; i < count; i += run) {
+		folio = pfn_folio(pfns[i]);
+		run = min(folio_pfn(folio) + folio_nr_pages(folio) - pfns[i],
+			  count - i);
 		unpin_user_page_range_dirty_lock(pfn_to_page(pfns[i]), run,
 						 dirty);
-		i += run;
 	}
 }
 
@@ -74,12 +88,11 @@ static void pinmdl_unpin_range(const u64 *pfns, u64 count, bool dirty)
  * pinmdl_unpin_pages() - unpin every page of a user lock
  * @mdl: descriptor locked in user mode
  *
- * Contiguous PFN runs are released a folio at a time; the pages are
- * dirtied after a write lock.
+ * The pages are released a folio at a time and dirtied after a write lock.
  */
 void pinmdl_unpin_pages(struct pinmdl *mdl)
 {
-	pinmdl_unpin_range(mdl->pfns, mdl->page_count,
+	pinmdl_unpin_range(mdl, mdl->page_count,
 			   mdl->flags & PINMDL_F_WRITE_OPERATION);
 }
 
@@ -93,46 +106,66 @@ static int pinmdl_gup_errno(int ret)
 }
 
 /*
- * Turn the page pointers that GUP left in @entries into PFNs, in place, and
- * look at each folio once for all of its pages that follow each other, so
- * that a huge folio costs one look, not 512: set *@not_anon if one is not
- * anonymous, and return -ENOMEM if one holds more references than
+ * Turn the page pointers that GUP left in the PFN array into PFNs, in
+ * place, a folio at a time: a folio is looked at once, and its following
+ * pages only compared with the pointers GUP gives for a folio, so that a
+ * huge folio costs one look, not 512. Set @mdl->folio_runs if the folios
+ * average two pages or more and each one's pages follow each other until
+ * it or the range ends (an mremap() of part of a huge page may break
+ * that), and *@not_anon if a folio is not anonymous.
+ *
+ * Return: 0, or -ENOMEM if a folio holds more references than
  * max_folio_refs. Each pin of a small folio adds GUP_PIN_COUNTING_BIAS
  * references and the count overflows at 2^31, which GUP would meet with a
  * warning: the cap stops the pinning of one page by very many descriptors
  * long before that.
  */
-static int pinmdl_store_pfns(u64 *entries, int count, bool *not_anon)
+static int pinmdl_store_pfns(struct pinmdl *mdl, bool *not_anon)
 {
 	unsigned int max = READ_ONCE(pinmdl_max_folio_refs);
-	unsigned long pfn, first = 0, nr = 0;
+	u64 *entries = mdl->pfns, count = mdl->page_count;
+	bool in_order = true, anon = true, over = false;
+	u64 i, k, run, runs = 0;
 	struct folio *folio;
-	int i, ret = 0;
+	struct page *page;
+	unsigned long pfn;
 
-	for (i = 0; i < count; i++) {
-		pfn = page_to_pfn((struct page *)(uintptr_t)entries[i]);
+	for (i = 0; i < count; i += run, runs++) {
+		page = (struct page *)(uintptr_t)entries[i];
+		folio = page_folio(page);
+		pfn = page_to_pfn(page);
 		entries[i] = pfn;
-		if (pfn - first < nr)
-			continue; /* in the folio looked at last */
-		folio = pfn_folio(pfn);
-		first = folio_pfn(folio);
-		nr = folio_nr_pages(folio);
-		if (!folio_test_anon(folio))
-			*not_anon = true;
-		if ((unsigned int)folio_ref_count(folio) > max)
-			ret = -ENOMEM;
+		anon &= folio_test_anon(folio);
+		over |= (unsigned int)folio_ref_count(folio) > max;
+		run = 1;
+		if (!folio_test_large(folio))
+			continue;
+		run = min(folio_pfn(folio) + folio_nr_pages(folio) - pfn,
+			  count - i);
+		for (k = 1; k < run; k++) {
+			if (entries[i + k] != (uintptr_t)nth_page(page, k))
+				break;
+			entries[i + k] = pfn + k;
+		}
+		if (k < run) {
+			in_order = false;
+			run = k;
+		}
 	}
-	return ret;
+	mdl->folio_runs = in_order && runs * 2 <= count;
+	*not_anon = !anon;
+	return over ? -ENOMEM : 0;
 }
 
 /*
  * Pin the range straight into the PFN array, PINMDL_PIN_CHUNK pages a
  * call, which bounds how long GUP's lockless walk runs with interrupts off
- * and how long a fatal signal waits.
+ * and how long a fatal signal waits; then convert it.
  */
 static int pinmdl_pin_user(struct pinmdl *mdl, unsigned int gup_flags,
 			   bool *not_anon)
 {
+	struct page **pages = (struct page **)mdl->pfns;
 	u64 done = 0;
 	int pinned, ret;
 
@@ -141,24 +174,23 @@ static int pinmdl_pin_user(struct pinmdl *mdl, unsigned int gup_flags,
 
 		if (fatal_signal_pending(current)) {
 			ret = -EINTR;
-			goto err_unpin;
+			goto err_unpin_pages;
 		}
 		pinned = pin_user_pages_fast(mdl->start_va + done * PAGE_SIZE,
-					     want, gup_flags,
-					     (struct page **)&mdl->pfns[done]);
+					     want, gup_flags, pages + done);
 		if (pinned <= 0) {
 			ret = pinmdl_gup_errno(pinned);
-			goto err_unpin;
+			goto err_unpin_pages;
 		}
-		ret = pinmdl_store_pfns(&mdl->pfns[done], pinned, not_anon);
 		done += pinned;
-		if (ret)
-			goto err_unpin;
 	}
-	return 0;
+	ret = pinmdl_store_pfns(mdl, not_anon);
+	if (ret)
+		pinmdl_unpin_range(mdl, done, false);
+	return ret;
 
-err_unpin:
-	pinmdl_unpin_range(mdl->pfns, done, false);
+err_unpin_pages:
+	unpin_user_pages(pages, done);
 	return ret;
 }
 

@@ -4,7 +4,9 @@
  * read-only, THP, hugetlb, memfd shared, MAP_PRIVATE file. Read locks must
  * stay coherent with later writes through the VA (rule 2), locked pages
  * stay pinned whatever happens to the VA (rule 6), and fork changes
- * neither (the pinned page stays the parent's).
+ * neither (the pinned page stays the parent's). Huge pages locked in part,
+ * across their ends, and with their pages rearranged by mremap() give the
+ * PFNs of the pages mapped and leave nothing pinned.
  */
 #define _GNU_SOURCE
 #include <signal.h>
@@ -355,6 +357,116 @@ TEST_F(mem, read_lock_of_pages_shared_by_fork)
 	}
 	close(pipefd[1]);
 	waitpid(pid, NULL, 0);
+}
+
+/* Two transparent huge pages, 2 MiB aligned. */
+FIXTURE(huge)
+{
+	int fd;
+	long pins;
+	char *raw;
+	char *buf;
+	uint64_t *pfns;
+};
+
+#define HUGE_LEN	(2 * PM_HPAGE)
+
+FIXTURE_SETUP(huge)
+{
+	size_t i;
+
+	self->pins = pm_pins();
+	self->fd = pm_open();
+	ASSERT_LE(0, self->fd);
+	self->raw = mmap(NULL, HUGE_LEN + PM_HPAGE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->raw);
+	self->buf = (char *)(((uintptr_t)self->raw + PM_HPAGE - 1) &
+			     ~(PM_HPAGE - 1));
+	if (madvise(self->buf, HUGE_LEN, MADV_HUGEPAGE))
+		SKIP(return, "MADV_HUGEPAGE: %s", strerror(errno));
+	for (i = 0; i < HUGE_LEN; i += PM_PAGE)
+		self->buf[i] = (char)i;
+	if (pm_pagemap_pfn(self->buf + PM_HPAGE - PM_PAGE) !=
+	    pm_pagemap_pfn(self->buf) + 511)
+		SKIP(return, "no transparent huge page");
+	self->pfns = calloc(HUGE_LEN / PM_PAGE, sizeof(uint64_t));
+	ASSERT_NE(NULL, self->pfns);
+}
+
+FIXTURE_TEARDOWN(huge)
+{
+	close(self->fd);
+	munmap(self->raw, HUGE_LEN + PM_HPAGE);
+	free(self->pfns);
+	EXPECT_EQ(self->pins, pm_pins()) TH_LOG("pages left pinned");
+}
+
+/*
+ * Lock [@off, @off + @len) of the huge pages for write and check that its
+ * PFNs are those of the pages mapped there, then unlock it.
+ */
+static void huge_lock_check(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(huge) *self, size_t off, size_t len)
+{
+	char *va = self->buf + off;
+	size_t i, pages = len / PM_PAGE;
+	struct pinmdl_query q;
+	uint32_t h;
+
+	h = pm_create_locked(self->fd, va, len, PINMDL_IO_WRITE_ACCESS);
+	ASSERT_NE(0, h);
+	EXPECT_EQ(self->pins + (long)pages, pm_pins());
+	ASSERT_EQ(0, pm_query(self->fd, h, &q, self->pfns, pages));
+	for (i = 0; i < pages; i++) {
+		EXPECT_EQ(pm_pagemap_pfn(va + i * PM_PAGE), self->pfns[i])
+			TH_LOG("page %zu of %zu at offset %zu", i, pages, off);
+		if (pm_pagemap_pfn(va + i * PM_PAGE) != self->pfns[i])
+			break;
+	}
+	EXPECT_EQ(0, pm_unlock(self->fd, h));
+	EXPECT_EQ(0, pm_free(self->fd, h));
+	EXPECT_EQ(self->pins, pm_pins());
+}
+
+TEST_F(huge, parts_and_across_the_boundary)
+{
+	huge_lock_check(_metadata, self, 0, HUGE_LEN);
+	huge_lock_check(_metadata, self, 100 * PM_PAGE, 3 * PM_PAGE);
+	huge_lock_check(_metadata, self, 100 * PM_PAGE, PM_HPAGE);
+	huge_lock_check(_metadata, self, PM_HPAGE - PM_PAGE, 2 * PM_PAGE);
+	huge_lock_check(_metadata, self, 511 * PM_PAGE, 514 * PM_PAGE);
+}
+
+/* Move the page at @from to @to (both page aligned, @to unmapped). */
+static int move_page(char *from, char *to)
+{
+	return mremap(from, PM_PAGE, PM_PAGE, MREMAP_MAYMOVE | MREMAP_FIXED,
+		      to) == to ? 0 : -1;
+}
+
+/*
+ * Swap the second pages of the two huge pages, so that each folio's pages
+ * no longer follow each other in the range: one of the other folio sits
+ * among them. Unpinning a folio at a time would then take a pin too many
+ * from one folio and leave one on the other, a bad page when freed.
+ */
+TEST_F(huge, pages_of_two_folios_interleaved)
+{
+	char *spare = mmap(NULL, PM_PAGE, PROT_NONE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *a = self->buf + PM_PAGE, *b = self->buf + PM_HPAGE + PM_PAGE;
+	uint64_t pa = pm_pagemap_pfn(a), pb = pm_pagemap_pfn(b);
+
+	ASSERT_NE(MAP_FAILED, spare);
+	ASSERT_EQ(0, move_page(a, spare));
+	ASSERT_EQ(0, move_page(b, a));
+	ASSERT_EQ(0, move_page(spare, b));
+	ASSERT_EQ(pb, pm_pagemap_pfn(a));
+	ASSERT_EQ(pa, pm_pagemap_pfn(b));
+	huge_lock_check(_metadata, self, 0, HUGE_LEN);
+	huge_lock_check(_metadata, self, 0, 3 * PM_PAGE);
+	huge_lock_check(_metadata, self, PM_PAGE, PM_HPAGE);
 }
 
 TEST_HARNESS_MAIN
