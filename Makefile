@@ -14,6 +14,8 @@
 #   make lint                checkpatch, coccicheck, kernel-doc, uapi, sparse
 #                            and W=1
 #   make demo                load the modules in a guest and show them working
+#   make bench [BENCH_ARGS=] pinmdl against the kernel's gup_test and against
+#                            buffered I/O, in one guest run (not a test)
 #   make clean
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
@@ -70,5 +72,8 @@ soak:
 demo:
 	scripts/demo
 
+bench:
+	scripts/bench $(BENCH_ARGS)
+
 .PHONY: all modules modules_install dkms-install dkms-uninstall \
-	headers_install udev_install clean check check-long soak lint demo
+	headers_install udev_install clean check check-long soak lint demo bench

@@ -1,0 +1,593 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pinmdl_bench: what a descriptor and the ioctl ABI cost over pinning pages
+ * in the kernel with nothing around it, measured side by side in one run.
+ *
+ *   pinmdl_bench [--rounds N] [--max-pages N] [--max-io BYTES]
+ *
+ * For anonymous 4 KiB pages, THP, hugetlb 2 MiB pages and memfd, and for
+ * each page count, every round times one after the other:
+ *   - pinmdl LOCK+UNLOCK of a reused descriptor, and CREATE+LOCK+UNLOCK+FREE,
+ *     as user space sees them (two and four ioctls), locked for write;
+ *   - the kernel's gup_test PIN_FAST_BENCHMARK and PIN_LONGTERM_BENCHMARK
+ *     on the same memory and page count, with the flags of pinmdl's write
+ *     lock (FOLL_WRITE | FOLL_LONGTERM), as whole ioctls and as their own
+ *     in-kernel pin+unpin time (get_delta_usec + put_delta_usec).
+ * The floor is the smaller in-kernel time: the pages pinned and unpinned
+ * with no system call and no descriptor at all. gup_test reports whole
+ * microseconds, so below 512 pages its in-kernel time is taken over as many
+ * calls of that many pages as make 512, pinned in one ioctl, and divided.
+ *
+ * Then direct I/O (LOCK, SUBMIT CHECKSUM, UNLOCK) against SUBMIT_BUFFERED
+ * CHECKSUM from 4 KiB up, and the descriptor memory a page from debugfs.
+ * Each figure is the median of the rounds, and each ratio the median of
+ * the ratios of the rounds, so that a slow spell of the machine running
+ * the guest moves both sides of a ratio alike. Lines for machines:
+ *   RATIO <metric> <memory> <pages> <value>
+ *   MEM bytes_per_page <value>, MEM header_bytes <value>
+ *   PLOT <memory> <method> <pages> <usec>, IO <method> <bytes> <usec>
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/pinmdl.h>
+
+#include "gup_test.h"
+
+#define PAGE		4096UL
+#define HPAGE		(2UL << 20)
+/* From the enum in the kernel's mm_types.h, as its own gup_test does. */
+#define FOLL_WRITE	0x01
+#define FOLL_LONGTERM	0x100
+#define MIN_BATCH	16384	/* pages timed together at the least */
+#define MAX_ROUNDS	101
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+static const unsigned long page_counts[] = { 1, 16, 512, 4096, 65536, 262144 };
+
+/* What a round times; the floor is the smaller of the two kernel times. */
+enum method { LOCK_UNLOCK, CREATE_FREE, PIN_FAST, PIN_LONGTERM, FAST_KERNEL,
+	      LONGTERM_KERNEL, NR_METHODS };
+
+static const char *const method_names[NR_METHODS] = {
+	"lock_unlock", "create_lock_unlock_free", "gup_pin_fast",
+	"gup_pin_longterm", "gup_pin_fast_kernel", "gup_pin_longterm_kernel",
+};
+
+struct memory {
+	const char *name;
+	char *buf;
+	size_t len;
+	size_t map_len;
+	char *map;
+};
+
+static int dev_fd, gup_fd, rounds = 11;
+
+static void die(const char *what)
+{
+	fprintf(stderr, "pinmdl_bench: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static double now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void xioctl(int fd, unsigned long cmd, void *arg, const char *what)
+{
+	if (ioctl(fd, cmd, arg))
+		die(what);
+}
+
+static uint32_t create(void *addr, size_t len)
+{
+	struct pinmdl_create c = { .addr = (uintptr_t)addr, .length = len };
+
+	xioctl(dev_fd, PINMDL_IOC_CREATE, &c, "CREATE");
+	return c.handle;
+}
+
+static void lock(uint32_t h, uint32_t op)
+{
+	struct pinmdl_lock l = { .handle = h, .access_mode = PINMDL_USER_MODE,
+				 .operation = op };
+
+	xioctl(dev_fd, PINMDL_IOC_LOCK, &l, "LOCK");
+}
+
+static void unlock(uint32_t h)
+{
+	struct pinmdl_handle_arg a = { .handle = h };
+
+	xioctl(dev_fd, PINMDL_IOC_UNLOCK, &a, "UNLOCK");
+}
+
+static void destroy(uint32_t h)
+{
+	struct pinmdl_handle_arg a = { .handle = h };
+
+	xioctl(dev_fd, PINMDL_IOC_FREE, &a, "FREE");
+}
+
+/*
+ * Calls of @pages pages a round makes, so that it times MIN_BATCH pages,
+ * or as many as @m holds.
+ */
+static int batch(const struct memory *m, unsigned long pages)
+{
+	unsigned long most = m->len / PAGE < MIN_BATCH ? m->len / PAGE :
+			     MIN_BATCH;
+
+	return pages < most ? most / pages : 1;
+}
+
+static double time_lock_unlock(uint32_t h, int calls)
+{
+	double t = now_usec();
+	int i;
+
+	for (i = 0; i < calls; i++) {
+		lock(h, PINMDL_IO_WRITE_ACCESS);
+		unlock(h);
+	}
+	return (now_usec() - t) / calls;
+}
+
+static double time_create_free(char *buf, unsigned long pages, int calls)
+{
+	double t = now_usec();
+	uint32_t h;
+	int i;
+
+	for (i = 0; i < calls; i++) {
+		h = create(buf, pages * PAGE);
+		lock(h, PINMDL_IO_WRITE_ACCESS);
+		unlock(h);
+		destroy(h);
+	}
+	return (now_usec() - t) / calls;
+}
+
+static struct gup_test gup_args(char *buf, unsigned long pages,
+				unsigned long per_call)
+{
+	struct gup_test g = {
+		.addr = (uintptr_t)buf,
+		.size = pages * PAGE,
+		.nr_pages_per_call = per_call,
+		.gup_flags = FOLL_WRITE | FOLL_LONGTERM,
+	};
+
+	return g;
+}
+
+/* Whole gup_test ioctls of @pages pages, as user space sees them. */
+static double time_gup_ioctl(unsigned long cmd, char *buf,
+			     unsigned long pages, int calls)
+{
+	struct gup_test g;
+	double t = now_usec();
+	int i;
+
+	for (i = 0; i < calls; i++) {
+		g = gup_args(buf, pages, pages);
+		xioctl(gup_fd, cmd, &g, "gup_test");
+	}
+	return (now_usec() - t) / calls;
+}
+
+/* gup_test's own pin+unpin time for @pages pages, in calls of that many. */
+static double time_gup_kernel(unsigned long cmd, char *buf,
+			      unsigned long pages, int calls)
+{
+	struct gup_test g = gup_args(buf, pages * calls, pages);
+
+	xioctl(gup_fd, cmd, &g, "gup_test");
+	if (g.size != pages * calls * PAGE) {
+		errno = EFAULT;
+		die("gup_test pinned part of the range");
+	}
+	return (double)(g.get_delta_usec + g.put_delta_usec) / calls;
+}
+
+/* Fault every page in, writing, so that no lock or pin faults. */
+static void touch(struct memory *m)
+{
+	size_t off;
+
+	for (off = 0; off < m->len; off += PAGE)
+		m->buf[off] = (char)(off / PAGE * 7 + 1);
+}
+
+/*
+ * Map @len bytes of @m->name memory, 2 MiB aligned. Return 0, or -1 when
+ * the guest cannot provide it (no hugetlb pages or THP).
+ */
+static int memory_map(struct memory *m, size_t len)
+{
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS, fd = -1;
+
+	m->len = len;
+	m->map_len = len + HPAGE;
+	if (!strcmp(m->name, "hugetlb")) {
+		m->map_len = len;
+		flags |= MAP_HUGETLB;
+	} else if (!strcmp(m->name, "memfd")) {
+		fd = memfd_create("pinmdl_bench", 0);
+		if (fd < 0 || ftruncate(fd, len))
+			die("memfd");
+		m->map_len = len;
+		flags = MAP_SHARED;
+	}
+	m->map = mmap(NULL, m->map_len, PROT_READ | PROT_WRITE, flags, fd, 0);
+	if (fd >= 0)
+		close(fd);
+	if (m->map == MAP_FAILED)
+		return -1;
+	m->buf = m->map;
+	if (!strcmp(m->name, "4k") || !strcmp(m->name, "thp")) {
+		m->buf = (char *)(((uintptr_t)m->map + HPAGE - 1) & ~(HPAGE - 1));
+		if (madvise(m->buf, len, strcmp(m->name, "thp") ?
+			    MADV_NOHUGEPAGE : MADV_HUGEPAGE))
+			die("madvise");
+	}
+	touch(m);
+	return 0;
+}
+
+/* kB of a /proc/self/smaps_rollup field. */
+static long smaps_kb(const char *field)
+{
+	FILE *f = fopen("/proc/self/smaps_rollup", "r");
+	size_t n = strlen(field);
+	char line[256];
+	long kb = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, field, n) && line[n] == ':')
+			kb = strtol(line + n + 1, NULL, 10);
+	fclose(f);
+	return kb;
+}
+
+/* One timing of @method on @pages pages of @m, in usec a call. */
+static double time_method(enum method method, struct memory *m, uint32_t h,
+			  unsigned long pages)
+{
+	int calls = batch(m, pages);
+
+	switch (method) {
+	case LOCK_UNLOCK:
+		return time_lock_unlock(h, calls);
+	case CREATE_FREE:
+		return time_create_free(m->buf, pages, calls);
+	case PIN_FAST:
+		return time_gup_ioctl(PIN_FAST_BENCHMARK, m->buf, pages, calls);
+	case PIN_LONGTERM:
+		return time_gup_ioctl(PIN_LONGTERM_BENCHMARK, m->buf, pages,
+				      calls);
+	case FAST_KERNEL:
+		return time_gup_kernel(PIN_FAST_BENCHMARK, m->buf, pages,
+				       calls);
+	case LONGTERM_KERNEL:
+		return time_gup_kernel(PIN_LONGTERM_BENCHMARK, m->buf, pages,
+				       calls);
+	default:
+		abort();
+	}
+}
+
+/* Medians of a page count's rounds; ratios are taken round by round. */
+struct result {
+	double usec[NR_METHODS];
+	double floor;
+	double vs_floor;
+	double vs_gup;
+};
+
+static double min2(double a, double b)
+{
+	return a < b ? a : b;
+}
+
+/*
+ * Time every method on @pages pages of @m, rounds times, rotating the order
+ * so that no method always runs first.
+ */
+static void bench_count(struct memory *m, unsigned long pages,
+			struct result *res)
+{
+	static double samples[NR_METHODS][MAX_ROUNDS], floor[MAX_ROUNDS],
+		      vs_floor[MAX_ROUNDS], vs_gup[MAX_ROUNDS];
+	uint32_t h = create(m->buf, pages * PAGE);
+	int r, k, method;
+
+	for (r = 0; r < rounds; r++) {
+		for (k = 0; k < NR_METHODS; k++) {
+			method = (r + k) % NR_METHODS;
+			samples[method][r] = time_method(method, m, h, pages);
+		}
+		floor[r] = min2(samples[FAST_KERNEL][r],
+				samples[LONGTERM_KERNEL][r]);
+		vs_floor[r] = samples[LOCK_UNLOCK][r] / floor[r];
+		vs_gup[r] = samples[LOCK_UNLOCK][r] / samples[PIN_LONGTERM][r];
+	}
+	destroy(h);
+	for (k = 0; k < NR_METHODS; k++)
+		res->usec[k] = median(samples[k], rounds);
+	res->floor = median(floor, rounds);
+	res->vs_floor = median(vs_floor, rounds);
+	res->vs_gup = median(vs_gup, rounds);
+}
+
+#define NR_COUNTS	ARRAY_SIZE(page_counts)
+
+/* The pinning benchmark on one kind of memory, up to @max_pages pages. */
+static void bench_memory(const char *name, unsigned long max_pages)
+{
+	struct memory m = { .name = name };
+	struct result res[NR_COUNTS], *r;
+	size_t i, n;
+	int k;
+
+	if (memory_map(&m, max_pages * PAGE)) {
+		printf("\n%s: skipped, no such memory (%s)\n", name,
+		       strerror(errno));
+		return;
+	}
+	printf("\n%s", name);
+	if (!strcmp(name, "thp"))
+		printf(" (%ld of %zu kB in huge pages)",
+		       smaps_kb("AnonHugePages"), m.len >> 10);
+	printf(", usec an operation:\n%7s %10s %12s %10s %12s %9s %7s %5s\n",
+	       "pages", "lock+unl", "create..free", "gup_fast",
+	       "gup_longterm", "floor", "/floor", "/gup");
+	for (n = 0; n < NR_COUNTS && page_counts[n] <= max_pages; n++) {
+		r = &res[n];
+		bench_count(&m, page_counts[n], r);
+		printf("%7lu %10.1f %12.1f %10.1f %12.1f %9.2f %6.2fx %4.2fx\n",
+		       page_counts[n], r->usec[LOCK_UNLOCK],
+		       r->usec[CREATE_FREE], r->usec[PIN_FAST],
+		       r->usec[PIN_LONGTERM], r->floor, r->vs_floor,
+		       r->vs_gup);
+		fflush(stdout);
+	}
+	munmap(m.map, m.map_len);
+
+	for (i = 0; i < n; i++) {
+		printf("RATIO lock_unlock_vs_floor %s %lu %.3f\n", name,
+		       page_counts[i], res[i].vs_floor);
+		printf("RATIO lock_unlock_vs_gup %s %lu %.3f\n", name,
+		       page_counts[i], res[i].vs_gup);
+	}
+	for (i = 0; i < n; i++) {
+		for (k = LOCK_UNLOCK; k <= PIN_LONGTERM; k++)
+			printf("PLOT %s %s %lu %.3f\n", name, method_names[k],
+			       page_counts[i], res[i].usec[k]);
+		printf("PLOT %s floor %lu %.3f\n", name, page_counts[i],
+		       res[i].floor);
+	}
+}
+
+/* Checksum of @len bytes at @buf through a locked descriptor. */
+static uint64_t checksum_direct(uint32_t h, size_t len)
+{
+	struct pinmdl_submit s = { .handle = h, .op = PINMDL_LOWER_CHECKSUM,
+				   .length = len };
+
+	lock(h, PINMDL_IO_READ_ACCESS);
+	xioctl(dev_fd, PINMDL_IOC_SUBMIT, &s, "SUBMIT");
+	unlock(h);
+	return s.result;
+}
+
+static uint64_t checksum_buffered(char *buf, size_t len)
+{
+	struct pinmdl_submit_buffered s = { .addr = (uintptr_t)buf,
+					    .length = len,
+					    .op = PINMDL_LOWER_CHECKSUM };
+
+	xioctl(dev_fd, PINMDL_IOC_SUBMIT_BUFFERED, &s, "SUBMIT_BUFFERED");
+	return s.result;
+}
+
+/*
+ * Direct I/O against METHOD_BUFFERED on 4 KiB anonymous memory, 4 KiB to
+ * @max_bytes: both checksum the same bytes, and must agree.
+ */
+static void bench_io(size_t max_bytes)
+{
+	static double direct[MAX_ROUNDS], buffered[MAX_ROUNDS],
+		      ratio[MAX_ROUNDS];
+	double d[16], b[16], q[16], t;
+	struct memory m = { .name = "4k" };
+	size_t len, crossover = 0;
+	uint64_t sum_d = 0, sum_b = 0;
+	int r, calls, i, n;
+	uint32_t h;
+
+	if (memory_map(&m, max_bytes))
+		die("mmap");
+	printf("\ndirect (LOCK, SUBMIT CHECKSUM, UNLOCK) against SUBMIT_BUFFERED"
+	       " CHECKSUM, usec an operation:\n%10s %10s %10s %7s\n",
+	       "bytes", "direct", "buffered", "ratio");
+	for (n = 0, len = PAGE; len <= max_bytes && n < 16; n++, len *= 4) {
+		h = create(m.buf, len);
+		calls = len < (1 << 20) ? (1 << 20) / len : 1;
+		for (r = 0; r < rounds; r++) {
+			t = now_usec();
+			for (i = 0; i < calls; i++)
+				sum_d = checksum_direct(h, len);
+			direct[r] = (now_usec() - t) / calls;
+			t = now_usec();
+			for (i = 0; i < calls; i++)
+				sum_b = checksum_buffered(m.buf, len);
+			buffered[r] = (now_usec() - t) / calls;
+			ratio[r] = direct[r] / buffered[r];
+		}
+		destroy(h);
+		if (sum_d != sum_b) {
+			errno = EIO;
+			die("direct and buffered checksums differ");
+		}
+		d[n] = median(direct, rounds);
+		b[n] = median(buffered, rounds);
+		q[n] = median(ratio, rounds);
+		if (q[n] >= 1)
+			crossover = 0;
+		else if (!crossover)
+			crossover = len;
+		printf("%10zu %10.1f %10.1f %6.2fx\n", len, d[n], b[n], q[n]);
+		fflush(stdout);
+	}
+	munmap(m.map, m.map_len);
+	if (crossover)
+		printf("direct is faster from %zu bytes up\n", crossover);
+	else
+		printf("direct is not faster at %zu bytes\n", len / 4);
+	for (i = 0, len = PAGE; i < n; i++, len *= 4)
+		printf("RATIO direct_vs_buffered 4k %zu %.3f\n"
+		       "IO direct %zu %.3f\nIO buffered %zu %.3f\n",
+		       len / PAGE, q[i], len, d[i], len, b[i]);
+}
+
+/* A counter of debugfs pinmdl/stats. */
+static long stat_read(const char *name)
+{
+	FILE *f = fopen("/sys/kernel/debug/pinmdl/stats", "r");
+	size_t n = strlen(name);
+	char line[128];
+	long v = -1;
+
+	if (!f)
+		die("debugfs pinmdl/stats");
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, name, n) && line[n] == ' ')
+			v = strtol(line + n + 1, NULL, 10);
+	fclose(f);
+	if (v < 0) {
+		errno = ENOENT;
+		die(name);
+	}
+	return v;
+}
+
+/*
+ * Descriptor memory, as the allocator set it aside: the cost a page is the
+ * slope between the two largest descriptors, the fixed part the most left
+ * over beyond 8 bytes a page at any size (header and allocator rounding).
+ */
+static void bench_memory_use(unsigned long max_pages)
+{
+	size_t len = max_pages * PAGE, n;
+	long base = stat_read("descriptor_bytes"), bytes[NR_COUNTS];
+	long header = 0, over;
+	char *va = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+			-1, 0);
+	uint32_t h;
+
+	if (va == MAP_FAILED)
+		die("mmap");
+	printf("\ndescriptor memory:\n%7s %10s %10s\n", "pages", "bytes",
+	       "a page");
+	for (n = 0; n < NR_COUNTS && page_counts[n] <= max_pages; n++) {
+		h = create(va, page_counts[n] * PAGE);
+		bytes[n] = stat_read("descriptor_bytes") - base;
+		destroy(h);
+		over = bytes[n] - 8 * (long)page_counts[n];
+		if (over > header)
+			header = over;
+		printf("%7lu %10ld %10.2f\n", page_counts[n], bytes[n],
+		       (double)bytes[n] / page_counts[n]);
+	}
+	munmap(va, len);
+	printf("MEM bytes_per_page %.3f\nMEM header_bytes %ld\n",
+	       (double)(bytes[n - 1] - bytes[n - 2]) /
+	       (page_counts[n - 1] - page_counts[n - 2]), header);
+}
+
+static unsigned long arg_num(const char *opt, const char *val)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = val ? strtoul(val, &end, 0) : 0;
+	if (!val || errno || *end || !v) {
+		fprintf(stderr, "pinmdl_bench: %s wants a positive number\n",
+			opt);
+		exit(2);
+	}
+	return v;
+}
+
+int main(int argc, char **argv)
+{
+	static const char *const memories[] = { "4k", "thp", "hugetlb",
+						"memfd" };
+	unsigned long max_pages = 262144, max_io = 64 << 20;
+	size_t i;
+
+	for (i = 1; i < (size_t)argc; i += 2) {
+		if (!strcmp(argv[i], "--rounds")) {
+			rounds = arg_num(argv[i], argv[i + 1]);
+		} else if (!strcmp(argv[i], "--max-pages")) {
+			max_pages = arg_num(argv[i], argv[i + 1]);
+		} else if (!strcmp(argv[i], "--max-io")) {
+			max_io = arg_num(argv[i], argv[i + 1]);
+		} else {
+			fprintf(stderr, "usage: pinmdl_bench [--rounds N] "
+				"[--max-pages N] [--max-io BYTES]\n");
+			return 2;
+		}
+	}
+	if (rounds > MAX_ROUNDS || max_io < PAGE) {
+		fprintf(stderr, "pinmdl_bench: at most %d rounds, and at "
+			"least a page of I/O\n", MAX_ROUNDS);
+		return 2;
+	}
+	/* Whole 2 MiB pages, so that THP and hugetlb cover the range. */
+	max_pages = (max_pages + 511) & ~511UL;
+	dev_fd = open("/dev/pinmdl", O_RDWR);
+	if (dev_fd < 0)
+		die("/dev/pinmdl");
+	gup_fd = open("/sys/kernel/debug/gup_test", O_RDWR);
+	if (gup_fd < 0)
+		die("/sys/kernel/debug/gup_test (CONFIG_GUP_TEST)");
+	printf("pinmdl_bench: median of %d rounds; write locks, and gup_test"
+	       " pins with FOLL_WRITE | FOLL_LONGTERM\n", rounds);
+	for (i = 0; i < ARRAY_SIZE(memories); i++)
+		bench_memory(memories[i], max_pages);
+	bench_io(max_io);
+	bench_memory_use(max_pages);
+	return 0;
+}
