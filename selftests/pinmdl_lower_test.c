@@ -14,108 +14,69 @@
 #include "kselftest_harness.h"
 #include "pinmdl_util.h"
 
-enum mem_kind { ANON, THP, HUGETLB, MEMFD, FILE_PRIVATE };
-
 FIXTURE(lower)
 {
 	int fd;
-	int backing;
 	long pins;
-	char *raw;
-	size_t raw_len;
+	struct pm_mem m;
 	char *buf;
 	size_t len;
 };
 
 FIXTURE_VARIANT(lower)
 {
-	enum mem_kind kind;
+	enum pm_mem_kind kind;
 	bool touch;
 };
 
 FIXTURE_VARIANT_ADD(lower, anon)
 {
-	.kind = ANON, .touch = true,
+	.kind = PM_ANON, .touch = true,
 };
 
 FIXTURE_VARIANT_ADD(lower, anon_never_touched)
 {
-	.kind = ANON,
+	.kind = PM_ANON,
 };
 
 FIXTURE_VARIANT_ADD(lower, thp)
 {
-	.kind = THP, .touch = true,
+	.kind = PM_THP, .touch = true,
 };
 
 FIXTURE_VARIANT_ADD(lower, hugetlb)
 {
-	.kind = HUGETLB, .touch = true,
+	.kind = PM_HUGETLB, .touch = true,
 };
 
 FIXTURE_VARIANT_ADD(lower, memfd_shared)
 {
-	.kind = MEMFD, .touch = true,
+	.kind = PM_MEMFD, .touch = true,
 };
 
 FIXTURE_VARIANT_ADD(lower, file_private)
 {
-	.kind = FILE_PRIVATE,
+	.kind = PM_FILE,
 };
 
 FIXTURE_SETUP(lower)
 {
-	char path[] = "/tmp/pinmdl-lower-XXXXXX";
-	int prot = PROT_READ | PROT_WRITE;
-	size_t i;
+	size_t i, len = 32 * PM_PAGE;
+	int ret;
 
+	self->m.backing = -1;
 	self->pins = pm_pins();
 	self->fd = pm_open();
 	ASSERT_LE(0, self->fd);
-	self->backing = -1;
-	self->len = 32 * PM_PAGE;
-	self->raw_len = self->len;
-
-	switch (variant->kind) {
-	case ANON:
-		self->raw = mmap(NULL, self->len, prot,
-				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		break;
-	case THP:
-		self->len = PM_HPAGE;
-		self->raw_len = 2 * PM_HPAGE;
-		self->raw = mmap(NULL, self->raw_len, prot,
-				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		break;
-	case HUGETLB:
-		self->len = self->raw_len = PM_HPAGE;
-		self->raw = mmap(NULL, self->len, prot,
-				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB,
-				 -1, 0);
-		if (self->raw == MAP_FAILED)
-			SKIP(return, "no hugetlb page: %s", strerror(errno));
-		break;
-	case MEMFD:
-	case FILE_PRIVATE:
-		self->backing = variant->kind == MEMFD ?
-				memfd_create("pinmdl", 0) : mkstemp(path);
-		ASSERT_LE(0, self->backing);
-		if (variant->kind == FILE_PRIVATE)
-			unlink(path);
-		ASSERT_EQ(0, ftruncate(self->backing, self->len));
-		self->raw = mmap(NULL, self->len, prot,
-				 variant->kind == MEMFD ? MAP_SHARED :
-							  MAP_PRIVATE,
-				 self->backing, 0);
-		break;
-	}
-	ASSERT_NE(MAP_FAILED, self->raw);
-	self->buf = self->raw;
-	if (variant->kind == THP) {
-		self->buf = (char *)(((uintptr_t)self->raw + PM_HPAGE - 1) &
-				     ~(PM_HPAGE - 1));
-		madvise(self->buf, self->len, MADV_HUGEPAGE);
-	}
+	if (variant->kind == PM_THP || variant->kind == PM_HUGETLB)
+		len = PM_HPAGE;
+	ret = pm_mem_map(&self->m, variant->kind, len, PROT_READ | PROT_WRITE,
+			 variant->kind == PM_MEMFD);
+	if (ret > 0)
+		SKIP(return, "no such memory: %s", strerror(errno));
+	ASSERT_EQ(0, ret);
+	self->buf = self->m.buf;
+	self->len = self->m.len;
 	if (variant->touch)
 		for (i = 0; i < self->len; i++)
 			self->buf[i] = (char)(i * 7);
@@ -124,10 +85,7 @@ FIXTURE_SETUP(lower)
 FIXTURE_TEARDOWN(lower)
 {
 	close(self->fd);
-	if (self->raw && self->raw != MAP_FAILED)
-		munmap(self->raw, self->raw_len);
-	if (self->backing >= 0)
-		close(self->backing);
+	pm_mem_unmap(&self->m);
 	EXPECT_EQ(self->pins, pm_pins()) TH_LOG("pages left pinned");
 }
 
@@ -188,8 +146,8 @@ TEST_F(lower, works_after_munmap)
 	h = pm_create_locked(self->fd, self->buf, self->len,
 			     PINMDL_IO_MODIFY_ACCESS);
 	ASSERT_NE(0, h);
-	ASSERT_EQ(0, munmap(self->raw, self->raw_len));
-	self->raw = NULL;
+	ASSERT_EQ(0, munmap(self->m.raw, self->m.raw_len));
+	self->m.raw = NULL;
 	ASSERT_EQ(0, pm_submit(self->fd, h, PINMDL_LOWER_FILL, 0, self->len,
 			       0x3c, 0, NULL));
 	ASSERT_EQ(0, pm_submit(self->fd, h, PINMDL_LOWER_CHECKSUM, 0,

@@ -15,15 +15,11 @@
 #include "kselftest_harness.h"
 #include "pinmdl_util.h"
 
-enum mem_kind { ANON, THP, HUGETLB, MEMFD, FILE_PRIVATE };
-
 FIXTURE(mem)
 {
 	int fd;
-	int backing;
 	long pins;
-	char *raw;
-	size_t raw_len;
+	struct pm_mem m;
 	char *buf;
 	size_t len;
 	uint64_t *pfns;
@@ -31,7 +27,7 @@ FIXTURE(mem)
 
 FIXTURE_VARIANT(mem)
 {
-	enum mem_kind kind;
+	enum pm_mem_kind kind;
 	int prot;
 	bool touch;
 	bool shared;
@@ -39,146 +35,84 @@ FIXTURE_VARIANT(mem)
 
 FIXTURE_VARIANT_ADD(mem, anon)
 {
-	.kind = ANON, .prot = PROT_READ | PROT_WRITE, .touch = true,
+	.kind = PM_ANON, .prot = PROT_READ | PROT_WRITE, .touch = true,
 };
 
 FIXTURE_VARIANT_ADD(mem, anon_never_touched)
 {
-	.kind = ANON, .prot = PROT_READ | PROT_WRITE,
+	.kind = PM_ANON, .prot = PROT_READ | PROT_WRITE,
 };
 
 FIXTURE_VARIANT_ADD(mem, anon_read_only)
 {
-	.kind = ANON, .prot = PROT_READ,
+	.kind = PM_ANON, .prot = PROT_READ,
 };
 
 FIXTURE_VARIANT_ADD(mem, thp)
 {
-	.kind = THP, .prot = PROT_READ | PROT_WRITE, .touch = true,
+	.kind = PM_THP, .prot = PROT_READ | PROT_WRITE, .touch = true,
 };
 
 FIXTURE_VARIANT_ADD(mem, thp_never_touched)
 {
-	.kind = THP, .prot = PROT_READ | PROT_WRITE,
+	.kind = PM_THP, .prot = PROT_READ | PROT_WRITE,
 };
 
 FIXTURE_VARIANT_ADD(mem, hugetlb)
 {
-	.kind = HUGETLB, .prot = PROT_READ | PROT_WRITE, .touch = true,
+	.kind = PM_HUGETLB, .prot = PROT_READ | PROT_WRITE, .touch = true,
 };
 
 FIXTURE_VARIANT_ADD(mem, hugetlb_shared)
 {
-	.kind = HUGETLB, .prot = PROT_READ | PROT_WRITE, .touch = true,
+	.kind = PM_HUGETLB, .prot = PROT_READ | PROT_WRITE, .touch = true,
 	.shared = true,
 };
 
 FIXTURE_VARIANT_ADD(mem, memfd_shared)
 {
-	.kind = MEMFD, .prot = PROT_READ | PROT_WRITE, .touch = true,
+	.kind = PM_MEMFD, .prot = PROT_READ | PROT_WRITE, .touch = true,
 	.shared = true,
 };
 
 FIXTURE_VARIANT_ADD(mem, memfd_shared_read_only)
 {
-	.kind = MEMFD, .prot = PROT_READ, .shared = true,
+	.kind = PM_MEMFD, .prot = PROT_READ, .shared = true,
 };
 
 FIXTURE_VARIANT_ADD(mem, file_private)
 {
-	.kind = FILE_PRIVATE, .prot = PROT_READ | PROT_WRITE, .touch = true,
+	.kind = PM_FILE, .prot = PROT_READ | PROT_WRITE, .touch = true,
 };
 
 FIXTURE_VARIANT_ADD(mem, file_private_never_touched)
 {
-	.kind = FILE_PRIVATE, .prot = PROT_READ | PROT_WRITE,
+	.kind = PM_FILE, .prot = PROT_READ | PROT_WRITE,
 };
 
 FIXTURE_VARIANT_ADD(mem, file_private_read_only)
 {
-	.kind = FILE_PRIVATE, .prot = PROT_READ,
+	.kind = PM_FILE, .prot = PROT_READ,
 };
-
-static int mem_backing(enum mem_kind kind, size_t len)
-{
-	char path[] = "/tmp/pinmdl-mem-XXXXXX";
-	char *data;
-	int fd;
-
-	switch (kind) {
-	case MEMFD:
-		fd = memfd_create("pinmdl", 0);
-		break;
-	case FILE_PRIVATE:
-		fd = mkstemp(path);
-		if (fd >= 0)
-			unlink(path);
-		break;
-	default:
-		return -1;
-	}
-	if (fd < 0 || ftruncate(fd, len))
-		return -1;
-	/* File contents the pins must keep seeing correctly. */
-	data = malloc(len);
-	if (!data)
-		return -1;
-	memset(data, 0x33, len);
-	if (pwrite(fd, data, len, 0) != (ssize_t)len)
-		fd = -1;
-	free(data);
-	return fd;
-}
 
 FIXTURE_SETUP(mem)
 {
-	int flags = variant->shared ? MAP_SHARED : MAP_PRIVATE;
-	size_t i;
+	size_t i, len = 16 * PM_PAGE;
+	int ret;
 
+	self->m.backing = -1;
 	self->pins = pm_pins();
 	self->fd = pm_open();
 	ASSERT_LE(0, self->fd);
-	self->backing = -1;
-	self->len = 16 * PM_PAGE;
-
-	switch (variant->kind) {
-	case ANON:
-		self->raw_len = self->len;
-		self->raw = mmap(NULL, self->len, variant->prot,
-				 flags | MAP_ANONYMOUS, -1, 0);
-		self->buf = self->raw;
-		break;
-	case THP:
-		/* A 2 MiB-aligned range inside a 4 MiB mapping. */
-		self->len = PM_HPAGE;
-		self->raw_len = 2 * PM_HPAGE;
-		self->raw = mmap(NULL, self->raw_len, variant->prot,
-				 flags | MAP_ANONYMOUS, -1, 0);
-		self->buf = (char *)(((uintptr_t)self->raw + PM_HPAGE - 1) &
-				     ~(PM_HPAGE - 1));
-		if (self->raw != MAP_FAILED &&
-		    madvise(self->buf, self->len, MADV_HUGEPAGE))
-			SKIP(return, "MADV_HUGEPAGE: %s", strerror(errno));
-		break;
-	case HUGETLB:
-		self->len = self->raw_len = PM_HPAGE;
-		self->raw = mmap(NULL, self->len, variant->prot,
-				 flags | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
-		if (self->raw == MAP_FAILED)
-			SKIP(return, "no hugetlb page: %s", strerror(errno));
-		self->buf = self->raw;
-		break;
-	case MEMFD:
-	case FILE_PRIVATE:
-		self->backing = mem_backing(variant->kind, self->len);
-		ASSERT_LE(0, self->backing);
-		self->raw_len = self->len;
-		self->raw = mmap(NULL, self->len, variant->prot, flags,
-				 self->backing, 0);
-		self->buf = self->raw;
-		break;
-	}
-	ASSERT_NE(MAP_FAILED, self->raw);
+	if (variant->kind == PM_THP || variant->kind == PM_HUGETLB)
+		len = PM_HPAGE;
+	ret = pm_mem_map(&self->m, variant->kind, len, variant->prot,
+			 variant->shared);
+	if (ret > 0)
+		SKIP(return, "no such memory: %s", strerror(errno));
+	ASSERT_EQ(0, ret);
+	self->buf = self->m.buf;
+	self->len = self->m.len;
 	if (variant->touch)
 		for (i = 0; i < self->len; i += PM_PAGE)
 			self->buf[i] = 0x11;
@@ -189,10 +123,7 @@ FIXTURE_SETUP(mem)
 FIXTURE_TEARDOWN(mem)
 {
 	close(self->fd);
-	if (self->raw && self->raw != MAP_FAILED)
-		munmap(self->raw, self->raw_len);
-	if (self->backing >= 0)
-		close(self->backing);
+	pm_mem_unmap(&self->m);
 	free(self->pfns);
 	EXPECT_EQ(self->pins, pm_pins()) TH_LOG("pages left pinned");
 }
@@ -250,8 +181,8 @@ TEST_F(mem, read_lock_stays_coherent)
 	/* The lock keeps what was there: file contents, zeros, or writes. */
 	for (i = 0; i < self->len; i += PM_PAGE)
 		ASSERT_EQ(variant->touch ? 0x11 :
-			  variant->kind == MEMFD ||
-			  variant->kind == FILE_PRIVATE ? 0x33 : 0,
+			  variant->kind == PM_MEMFD ||
+			  variant->kind == PM_FILE ? 0x33 : 0,
 			  self->buf[i]);
 	if (!(variant->prot & PROT_WRITE))
 		ASSERT_EQ(0, mprotect(self->buf, self->len,
@@ -289,8 +220,8 @@ TEST_F(mem, lock_survives_munmap_and_madvise)
 	EXPECT_EQ(locked, pm_pins());
 	ASSERT_EQ(0, mprotect(self->buf, self->len, PROT_NONE));
 	EXPECT_EQ(locked, pm_pins());
-	ASSERT_EQ(0, munmap(self->raw, self->raw_len));
-	self->raw = NULL;
+	ASSERT_EQ(0, munmap(self->m.raw, self->m.raw_len));
+	self->m.raw = NULL;
 	EXPECT_EQ(locked, pm_pins());
 	EXPECT_EQ(0, pm_unlock(self->fd, h));
 	EXPECT_EQ(self->pins, pm_pins());
@@ -364,7 +295,7 @@ FIXTURE(huge)
 {
 	int fd;
 	long pins;
-	char *raw;
+	struct pm_mem m;
 	char *buf;
 	uint64_t *pfns;
 };
@@ -374,17 +305,17 @@ FIXTURE(huge)
 FIXTURE_SETUP(huge)
 {
 	size_t i;
+	int ret;
 
+	self->m.backing = -1;
 	self->pins = pm_pins();
 	self->fd = pm_open();
 	ASSERT_LE(0, self->fd);
-	self->raw = mmap(NULL, HUGE_LEN + PM_HPAGE, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, self->raw);
-	self->buf = (char *)(((uintptr_t)self->raw + PM_HPAGE - 1) &
-			     ~(PM_HPAGE - 1));
-	if (madvise(self->buf, HUGE_LEN, MADV_HUGEPAGE))
+	ret = pm_mem_map(&self->m, PM_THP, HUGE_LEN, PROT_READ | PROT_WRITE, 0);
+	if (ret > 0)
 		SKIP(return, "MADV_HUGEPAGE: %s", strerror(errno));
+	ASSERT_EQ(0, ret);
+	self->buf = self->m.buf;
 	for (i = 0; i < HUGE_LEN; i += PM_PAGE)
 		self->buf[i] = (char)i;
 	if (pm_pagemap_pfn(self->buf + PM_HPAGE - PM_PAGE) !=
@@ -397,7 +328,7 @@ FIXTURE_SETUP(huge)
 FIXTURE_TEARDOWN(huge)
 {
 	close(self->fd);
-	munmap(self->raw, HUGE_LEN + PM_HPAGE);
+	pm_mem_unmap(&self->m);
 	free(self->pfns);
 	EXPECT_EQ(self->pins, pm_pins()) TH_LOG("pages left pinned");
 }

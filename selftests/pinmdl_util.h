@@ -2,7 +2,8 @@
 /*
  * Helpers shared by the pinmdl selftests: ioctl wrappers that return 0 or
  * -errno, the system-wide pin balance, PFNs from /proc/self/pagemap, the
- * module's debugfs counters and parameters.
+ * module's debugfs counters and parameters, and test buffers of every kind
+ * of memory.
  */
 #ifndef _PINMDL_UTIL_H
 #define _PINMDL_UTIL_H
@@ -236,6 +237,104 @@ static inline void *pm_map(size_t len, int prot)
 	void *p = mmap(NULL, len, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	return p == MAP_FAILED ? NULL : p;
+}
+
+/* The kinds of memory a test buffer is made of. */
+enum pm_mem_kind { PM_ANON, PM_THP, PM_HUGETLB, PM_MEMFD, PM_FILE };
+
+/*
+ * A test buffer: @len bytes at @buf inside the mapping @raw of @raw_len
+ * bytes, of the memfd or unlinked file @backing (else -1).
+ */
+struct pm_mem {
+	char *raw;
+	size_t raw_len;
+	char *buf;
+	size_t len;
+	int backing;
+};
+
+/* A memfd or an unlinked file of @len bytes of 0x33, or -1. */
+static inline int pm_mem_backing(enum pm_mem_kind kind, size_t len)
+{
+	char path[] = "/tmp/pinmdl-mem-XXXXXX";
+	char *data;
+	int fd;
+
+	if (kind == PM_MEMFD) {
+		fd = memfd_create("pinmdl", 0);
+	} else {
+		fd = mkstemp(path);
+		if (fd >= 0)
+			unlink(path);
+	}
+	if (fd < 0)
+		return -1;
+	/* File contents the pins must keep seeing correctly. */
+	data = malloc(len);
+	if (data)
+		memset(data, 0x33, len);
+	if (!data || pwrite(fd, data, len, 0) != (ssize_t)len) {
+		close(fd);
+		fd = -1;
+	}
+	free(data);
+	return fd;
+}
+
+/*
+ * Map @m: @len bytes of @kind memory with @prot, shared or private; THP is
+ * 2 MiB aligned and advised, @len of THP and hugetlb whole huge pages.
+ * Return 0; 1 if this kernel cannot give that memory (no free hugetlb
+ * page, no THP), errno telling why; -1 on any other failure.
+ */
+static inline int pm_mem_map(struct pm_mem *m, enum pm_mem_kind kind,
+			     size_t len, int prot, int shared)
+{
+	int flags = (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS;
+
+	m->backing = -1;
+	m->len = m->raw_len = len;
+	switch (kind) {
+	case PM_ANON:
+		break;
+	case PM_THP:
+		m->raw_len = len + PM_HPAGE;
+		break;
+	case PM_HUGETLB:
+		flags |= MAP_HUGETLB;
+		break;
+	case PM_MEMFD:
+	case PM_FILE:
+		m->backing = pm_mem_backing(kind, len);
+		if (m->backing < 0)
+			return -1;
+		flags &= ~MAP_ANONYMOUS;
+		break;
+	}
+	m->raw = mmap(NULL, m->raw_len, prot, flags, m->backing, 0);
+	if (m->raw == MAP_FAILED) {
+		m->raw = NULL;
+		return kind == PM_HUGETLB ? 1 : -1;
+	}
+	m->buf = m->raw;
+	if (kind == PM_THP) {
+		m->buf = (char *)(((uintptr_t)m->raw + PM_HPAGE - 1) &
+				  ~(PM_HPAGE - 1));
+		if (madvise(m->buf, len, MADV_HUGEPAGE))
+			return 1;
+	}
+	return 0;
+}
+
+static inline void pm_mem_unmap(struct pm_mem *m)
+{
+	if (m->raw)
+		munmap(m->raw, m->raw_len);
+	if (m->backing >= 0)
+		close(m->backing);
+	m->raw = NULL;
+	m->backing = -1;
 }
 
 /* Run @fn in a child process; return its exit status (or 128 + signal). */
