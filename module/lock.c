@@ -105,6 +105,39 @@ static int pinmdl_gup_errno(int ret)
 	return -EFAULT;
 }
 
+/* The PFN array entry GUP stores for the page @k pages after @page. */
+static inline u64 pinmdl_entry_of(struct page *page, u64 k)
+{
+	return (uintptr_t)nth_page(page, k);
+}
+
+/*
+ * Of the @max entries from @entries on, how many hold @page, @page + 1, ...
+ * as GUP stores a huge folio's pages; those turn into PFNs from @pfn on.
+ * Four are compared at a time and stored once all four matched; the rest,
+ * and a run that breaks, one by one.
+ */
+static u64 pinmdl_store_run(u64 *entries, struct page *page,
+			    unsigned long pfn, u64 max)
+{
+	u64 k;
+
+	for (k = 0; k + 4 <= max; k += 4) {
+		if ((entries[k] ^ pinmdl_entry_of(page, k)) |
+		    (entries[k + 1] ^ pinmdl_entry_of(page, k + 1)) |
+		    (entries[k + 2] ^ pinmdl_entry_of(page, k + 2)) |
+		    (entries[k + 3] ^ pinmdl_entry_of(page, k + 3)))
+			break;
+		entries[k] = pfn + k;
+		entries[k + 1] = pfn + k + 1;
+		entries[k + 2] = pfn + k + 2;
+		entries[k + 3] = pfn + k + 3;
+	}
+	for (; k < max && entries[k] == pinmdl_entry_of(page, k); k++)
+		entries[k] = pfn + k;
+	return k;
+}
+
 /*
  * Turn the page pointers that GUP left in the PFN array into PFNs, in
  * place, a folio at a time: a folio is looked at once, and its following
@@ -142,11 +175,8 @@ static int pinmdl_store_pfns(struct pinmdl *mdl, bool *not_anon)
 			continue;
 		run = min(folio_pfn(folio) + folio_nr_pages(folio) - pfn,
 			  count - i);
-		for (k = 1; k < run; k++) {
-			if (entries[i + k] != (uintptr_t)nth_page(page, k))
-				break;
-			entries[i + k] = pfn + k;
-		}
+		k = 1 + pinmdl_store_run(entries + i + 1, nth_page(page, 1),
+					 pfn + 1, run - 1);
 		if (k < run) {
 			in_order = false;
 			run = k;
