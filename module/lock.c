@@ -12,6 +12,7 @@
 #include "desc.h"
 #include "pin_compat.h"
 #include "stats.h"
+#include "timing.h"
 
 /* Pages a pin_user_pages_fast() call pins (GUP's walk runs IRQs off). */
 #define PINMDL_PIN_CHUNK	1024
@@ -283,6 +284,7 @@ err_uncharge:
  */
 int pinmdl_probe_and_lock(struct pinmdl *mdl, u32 access_mode, u32 operation)
 {
+	u64 start = pinmdl_timing_start();
 	int ret;
 
 	if (access_mode > PINMDL_USER_MODE ||
@@ -318,6 +320,8 @@ int pinmdl_probe_and_lock(struct pinmdl *mdl, u32 access_mode, u32 operation)
 	atomic_long_inc(&pinmdl_stats.locks);
 out_unlock:
 	mutex_unlock(&mdl->lock);
+	if (!ret)
+		pinmdl_timing_end(PINMDL_TIMED_LOCK, start);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(pinmdl_probe_and_lock);
@@ -335,6 +339,7 @@ EXPORT_SYMBOL_GPL(pinmdl_probe_and_lock);
  */
 int pinmdl_unlock(struct pinmdl *mdl)
 {
+	u64 start = pinmdl_timing_start();
 	int ret = 0;
 
 	mutex_lock(&mdl->lock);
@@ -359,6 +364,8 @@ int pinmdl_unlock(struct pinmdl *mdl)
 	atomic_long_inc(&pinmdl_stats.unlocks);
 out_unlock:
 	mutex_unlock(&mdl->lock);
+	if (!ret)
+		pinmdl_timing_end(PINMDL_TIMED_UNLOCK, start);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(pinmdl_unlock);

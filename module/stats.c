@@ -8,6 +8,7 @@
 #include <linux/seq_file.h>
 
 #include "stats.h"
+#include "timing.h"
 
 struct pinmdl_stats pinmdl_stats;
 
@@ -107,7 +108,7 @@ static int pinmdl_stats_show(struct seq_file *m, void *unused)
 DEFINE_SHOW_ATTRIBUTE(pinmdl_stats);
 
 /**
- * pinmdl_stats_init() - create debugfs pinmdl/stats
+ * pinmdl_stats_init() - create debugfs pinmdl/stats and pinmdl/timing
  *
  * Context: process context, module init.
  */
@@ -116,6 +117,7 @@ void pinmdl_stats_init(void)
 	pinmdl_debugfs = debugfs_create_dir("pinmdl", NULL);
 	debugfs_create_file("stats", 0444, pinmdl_debugfs, NULL,
 			    &pinmdl_stats_fops);
+	pinmdl_timing_init(pinmdl_debugfs);
 }
 
 /**

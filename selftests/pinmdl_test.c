@@ -824,6 +824,48 @@ TEST(stats_counters)
 }
 
 /*
+ * debugfs pinmdl/timing counts the locks and unlocks that succeed while it
+ * is on, with their time in the kernel; switching it on resets it.
+ */
+TEST(timing_counts_while_on)
+{
+	char *buf = pm_map(16 * PM_PAGE, PROT_READ | PROT_WRITE);
+	int fd = pm_open(), i;
+	uint32_t h;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, pm_create(fd, buf, 16 * PM_PAGE, &h));
+	ASSERT_EQ(0, pm_timing(1));
+	EXPECT_EQ(1, pm_debugfs("timing", "enabled"));
+	EXPECT_EQ(0, pm_debugfs("timing", "locks"));
+	EXPECT_EQ(0, pm_debugfs("timing", "lock_ns"));
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0, pm_lock(fd, h, PINMDL_IO_WRITE_ACCESS));
+		/* Failures are not timed. */
+		EXPECT_EQ(-EBUSY, pm_lock(fd, h, PINMDL_IO_WRITE_ACCESS));
+		ASSERT_EQ(0, pm_unlock(fd, h));
+		EXPECT_EQ(-EINVAL, pm_unlock(fd, h));
+	}
+	EXPECT_EQ(3, pm_debugfs("timing", "locks"));
+	EXPECT_EQ(3, pm_debugfs("timing", "unlocks"));
+	EXPECT_LT(0, pm_debugfs("timing", "lock_ns"));
+	EXPECT_LT(0, pm_debugfs("timing", "unlock_ns"));
+	ASSERT_EQ(0, pm_timing(0));
+	EXPECT_EQ(0, pm_debugfs("timing", "enabled"));
+	ASSERT_EQ(0, pm_lock(fd, h, PINMDL_IO_READ_ACCESS));
+	ASSERT_EQ(0, pm_unlock(fd, h));
+	EXPECT_EQ(3, pm_debugfs("timing", "locks"));
+	EXPECT_EQ(3, pm_debugfs("timing", "unlocks"));
+	ASSERT_EQ(0, pm_timing(1));
+	EXPECT_EQ(0, pm_debugfs("timing", "unlocks"));
+	EXPECT_EQ(0, pm_debugfs("timing", "unlock_ns"));
+	ASSERT_EQ(0, pm_timing(0));
+	EXPECT_EQ(0, pm_free(fd, h));
+	close(fd);
+	munmap(buf, 16 * PM_PAGE);
+}
+
+/*
  * A descriptor costs its PFN array, 8 bytes a page, plus its header (under
  * 256 bytes) and the allocator's rounding up, which stays under a page:
  * never a power of two over the array, which would nearly double the cost

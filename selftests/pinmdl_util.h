@@ -153,14 +153,15 @@ static inline uint64_t pm_pagemap_pfn(const void *addr)
 	return (ent >> 63) ? ent & ((1ULL << 55) - 1) : 0;
 }
 
-/* A counter of debugfs pinmdl/stats, or -1. */
-static inline long pm_stat(const char *name)
+/* The number @name of the debugfs file pinmdl/@file, or -1. */
+static inline long pm_debugfs(const char *file, const char *name)
 {
-	char key[64];
+	char key[64], path[128];
 	long val, found = -1;
 	FILE *f;
 
-	f = fopen("/sys/kernel/debug/pinmdl/stats", "r");
+	snprintf(path, sizeof(path), "/sys/kernel/debug/pinmdl/%s", file);
+	f = fopen(path, "r");
 	if (!f)
 		return -1;
 	while (fscanf(f, "%63s %ld", key, &val) == 2)
@@ -168,6 +169,24 @@ static inline long pm_stat(const char *name)
 			found = val;
 	fclose(f);
 	return found;
+}
+
+/* A counter of debugfs pinmdl/stats, or -1. */
+static inline long pm_stat(const char *name)
+{
+	return pm_debugfs("stats", name);
+}
+
+/* Switch debugfs pinmdl/timing on (resetting it) or off; 0 or -1. */
+static inline int pm_timing(int on)
+{
+	FILE *f = fopen("/sys/kernel/debug/pinmdl/timing", "w");
+	int ret;
+
+	if (!f)
+		return -1;
+	ret = fputs(on ? "1" : "0", f) < 0;
+	return fclose(f) || ret ? -1 : 0;
 }
 
 static inline unsigned long long pm_param(const char *name)

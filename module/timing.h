@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * In-kernel time of probe-and-lock and unlock, for finding where a lock's
+ * time goes (debugfs pinmdl/timing). It sits behind a static key that is
+ * off by default: a lock or unlock then pays one patched-out jump.
+ */
+#ifndef _PINMDL_TIMING_H
+#define _PINMDL_TIMING_H
+
+#include <linux/jump_label.h>
+#include <linux/timekeeping.h>
+#include <linux/types.h>
+
+struct dentry;
+
+enum pinmdl_timed {
+	PINMDL_TIMED_LOCK,
+	PINMDL_TIMED_UNLOCK,
+	PINMDL_NR_TIMED,
+};
+
+DECLARE_STATIC_KEY_FALSE(pinmdl_timing_on);
+
+/* A timestamp to pass to pinmdl_timing_end(), or 0 while timing is off. */
+static inline u64 pinmdl_timing_start(void)
+{
+	if (static_branch_unlikely(&pinmdl_timing_on))
+		return ktime_get_ns();
+	return 0;
+}
+
+void pinmdl_timing_add(enum pinmdl_timed what, u64 start);
+
+/* Count one @what that started at @start, if timing was on then. */
+static inline void pinmdl_timing_end(enum pinmdl_timed what, u64 start)
+{
+	if (start)
+		pinmdl_timing_add(what, start);
+}
+
+void pinmdl_timing_init(struct dentry *dir);
+
+#endif /* _PINMDL_TIMING_H */
