@@ -12,9 +12,11 @@
  *   - the kernel's gup_test PIN_FAST_BENCHMARK and PIN_LONGTERM_BENCHMARK
  *     on the same memory and page count, with the flags of pinmdl's write
  *     lock (FOLL_WRITE | FOLL_LONGTERM), as whole ioctls and as their own
- *     in-kernel pin+unpin time (get_delta_usec + put_delta_usec).
- * The floor is the smaller in-kernel time: the pages pinned and unpinned
- * with no system call and no descriptor at all. gup_test reports whole
+ *     in-kernel pin+unpin time (get_delta_usec + put_delta_usec);
+ *   - pinmdl's own in-kernel LOCK and UNLOCK time (debugfs pinmdl/timing),
+ *     the descriptor's work with the system calls around it left out.
+ * The floor is the smaller gup_test in-kernel time: the pages pinned and
+ * unpinned with no system call and no descriptor at all. gup_test reports whole
  * microseconds, so below 512 pages its in-kernel time is taken over as many
  * calls of that many pages as make 512, pinned in one ioctl, and divided.
  *
@@ -24,6 +26,7 @@
  * the ratios of the rounds, so that a slow spell of the machine running
  * the guest moves both sides of a ratio alike. Lines for machines:
  *   RATIO <metric> <memory> <pages> <value>
+ *   SPLIT <memory> <pages> <lock> <unlock> <floor get> <floor put> (usec)
  *   MEM bytes_per_page <value>, MEM header_bytes <value>
  *   PLOT <memory> <method> <pages> <usec>, IO <method> <bytes> <usec>
  */
@@ -56,12 +59,15 @@ static const unsigned long page_counts[] = { 1, 16, 512, 4096, 65536, 262144 };
 
 /* What a round times; the floor is the smaller of the two kernel times. */
 enum method { LOCK_UNLOCK, CREATE_FREE, PIN_FAST, PIN_LONGTERM, FAST_KERNEL,
-	      LONGTERM_KERNEL, NR_METHODS };
+	      LONGTERM_KERNEL, LOCK_UNLOCK_KERNEL, NR_METHODS };
 
 static const char *const method_names[NR_METHODS] = {
 	"lock_unlock", "create_lock_unlock_free", "gup_pin_fast",
 	"gup_pin_longterm", "gup_pin_fast_kernel", "gup_pin_longterm_kernel",
+	"lock_unlock_kernel",
 };
+
+#define TIMING	"/sys/kernel/debug/pinmdl/timing"
 
 struct memory {
 	const char *name;
@@ -203,9 +209,12 @@ static double time_gup_ioctl(unsigned long cmd, char *buf,
 	return (now_usec() - t) / calls;
 }
 
-/* gup_test's own pin+unpin time for @pages pages, in calls of that many. */
+/*
+ * gup_test's own pin and unpin times for @pages pages, in calls of that
+ * many, into @split; return their sum.
+ */
 static double time_gup_kernel(unsigned long cmd, char *buf,
-			      unsigned long pages, int calls)
+			      unsigned long pages, int calls, double *split)
 {
 	struct gup_test g = gup_args(buf, pages * calls, pages);
 
@@ -214,7 +223,9 @@ static double time_gup_kernel(unsigned long cmd, char *buf,
 		errno = EFAULT;
 		die("gup_test pinned part of the range");
 	}
-	return (double)(g.get_delta_usec + g.put_delta_usec) / calls;
+	split[0] = (double)g.get_delta_usec / calls;
+	split[1] = (double)g.put_delta_usec / calls;
+	return split[0] + split[1];
 }
 
 /* Fault every page in, writing, so that no lock or pin faults. */
@@ -262,26 +273,80 @@ static int memory_map(struct memory *m, size_t len)
 	return 0;
 }
 
-/* kB of a /proc/self/smaps_rollup field. */
-static long smaps_kb(const char *field)
+/* The number after "@key@sep" on a line of @path, or -1. */
+static long file_field(const char *path, const char *key, char sep)
 {
-	FILE *f = fopen("/proc/self/smaps_rollup", "r");
-	size_t n = strlen(field);
+	FILE *f = fopen(path, "r");
+	size_t n = strlen(key);
 	char line[256];
-	long kb = -1;
+	long v = -1;
 
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, field, n) && line[n] == ':')
-			kb = strtol(line + n + 1, NULL, 10);
+		if (!strncmp(line, key, n) && line[n] == sep)
+			v = strtol(line + n + 1, NULL, 10);
 	fclose(f);
-	return kb;
+	return v;
 }
 
-/* One timing of @method on @pages pages of @m, in usec a call. */
+static void timing_switch(const char *on)
+{
+	int fd = open(TIMING, O_WRONLY);
+
+	if (fd < 0 || write(fd, on, 1) != 1)
+		die(TIMING);
+	close(fd);
+}
+
+/* A number of debugfs pinmdl/timing; the file must have it. */
+static long timing_read(const char *name)
+{
+	long v = file_field(TIMING, name, ' ');
+
+	if (v < 0) {
+		errno = ENOENT;
+		die(name);
+	}
+	return v;
+}
+
+/*
+ * The in-kernel time of LOCK and UNLOCK, as pinmdl/timing counts it, for
+ * @calls of each, into @split; return their sum. Switching timing on and
+ * off patches the code of LOCK and UNLOCK, which QEMU then translates
+ * anew: one LOCK+UNLOCK after each switch, timed by no one, pays for that.
+ */
+static double time_lock_unlock_kernel(uint32_t h, int calls, double *split)
+{
+	int i;
+
+	timing_switch("1");
+	lock(h, PINMDL_IO_WRITE_ACCESS);
+	unlock(h);
+	timing_switch("1");
+	for (i = 0; i < calls; i++) {
+		lock(h, PINMDL_IO_WRITE_ACCESS);
+		unlock(h);
+	}
+	timing_switch("0");
+	lock(h, PINMDL_IO_WRITE_ACCESS);
+	unlock(h);
+	if (timing_read("locks") != calls || timing_read("unlocks") != calls) {
+		errno = EPROTO;
+		die("pinmdl/timing counted other calls");
+	}
+	split[0] = timing_read("lock_ns") / 1e3 / calls;
+	split[1] = timing_read("unlock_ns") / 1e3 / calls;
+	return split[0] + split[1];
+}
+
+/*
+ * One timing of @method on @pages pages of @m, in usec a call; the kernel
+ * methods also give their pin and unpin parts in @split.
+ */
 static double time_method(enum method method, struct memory *m, uint32_t h,
-			  unsigned long pages)
+			  unsigned long pages, double *split)
 {
 	int calls = batch(m, pages);
 
@@ -297,27 +362,29 @@ static double time_method(enum method method, struct memory *m, uint32_t h,
 				      calls);
 	case FAST_KERNEL:
 		return time_gup_kernel(PIN_FAST_BENCHMARK, m->buf, pages,
-				       calls);
+				       calls, split);
 	case LONGTERM_KERNEL:
 		return time_gup_kernel(PIN_LONGTERM_BENCHMARK, m->buf, pages,
-				       calls);
+				       calls, split);
+	case LOCK_UNLOCK_KERNEL:
+		return time_lock_unlock_kernel(h, calls, split);
 	default:
 		abort();
 	}
 }
 
-/* Medians of a page count's rounds; ratios are taken round by round. */
+/*
+ * Medians of a page count's rounds; ratios are taken round by round. The
+ * splits are pinmdl's in-kernel lock and unlock and the floor's get and put.
+ */
 struct result {
 	double usec[NR_METHODS];
 	double floor;
 	double vs_floor;
 	double vs_gup;
+	double kernel_vs_floor;
+	double split[4];
 };
-
-static double min2(double a, double b)
-{
-	return a < b ? a : b;
-}
 
 /*
  * Time every method on @pages pages of @m, rounds times, rotating the order
@@ -327,26 +394,38 @@ static void bench_count(struct memory *m, unsigned long pages,
 			struct result *res)
 {
 	static double samples[NR_METHODS][MAX_ROUNDS], floor[MAX_ROUNDS],
-		      vs_floor[MAX_ROUNDS], vs_gup[MAX_ROUNDS];
+		      vs_floor[MAX_ROUNDS], vs_gup[MAX_ROUNDS],
+		      kernel_vs_floor[MAX_ROUNDS], split[4][MAX_ROUNDS];
+	double parts[NR_METHODS][2];
 	uint32_t h = create(m->buf, pages * PAGE);
-	int r, k, method;
+	int r, k, method, fl;
 
 	for (r = 0; r < rounds; r++) {
 		for (k = 0; k < NR_METHODS; k++) {
 			method = (r + k) % NR_METHODS;
-			samples[method][r] = time_method(method, m, h, pages);
+			samples[method][r] = time_method(method, m, h, pages,
+							 parts[method]);
 		}
-		floor[r] = min2(samples[FAST_KERNEL][r],
-				samples[LONGTERM_KERNEL][r]);
+		fl = samples[FAST_KERNEL][r] < samples[LONGTERM_KERNEL][r] ?
+		     FAST_KERNEL : LONGTERM_KERNEL;
+		floor[r] = samples[fl][r];
 		vs_floor[r] = samples[LOCK_UNLOCK][r] / floor[r];
 		vs_gup[r] = samples[LOCK_UNLOCK][r] / samples[PIN_LONGTERM][r];
+		kernel_vs_floor[r] = samples[LOCK_UNLOCK_KERNEL][r] / floor[r];
+		split[0][r] = parts[LOCK_UNLOCK_KERNEL][0];
+		split[1][r] = parts[LOCK_UNLOCK_KERNEL][1];
+		split[2][r] = parts[fl][0];
+		split[3][r] = parts[fl][1];
 	}
 	destroy(h);
 	for (k = 0; k < NR_METHODS; k++)
 		res->usec[k] = median(samples[k], rounds);
+	for (k = 0; k < 4; k++)
+		res->split[k] = median(split[k], rounds);
 	res->floor = median(floor, rounds);
 	res->vs_floor = median(vs_floor, rounds);
 	res->vs_gup = median(vs_gup, rounds);
+	res->kernel_vs_floor = median(kernel_vs_floor, rounds);
 }
 
 #define NR_COUNTS	ARRAY_SIZE(page_counts)
@@ -367,18 +446,23 @@ static void bench_memory(const char *name, unsigned long max_pages)
 	printf("\n%s", name);
 	if (!strcmp(name, "thp"))
 		printf(" (%ld of %zu kB in huge pages)",
-		       smaps_kb("AnonHugePages"), m.len >> 10);
-	printf(", usec an operation:\n%7s %10s %12s %10s %12s %9s %7s %5s\n",
-	       "pages", "lock+unl", "create..free", "gup_fast",
-	       "gup_longterm", "floor", "/floor", "/gup");
+		       file_field("/proc/self/smaps_rollup", "AnonHugePages",
+				  ':'), m.len >> 10);
+	printf(", usec an operation:\n%7s %10s %12s %10s %12s %9s %7s %5s"
+	       " | %9s %7s %8s %8s %8s %8s\n", "pages", "lock+unl",
+	       "create..free", "gup_fast", "gup_longterm", "floor", "/floor",
+	       "/gup", "in-kernel", "/floor", "lock", "unlock", "get", "put");
 	for (n = 0; n < NR_COUNTS && page_counts[n] <= max_pages; n++) {
 		r = &res[n];
 		bench_count(&m, page_counts[n], r);
-		printf("%7lu %10.1f %12.1f %10.1f %12.1f %9.2f %6.2fx %4.2fx\n",
+		printf("%7lu %10.1f %12.1f %10.1f %12.1f %9.2f %6.2fx %4.2fx"
+		       " | %9.2f %6.2fx %8.2f %8.2f %8.2f %8.2f\n",
 		       page_counts[n], r->usec[LOCK_UNLOCK],
 		       r->usec[CREATE_FREE], r->usec[PIN_FAST],
 		       r->usec[PIN_LONGTERM], r->floor, r->vs_floor,
-		       r->vs_gup);
+		       r->vs_gup, r->usec[LOCK_UNLOCK_KERNEL],
+		       r->kernel_vs_floor, r->split[0], r->split[1],
+		       r->split[2], r->split[3]);
 		fflush(stdout);
 	}
 	munmap(m.map, m.map_len);
@@ -388,11 +472,19 @@ static void bench_memory(const char *name, unsigned long max_pages)
 		       page_counts[i], res[i].vs_floor);
 		printf("RATIO lock_unlock_vs_gup %s %lu %.3f\n", name,
 		       page_counts[i], res[i].vs_gup);
+		printf("RATIO kernel_vs_floor %s %lu %.3f\n", name,
+		       page_counts[i], res[i].kernel_vs_floor);
+		printf("SPLIT %s %lu %.3f %.3f %.3f %.3f\n", name,
+		       page_counts[i], res[i].split[0], res[i].split[1],
+		       res[i].split[2], res[i].split[3]);
 	}
 	for (i = 0; i < n; i++) {
 		for (k = LOCK_UNLOCK; k <= PIN_LONGTERM; k++)
 			printf("PLOT %s %s %lu %.3f\n", name, method_names[k],
 			       page_counts[i], res[i].usec[k]);
+		printf("PLOT %s %s %lu %.3f\n", name,
+		       method_names[LOCK_UNLOCK_KERNEL], page_counts[i],
+		       res[i].usec[LOCK_UNLOCK_KERNEL]);
 		printf("PLOT %s floor %lu %.3f\n", name, page_counts[i],
 		       res[i].floor);
 	}
@@ -483,17 +575,8 @@ static void bench_io(size_t max_bytes)
 /* A counter of debugfs pinmdl/stats. */
 static long stat_read(const char *name)
 {
-	FILE *f = fopen("/sys/kernel/debug/pinmdl/stats", "r");
-	size_t n = strlen(name);
-	char line[128];
-	long v = -1;
+	long v = file_field("/sys/kernel/debug/pinmdl/stats", name, ' ');
 
-	if (!f)
-		die("debugfs pinmdl/stats");
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, name, n) && line[n] == ' ')
-			v = strtol(line + n + 1, NULL, 10);
-	fclose(f);
 	if (v < 0) {
 		errno = ENOENT;
 		die(name);
@@ -533,6 +616,33 @@ static void bench_memory_use(unsigned long max_pages)
 	printf("MEM bytes_per_page %.3f\nMEM header_bytes %ld\n",
 	       (double)(bytes[n - 1] - bytes[n - 2]) /
 	       (page_counts[n - 1] - page_counts[n - 2]), header);
+}
+
+/*
+ * What a system call costs here, the least each ioctl of LOCK+UNLOCK adds
+ * to the floor: getppid(), and an UNLOCK that finds no descriptor.
+ */
+static void bench_syscall(void)
+{
+	static double sys[MAX_ROUNDS], nop[MAX_ROUNDS];
+	struct pinmdl_handle_arg a = { .handle = 0 };
+	int r, i, calls = 4096;
+	double t;
+
+	for (r = 0; r < rounds; r++) {
+		t = now_usec();
+		for (i = 0; i < calls; i++)
+			getppid();
+		sys[r] = (now_usec() - t) / calls;
+		t = now_usec();
+		for (i = 0; i < calls; i++)
+			if (!ioctl(dev_fd, PINMDL_IOC_UNLOCK, &a) ||
+			    errno != ENOENT)
+				die("UNLOCK of handle 0");
+		nop[r] = (now_usec() - t) / calls;
+	}
+	printf("\nsystem call: %.2f usec (getppid), %.2f usec (UNLOCK of no "
+	       "descriptor)\n", median(sys, rounds), median(nop, rounds));
 }
 
 static unsigned long arg_num(const char *opt, const char *val)
@@ -585,6 +695,7 @@ int main(int argc, char **argv)
 		die("/sys/kernel/debug/gup_test (CONFIG_GUP_TEST)");
 	printf("pinmdl_bench: median of %d rounds; write locks, and gup_test"
 	       " pins with FOLL_WRITE | FOLL_LONGTERM\n", rounds);
+	bench_syscall();
 	for (i = 0; i < ARRAY_SIZE(memories); i++)
 		bench_memory(memories[i], max_pages);
 	bench_io(max_io);
