@@ -116,10 +116,11 @@ static inline u64 pinmdl_entry_of(struct page *page, u64 k)
  * Of the @max entries from @entries on, how many hold @page, @page + 1, ...
  * as GUP stores a huge folio's pages; those turn into PFNs from @pfn on.
  * Four are compared at a time and stored once all four matched; the rest,
- * and a run that breaks, one by one.
+ * and a run that breaks, one by one. Kept out of line, so that the loop of
+ * pinmdl_store_pfns() keeps its state in registers for small folios.
  */
-static u64 pinmdl_store_run(u64 *entries, struct page *page,
-			    unsigned long pfn, u64 max)
+static noinline u64 pinmdl_store_run(u64 *entries, struct page *page,
+				     unsigned long pfn, u64 max)
 {
 	u64 k;
 
@@ -164,15 +165,16 @@ static int pinmdl_store_pfns(struct pinmdl *mdl, bool *not_anon)
 	struct page *page;
 	unsigned long pfn;
 
-	for (i = 0; i < count; i += run, runs++) {
+	for (i = 0; i < count; i += run) {
 		page = (struct page *)(uintptr_t)entries[i];
 		folio = page_folio(page);
 		pfn = page_to_pfn(page);
 		entries[i] = pfn;
 		anon &= folio_test_anon(folio);
 		over |= (unsigned int)folio_ref_count(folio) > max;
+		runs++;
 		run = 1;
-		if (!folio_test_large(folio))
+		if (likely(!folio_test_large(folio)))
 			continue;
 		run = min(folio_pfn(folio) + folio_nr_pages(folio) - pfn,
 			  count - i);
