@@ -35,25 +35,26 @@
 
 /*
  * Mark in @stale the pages that are not anonymous in a copy-on-write
- * mapping, a mapping at a time. Return how many there are.
+ * mapping, a mapping at a time; parts of the range unmapped since the pin
+ * have nothing to write through and are passed over. Return how many
+ * there are.
  */
 static u64 pinmdl_find_stale_pins(struct pinmdl *mdl, unsigned long *stale)
 {
-	unsigned long va = mdl->start_va;
-	unsigned long end = va + mdl->page_count * PAGE_SIZE;
+	unsigned long start = mdl->start_va;
+	unsigned long end = start + mdl->page_count * PAGE_SIZE;
 	struct vm_area_struct *vma;
-	u64 i, found = 0;
+	struct vma_iterator vmi;
+	u64 i, last, found = 0;
 
 	mmap_read_lock(mdl->mm);
-	for (; va < end; va = vma->vm_end) {
-		vma = vma_lookup(mdl->mm, va);
-		if (!vma)
-			break; /* unmapped since the pin: nothing to write */
+	vma_iter_init(&vmi, mdl->mm, start);
+	for_each_vma_range(vmi, vma, end) {
 		if (!is_cow_mapping(vma->vm_flags))
 			continue;
-		for (i = (va - mdl->start_va) >> PAGE_SHIFT;
-		     i < mdl->page_count && mdl->start_va + i * PAGE_SIZE <
-		     vma->vm_end; i++) {
+		i = (max(vma->vm_start, start) - start) >> PAGE_SHIFT;
+		last = (min(vma->vm_end, end) - start) >> PAGE_SHIFT;
+		for (; i < last; i++) {
 			if (!PageAnon(pfn_to_page(mdl->pfns[i]))) {
 				__set_bit(i, stale);
 				found++;
@@ -102,18 +103,17 @@ static bool pinmdl_vma_needs_dirty_tracking(struct vm_area_struct *vma)
  */
 int pinmdl_compat_check_write_lock(struct pinmdl *mdl)
 {
-	unsigned long va = mdl->start_va;
-	unsigned long end = va + mdl->page_count * PAGE_SIZE;
+	unsigned long end = mdl->start_va + mdl->page_count * PAGE_SIZE;
 	struct vm_area_struct *vma;
+	struct vma_iterator vmi;
 	int ret = 0;
 
 	lockdep_assert_held(&mdl->lock);
 
+	/* Parts unmapped since the pin are passed over: nothing writes them. */
 	mmap_read_lock(mdl->mm);
-	for (; va < end; va = vma->vm_end) {
-		vma = vma_lookup(mdl->mm, va);
-		if (!vma)
-			break; /* unmapped since the pin: nothing to write */
+	vma_iter_init(&vmi, mdl->mm, mdl->start_va);
+	for_each_vma_range(vmi, vma, end) {
 		if (pinmdl_vma_needs_dirty_tracking(vma)) {
 			ret = -EFAULT;
 			break;
@@ -144,6 +144,11 @@ int pinmdl_compat_fix_read_pins(struct pinmdl *mdl)
 	if (!stale)
 		return -ENOMEM;
 	if (pinmdl_find_stale_pins(mdl, stale)) {
+		/*
+		 * A new page need not be of the folio of the entries around
+		 * it: unpin as GUP's page array, which counts any mix.
+		 */
+		mdl->folio_runs = false;
 		for_each_set_bit(i, stale, mdl->page_count) {
 			ret = pinmdl_repin_writable(mdl, i);
 			if (ret)
