@@ -16,9 +16,15 @@
  *   - pinmdl's own in-kernel LOCK and UNLOCK time (debugfs pinmdl/timing),
  *     the descriptor's work with the system calls around it left out.
  * The floor is the smaller gup_test in-kernel time: the pages pinned and
- * unpinned with no system call and no descriptor at all. gup_test reports whole
- * microseconds, so below 512 pages its in-kernel time is taken over as many
- * calls of that many pages as make 512, pinned in one ioctl, and divided.
+ * unpinned with no system call and no descriptor at all. gup_test reports
+ * whole microseconds, so below MIN_BATCH pages its in-kernel time is taken
+ * over as many calls of that many pages as make MIN_BATCH, pinned in one
+ * ioctl, and divided. gup_test unpins all of them at once, which releases
+ * a huge folio once for every call that pinned part of it: below 512 pages
+ * of THP or hugetlb the floor's put is cheaper than any per-call unpin.
+ * PIN_LONGTERM_BENCHMARK pins with pin_user_pages() under mmap_lock, taken
+ * outside its timed part; PIN_FAST_BENCHMARK with pin_user_pages_fast(),
+ * as pinmdl does.
  *
  * Then direct I/O (LOCK, SUBMIT CHECKSUM, UNLOCK) against SUBMIT_BUFFERED
  * CHECKSUM from 4 KiB up, and the descriptor memory a page from debugfs.
@@ -48,7 +54,10 @@
 
 #define PAGE		4096UL
 #define HPAGE		(2UL << 20)
-/* From the enum in the kernel's mm_types.h, as its own gup_test does. */
+/*
+ * From the enum in the bench kernel's (6.12) mm_types.h, as its own gup_test
+ * does; 6.1 numbers them otherwise.
+ */
 #define FOLL_WRITE	0x01
 #define FOLL_LONGTERM	0x100
 #define MIN_BATCH	16384	/* pages timed together at the least */
@@ -205,6 +214,10 @@ static double time_gup_ioctl(unsigned long cmd, char *buf,
 	for (i = 0; i < calls; i++) {
 		g = gup_args(buf, pages, pages);
 		xioctl(gup_fd, cmd, &g, "gup_test");
+		if (g.size != pages * PAGE) {
+			errno = EFAULT;
+			die("gup_test pinned part of the range");
+		}
 	}
 	return (now_usec() - t) / calls;
 }
