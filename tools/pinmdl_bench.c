@@ -86,7 +86,7 @@ struct memory {
 	char *map;
 };
 
-static int dev_fd, gup_fd, rounds = 11;
+static int dev_fd, gup_fd, rounds = 21;
 
 static void die(const char *what)
 {
