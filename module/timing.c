@@ -4,8 +4,9 @@
  * kernel, as gup_test reports its get and put times, so that what a lock
  * costs over pinning alone can be told apart from what the system calls
  * around it cost. Writing 1 resets the counters and starts timing (or
- * goes on timing), writing 0 stops it; reading shows whether it is on, and for locks and
- * unlocks that succeeded while it was, their number and nanoseconds.
+ * goes on timing), writing 0 stops it; reading shows whether it is on,
+ * and for the locks and unlocks that succeeded while it was, their number
+ * and nanoseconds.
  */
 #include <linux/atomic.h>
 #include <linux/debugfs.h>
