@@ -25,28 +25,53 @@ u64 pinmdl_pages_spanned(u64 addr, u64 length)
 	return (PAGE_ALIGN(addr + length) - (addr & PAGE_MASK)) >> PAGE_SHIFT;
 }
 
-/*
- * A descriptor is one allocation, header and PFN array. Up to a page it
- * comes from the slab; above, from vmalloc, which rounds up to a page where
- * kmalloc would round up to a power of two and could nearly double the 8
- * bytes a page costs. Without blocking only the slab may be asked.
+/* The memory the allocator set aside for the PFN array of @mdl. */
+static size_t pinmdl_pfns_footprint(const struct pinmdl *mdl)
+{
+	size_t size = array_size(mdl->page_count, sizeof(*mdl->pfns));
+
+	return is_vmalloc_addr(mdl->pfns) ? PAGE_ALIGN(size) :
+					    kmalloc_size_roundup(size);
+}
+
+/**
+ * pinmdl_alloc_pfns() - allocate the PFN array of a descriptor
+ * @mdl: descriptor without one
+ * @gfp: allocation flags; without blocking only the slab is asked
+ *
+ * Return: 0, or -ENOMEM.
  */
-static struct pinmdl *pinmdl_alloc_desc(size_t size, gfp_t gfp)
+int pinmdl_alloc_pfns(struct pinmdl *mdl, gfp_t gfp)
 {
+	size_t size = array_size(mdl->page_count, sizeof(*mdl->pfns));
+
+	/*
+	 * Up to a page from the slab; above, from vmalloc, which rounds up to
+	 * a page where kmalloc would round up to a power of two and could
+	 * nearly double the 8 bytes a page costs.
+	 */
 	if (size <= PAGE_SIZE || !gfpflags_allow_blocking(gfp))
-		return kzalloc(size, gfp | __GFP_NOWARN);
-	return __vmalloc(size, gfp | __GFP_ZERO | __GFP_NOWARN);
+		mdl->pfns = kmalloc(size, gfp | __GFP_NOWARN);
+	else
+		mdl->pfns = __vmalloc(size, gfp | __GFP_NOWARN);
+	if (!mdl->pfns)
+		return -ENOMEM;
+	atomic_long_add(pinmdl_pfns_footprint(mdl), &pinmdl_stats.bytes);
+	return 0;
 }
 
-/* The memory the allocator set aside for a descriptor of @pages pages. */
-static size_t pinmdl_footprint(const struct pinmdl *mdl, u64 pages)
+/**
+ * pinmdl_free_pfns() - free the PFN array of a descriptor
+ * @mdl: descriptor with an array of its own (not partial)
+ */
+void pinmdl_free_pfns(struct pinmdl *mdl)
 {
-	size_t size = struct_size(mdl, pfns, pages);
-
-	return is_vmalloc_addr(mdl) ? PAGE_ALIGN(size) :
-				      kmalloc_size_roundup(size);
+	atomic_long_sub(pinmdl_pfns_footprint(mdl), &pinmdl_stats.bytes);
+	kvfree(mdl->pfns);
+	mdl->pfns = NULL;
 }
 
+/* A descriptor without pages: its header is all an unlocked one costs. */
 static struct pinmdl *pinmdl_new(u64 addr, u64 length, gfp_t gfp)
 {
 	struct pinmdl *mdl;
@@ -59,9 +84,9 @@ static struct pinmdl *pinmdl_new(u64 addr, u64 length, gfp_t gfp)
 
 	pages = pinmdl_pages_spanned(addr, length);
 	/* The PFN array is one allocation, which stops at INT_MAX bytes. */
-	if (struct_size(mdl, pfns, pages) > INT_MAX)
+	if (array_size(pages, sizeof(u64)) > INT_MAX)
 		return ERR_PTR(-E2BIG);
-	mdl = pinmdl_alloc_desc(struct_size(mdl, pfns, pages), gfp);
+	mdl = kzalloc(sizeof(*mdl), gfp);
 	if (!mdl)
 		return ERR_PTR(-ENOMEM);
 
@@ -72,7 +97,8 @@ static struct pinmdl *pinmdl_new(u64 addr, u64 length, gfp_t gfp)
 	mdl->byte_count = length;
 	mdl->page_count = pages;
 	atomic_long_inc(&pinmdl_stats.live);
-	atomic_long_add(pinmdl_footprint(mdl, pages), &pinmdl_stats.bytes);
+	atomic_long_add(kmalloc_size_roundup(sizeof(*mdl)),
+			&pinmdl_stats.bytes);
 	return mdl;
 }
 
@@ -82,13 +108,15 @@ static void pinmdl_release(struct kref *ref)
 
 	if (mdl->parent)
 		pinmdl_put(mdl->parent);
+	else if (mdl->pfns)
+		pinmdl_free_pfns(mdl);
 	if (mdl->mm)
 		mmdrop(mdl->mm);
 	mutex_destroy(&mdl->lock);
-	atomic_long_sub(pinmdl_footprint(mdl, mdl->page_count),
+	atomic_long_sub(kmalloc_size_roundup(sizeof(*mdl)),
 			&pinmdl_stats.bytes);
 	atomic_long_dec(&pinmdl_stats.live);
-	kvfree(mdl);
+	kfree(mdl);
 }
 
 /**
@@ -173,12 +201,13 @@ EXPORT_SYMBOL_GPL(pinmdl_alloc);
  * @mdl: descriptor from pinmdl_alloc(), pinmdl_build_partial() or
  *	 pinmdl_build_for_kernel_buffer()
  *
- * The descriptor must be unlocked, without partial children and without
- * lower-driver requests in flight. A partial descriptor releases its parent.
+ * The descriptor must be unlocked, not being locked, without partial
+ * children and without lower-driver requests in flight. A partial
+ * descriptor releases its parent.
  *
  * Context: process context.
- * Return: 0; -EBUSY if locked, in flight or a parent; -ENOENT if already
- * freed (the descriptor is then unchanged).
+ * Return: 0; -EBUSY if locked, being locked, in flight or a parent;
+ * -ENOENT if already freed (the descriptor is then unchanged).
  */
 int pinmdl_free(struct pinmdl *mdl)
 {
@@ -190,7 +219,7 @@ int pinmdl_free(struct pinmdl *mdl)
 		return -ENOENT;
 	}
 	if ((mdl->flags & PINMDL_F_PAGES_LOCKED) || mdl->children ||
-	    mdl->in_flight) {
+	    mdl->in_flight || mdl->locking) {
 		mutex_unlock(&mdl->lock);
 		return -EBUSY;
 	}
@@ -259,7 +288,9 @@ struct pinmdl *pinmdl_build_for_kernel_buffer(void *buf, size_t length,
 
 	if (IS_ERR(mdl))
 		return mdl;
-	ret = pinmdl_fill_kernel_pfns(mdl);
+	ret = pinmdl_alloc_pfns(mdl, gfp);
+	if (!ret)
+		ret = pinmdl_fill_kernel_pfns(mdl);
 	if (ret) {
 		pinmdl_put(mdl);
 		return ERR_PTR(ret);
@@ -278,15 +309,15 @@ EXPORT_SYMBOL_GPL(pinmdl_build_for_kernel_buffer);
  *
  * @gfp: allocation flags for the descriptor
  *
- * The child copies the parent's PFNs for the sub-range and holds the
+ * The child shares the parent's PFN array for the sub-range and holds the
  * parent: the parent cannot be unlocked or freed until the child is freed.
  * The child reports PARTIAL plus the parent's WRITE_OPERATION and
  * SOURCE_IS_KERNEL flags and operation, and is never locked or unlocked.
  *
  * Context: process context.
- * Return: the child, or ERR_PTR(-EINVAL) if the parent is partial, freed,
- * not locked nor kernel-source, or the sub-range is outside it;
- * ERR_PTR(-ENOMEM).
+ * Return: the child, or ERR_PTR(-EBUSY) while the parent is being locked;
+ * ERR_PTR(-EINVAL) if the parent is partial, freed, not locked nor
+ * kernel-source, or the sub-range is outside it; ERR_PTR(-ENOMEM).
  */
 struct pinmdl *pinmdl_build_partial(struct pinmdl *parent, u64 addr,
 				    u64 length, gfp_t gfp)
@@ -297,6 +328,10 @@ struct pinmdl *pinmdl_build_partial(struct pinmdl *parent, u64 addr,
 	int ret = -EINVAL;
 
 	mutex_lock(&parent->lock);
+	if (parent->locking) {
+		ret = -EBUSY;
+		goto err_unlock;
+	}
 	if (parent->dead || parent->parent ||
 	    !(parent->flags & (PINMDL_F_PAGES_LOCKED |
 			       PINMDL_F_SOURCE_IS_KERNEL)))
@@ -314,8 +349,7 @@ struct pinmdl *pinmdl_build_partial(struct pinmdl *parent, u64 addr,
 		goto err_unlock;
 	}
 	first = (child->start_va - parent->start_va) >> PAGE_SHIFT;
-	memcpy(child->pfns, parent->pfns + first,
-	       child->page_count * sizeof(*child->pfns));
+	child->pfns = parent->pfns + first;
 	child->flags = PINMDL_F_PARTIAL |
 		       (parent->flags & (PINMDL_F_WRITE_OPERATION |
 					 PINMDL_F_SOURCE_IS_KERNEL));

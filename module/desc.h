@@ -20,7 +20,10 @@
  * @parent: parent of a partial descriptor (a reference is held)
  * @children: partial descriptors built on this one
  * @in_flight: lower-driver requests holding this descriptor
+ * @user: user charged for a lock in @user->locked_vm, NULL if none
  * @dead: freed by its creator; no new state change may start
+ * @locking: a probe-and-lock is pinning the pages, without @lock held;
+ *	     every other state change is refused with -EBUSY meanwhile
  * @kernel_mode: locked with PINMDL_KERNEL_MODE (kernel pages, not pinned)
  * @folio_runs: user lock of mostly large folios whose pages follow each
  *		other until the folio or the range ends: unpinned by folio
@@ -32,7 +35,10 @@
  * @byte_count: length of the range in bytes
  * @page_count: pages spanned by the range
  * @system_va: kernel mapping (vmap) of the pages, valid with MAPPED_SYSTEM_VA
- * @pfns: PFN of each page, valid when locked, partial or kernel-source
+ * @pfns: PFN of each page, valid when locked, partial or kernel-source: a
+ *	  user or kernel-mode lock allocates it and unlock frees it, a
+ *	  kernel-source descriptor has it from birth, and a partial one points
+ *	  into its parent's, which cannot go while the child exists
  */
 struct pinmdl {
 	struct mutex lock; /* protects the state fields below */
@@ -41,7 +47,9 @@ struct pinmdl {
 	struct pinmdl *parent;
 	unsigned int children;
 	unsigned int in_flight;
+	struct user_struct *user;
 	bool dead;
+	bool locking;
 	bool kernel_mode;
 	bool folio_runs;
 	u32 handle;
@@ -52,7 +60,7 @@ struct pinmdl {
 	u64 byte_count;
 	u64 page_count;
 	void *system_va;
-	u64 pfns[];
+	u64 *pfns;
 };
 
 void pinmdl_get(struct pinmdl *mdl);
@@ -61,11 +69,12 @@ u64 pinmdl_pages_spanned(u64 addr, u64 length);
 bool pinmdl_has_pfns(const struct pinmdl *mdl);
 bool pinmdl_range_valid(const struct pinmdl *mdl, u64 offset, u64 length);
 void pinmdl_unmap_system_va(struct pinmdl *mdl);
-void pinmdl_unpin_pages(struct pinmdl *mdl);
+int pinmdl_alloc_pfns(struct pinmdl *mdl, gfp_t gfp);
+void pinmdl_free_pfns(struct pinmdl *mdl);
 int pinmdl_fill_kernel_pfns(struct pinmdl *mdl);
 
 extern unsigned long pinmdl_max_pinned_pages;
 extern u64 pinmdl_max_descriptor_bytes;
-extern unsigned int pinmdl_max_folio_refs;
+extern unsigned int pinmdl_max_descriptors;
 
 #endif /* _PINMDL_DESC_H */

@@ -3,10 +3,12 @@
  * Per-open-file descriptor table of /dev/pinmdl: handles, ownership by
  * address space, and release of everything at close (rule 7).
  */
+#include <kunit/visibility.h>
 #include <linux/printk.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/uaccess.h>
 
 #include "desc.h"
 #include "file.h"
@@ -15,11 +17,13 @@
 
 /**
  * pinmdl_file_open() - allocate the state of a new open file
+ * @show_pfns: whether QUERY shows PFNs through this file (the opener had
+ *	       CAP_SYS_ADMIN)
  *
  * Context: process context.
  * Return: the state, or NULL on allocation failure.
  */
-struct pinmdl_file *pinmdl_file_open(void)
+struct pinmdl_file *pinmdl_file_open(bool show_pfns)
 {
 	struct pinmdl_file *pf = kzalloc(sizeof(*pf), GFP_KERNEL_ACCOUNT);
 
@@ -29,37 +33,74 @@ struct pinmdl_file *pinmdl_file_open(void)
 	spin_lock_init(&pf->lock);
 	INIT_LIST_HEAD(&pf->completions);
 	init_waitqueue_head(&pf->wait);
+	pf->show_pfns = show_pfns;
 	pf->next_id = 1;
 	pf->pid = task_tgid_nr(current);
 	get_task_comm(pf->comm, current);
 	return pf;
 }
+EXPORT_SYMBOL_IF_KUNIT(pinmdl_file_open);
+
+/* Count one more live descriptor, unless max_descriptors are. */
+static bool pinmdl_file_count(struct pinmdl_file *pf)
+{
+	unsigned int max = READ_ONCE(pinmdl_max_descriptors);
+	int old = atomic_read(&pf->descriptors);
+
+	do {
+		if ((unsigned int)old >= max)
+			return false;
+	} while (!atomic_try_cmpxchg(&pf->descriptors, &old, old + 1));
+	return true;
+}
 
 /**
- * pinmdl_file_insert() - give a new descriptor a handle in a file
+ * pinmdl_file_publish() - give a new descriptor a handle in a file
  * @pf: open file
- * @mdl: descriptor; the table takes over the creator's reference
- * @handle: the handle given
+ * @mdl: new descriptor; the table takes over the creator's reference
+ * @uhandle: where the handle is returned to user space
  *
- * The handle is set in @mdl before the descriptor can be found by it: once
- * this returns, another thread may already have freed the descriptor.
+ * The handle is reserved, copied out, and only then published: no other
+ * thread can find (and free) the descriptor before the caller has its
+ * handle, and a failed copy leaves nothing to undo but the reservation.
+ * Once this returns 0, another thread may already have freed it.
  *
  * Context: process context.
- * Return: 0, or -ENOMEM (the caller still owns @mdl then).
+ * Return: 0; -EMFILE with max_descriptors live in the file, -ENOMEM or
+ * -EFAULT; on failure the descriptor is freed.
  */
-int pinmdl_file_insert(struct pinmdl_file *pf, struct pinmdl *mdl,
-		       u32 *handle)
+int pinmdl_file_publish(struct pinmdl_file *pf, struct pinmdl *mdl,
+			u32 __user *uhandle)
 {
+	u32 handle;
 	int ret;
 
-	/* Reserve the slot, name the descriptor, then publish it. */
-	ret = xa_alloc(&pf->handles, handle, NULL, xa_limit_32b,
+	if (!pinmdl_file_count(pf)) {
+		ret = -EMFILE;
+		goto err_free;
+	}
+	ret = xa_alloc(&pf->handles, &handle, NULL, xa_limit_32b,
 		       GFP_KERNEL_ACCOUNT);
-	if (ret)
-		return ret == -EBUSY ? -ENOMEM : ret;
-	mdl->handle = *handle;
-	xa_store(&pf->handles, *handle, mdl, GFP_KERNEL_ACCOUNT);
+	if (ret) {
+		ret = ret == -EBUSY ? -ENOMEM : ret;
+		goto err_uncount;
+	}
+	if (put_user(handle, uhandle)) {
+		ret = -EFAULT;
+		goto err_release;
+	}
+	mdl->handle = handle;
+	/* The slot is reserved: storing in it allocates nothing. */
+	xa_store(&pf->handles, handle, mdl, GFP_KERNEL_ACCOUNT);
 	return 0;
+
+err_release:
+	xa_release(&pf->handles, handle);
+err_uncount:
+	atomic_dec(&pf->descriptors);
+err_free:
+	pinmdl_free(mdl);
+	return ret;
 }
 
 /**
@@ -135,8 +176,10 @@ int pinmdl_file_free(struct pinmdl_file *pf, struct pinmdl *mdl)
 	/* Lookups may find the handle until it is erased: keep @mdl alive. */
 	pinmdl_get(mdl);
 	ret = pinmdl_free(mdl);
-	if (!ret)
+	if (!ret) {
 		xa_erase(&pf->handles, handle);
+		atomic_dec(&pf->descriptors);
+	}
 	pinmdl_put(mdl);
 	return ret;
 }
@@ -189,3 +232,4 @@ void pinmdl_file_release(struct pinmdl_file *pf)
 	xa_destroy(&pf->handles);
 	kfree(pf);
 }
+EXPORT_SYMBOL_IF_KUNIT(pinmdl_file_release);

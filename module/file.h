@@ -3,6 +3,8 @@
 #ifndef _PINMDL_FILE_H
 #define _PINMDL_FILE_H
 
+#include <linux/atomic.h>
+#include <linux/compiler_types.h>
 #include <linux/list.h>
 #include <linux/sched.h>
 #include <linux/spinlock.h>
@@ -14,6 +16,8 @@ struct pinmdl;
 /**
  * struct pinmdl_file - state of one open /dev/pinmdl
  * @handles: handle -> descriptor; each entry holds the creator's reference
+ * @descriptors: live descriptors, at most max_descriptors
+ * @show_pfns: the opener had CAP_SYS_ADMIN: QUERY shows PFNs
  * @lock: protects the request fields below
  * @completions: completed asynchronous requests not read yet
  * @wait: woken when a completion is queued or a request ends
@@ -25,6 +29,8 @@ struct pinmdl;
  */
 struct pinmdl_file {
 	struct xarray handles;
+	atomic_t descriptors;
+	bool show_pfns;
 	spinlock_t lock; /* protects the request fields below */
 	struct list_head completions;
 	wait_queue_head_t wait;
@@ -35,10 +41,10 @@ struct pinmdl_file {
 	char comm[TASK_COMM_LEN];
 };
 
-struct pinmdl_file *pinmdl_file_open(void);
+struct pinmdl_file *pinmdl_file_open(bool show_pfns);
 void pinmdl_file_release(struct pinmdl_file *pf);
-int pinmdl_file_insert(struct pinmdl_file *pf, struct pinmdl *mdl,
-		       u32 *handle);
+int pinmdl_file_publish(struct pinmdl_file *pf, struct pinmdl *mdl,
+			u32 __user *uhandle);
 struct pinmdl *pinmdl_file_get(struct pinmdl_file *pf, u32 handle);
 int pinmdl_file_owns(const struct pinmdl *mdl);
 struct pinmdl *pinmdl_file_lookup(struct pinmdl_file *pf, u32 handle);

@@ -4,7 +4,7 @@
  * in the order of the errno table (arguments, mode, handle, address space,
  * state), then calling the descriptor engine and copying results out.
  */
-#include <linux/capability.h>
+#include <kunit/visibility.h>
 #include <linux/fs.h>
 #include <linux/kernel.h>
 #include <linux/uaccess.h>
@@ -13,33 +13,6 @@
 #include "file.h"
 #include "ioctl.h"
 #include "submit.h"
-
-/*
- * Give a new descriptor a handle in the file and return the handle at
- * @uhandle. On failure the descriptor is gone again.
- */
-static int pinmdl_ioctl_publish(struct pinmdl_file *pf, struct pinmdl *mdl,
-				u32 __user *uhandle)
-{
-	u32 handle;
-	int ret;
-
-	ret = pinmdl_file_insert(pf, mdl, &handle);
-	if (ret) {
-		pinmdl_free(mdl);
-		return ret;
-	}
-	if (put_user(handle, uhandle)) {
-		/* Another thread may have used the handle meanwhile. */
-		mdl = pinmdl_file_get(pf, handle);
-		if (!IS_ERR(mdl)) {
-			pinmdl_file_free(pf, mdl);
-			pinmdl_put(mdl);
-		}
-		return -EFAULT;
-	}
-	return 0;
-}
 
 static int pinmdl_ioctl_create(struct pinmdl_file *pf, void __user *uarg)
 {
@@ -54,7 +27,7 @@ static int pinmdl_ioctl_create(struct pinmdl_file *pf, void __user *uarg)
 	mdl = pinmdl_alloc(arg.addr, arg.length, GFP_KERNEL_ACCOUNT);
 	if (IS_ERR(mdl))
 		return PTR_ERR(mdl);
-	return pinmdl_ioctl_publish(pf, mdl, &user->handle);
+	return pinmdl_file_publish(pf, mdl, &user->handle);
 }
 
 static int pinmdl_ioctl_lock(struct pinmdl_file *pf, void __user *uarg)
@@ -110,9 +83,9 @@ static int pinmdl_handle_unlock(struct pinmdl_file *pf, struct pinmdl *mdl)
 }
 
 /*
- * Copy @count PFNs out to @upfns, or zeros to a caller without
- * CAP_SYS_ADMIN (rule 10). @pfns is a snapshot taken under the lock: no
- * fault on the user's array can hold up the descriptor.
+ * Copy @count PFNs out to @upfns, or zeros through a file whose opener
+ * lacked CAP_SYS_ADMIN (rule 10). @pfns is a snapshot taken under the
+ * lock: no fault on the user's array can hold up the descriptor.
  */
 static int pinmdl_query_copy_pfns(u64 __user *upfns, const u64 *pfns,
 				  u64 count)
@@ -124,7 +97,6 @@ static int pinmdl_query_copy_pfns(u64 __user *upfns, const u64 *pfns,
 
 static int pinmdl_ioctl_query(struct pinmdl_file *pf, void __user *uarg)
 {
-	bool privileged = capable(CAP_SYS_ADMIN);
 	struct pinmdl_query arg;
 	struct pinmdl *mdl;
 	u64 *pfns = NULL;
@@ -139,12 +111,17 @@ static int pinmdl_ioctl_query(struct pinmdl_file *pf, void __user *uarg)
 	mdl = pinmdl_file_lookup(pf, arg.handle);
 	if (IS_ERR(mdl))
 		return PTR_ERR(mdl);
-	/* The page count never changes: size the snapshot before locking. */
-	if (arg.pfns)
+	/*
+	 * The page count never changes: size the snapshot before locking,
+	 * and only for a descriptor that looks as if it has PFNs.
+	 */
+	if (arg.pfns && (pinmdl_flags(mdl) & (PINMDL_F_PAGES_LOCKED |
+					       PINMDL_F_PARTIAL |
+					       PINMDL_F_SOURCE_IS_KERNEL)))
 		count = min(arg.pfn_capacity, mdl->page_count);
-	if (count && privileged) {
+	if (count && pf->show_pfns) {
 		pfns = kvmalloc_array(count, sizeof(*pfns),
-				      GFP_KERNEL | __GFP_NOWARN);
+				      GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 		if (!pfns) {
 			ret = -ENOMEM;
 			goto out_put;
@@ -201,7 +178,7 @@ static int pinmdl_ioctl_partial(struct pinmdl_file *pf, void __user *uarg)
 	if (IS_ERR(child))
 		return PTR_ERR(child);
 
-	return pinmdl_ioctl_publish(pf, child, &user->handle);
+	return pinmdl_file_publish(pf, child, &user->handle);
 }
 
 /**
@@ -236,3 +213,4 @@ long pinmdl_ioctl(struct pinmdl_file *pf, unsigned int cmd, void __user *uarg)
 		return -ENOTTY;
 	}
 }
+EXPORT_SYMBOL_IF_KUNIT(pinmdl_ioctl);

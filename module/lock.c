@@ -2,12 +2,15 @@
 /*
  * Probe and lock (MmProbeAndLockPages) and unlock (MmUnlockPages): pinning
  * user pages with FOLL_LONGTERM, RLIMIT_MEMLOCK accounting on
- * mm->pinned_vm, and unpinning with dirtying after a write lock.
+ * mm->pinned_vm and user->locked_vm, and unpinning with dirtying after a
+ * write lock.
  */
 #include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/export.h>
 #include <linux/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/user.h>
 
 #include "desc.h"
 #include "pin_compat.h"
@@ -20,39 +23,65 @@
 /* GUP's page pointers are stored in the PFN array and converted in place. */
 static_assert(sizeof(struct page *) == sizeof_field(struct pinmdl, pfns[0]));
 
-/* Add @pages to @pinned_vm unless the total would pass @limit. */
-static bool pinmdl_charge_capped(atomic64_t *pinned_vm, s64 pages,
+/*
+ * Add @pages to @counter unless the total would pass @limit. A user's
+ * locked_vm is an atomic_long_t, which is an atomic64_t on the 64-bit
+ * kernels pinmdl builds for (a PFN array entry holds a page pointer).
+ */
+static bool pinmdl_charge_capped(atomic64_t *counter, s64 pages,
 				 unsigned long limit)
 {
-	s64 old = atomic64_read(pinned_vm);
+	s64 old = atomic64_read(counter);
 
 	do {
 		if (old + pages > (s64)min_t(unsigned long, limit, S64_MAX))
 			return false;
-	} while (!atomic64_try_cmpxchg(pinned_vm, &old, old + pages));
+	} while (!atomic64_try_cmpxchg(counter, &old, old + pages));
 	return true;
 }
 
+/*
+ * Charge a user lock of @mdl, before anything is pinned: the module-wide
+ * max_pinned_pages, then RLIMIT_MEMLOCK on the locking mm's pinned_vm and
+ * on its user's locked_vm, as io_uring charges its registered buffers, so
+ * that neither a new mm (execve, a child given the file) nor a new file
+ * starts again from zero. CAP_IPC_LOCK lifts the limit and the user's
+ * count; the pages still count in pinned_vm and max_pinned_pages.
+ */
 static int pinmdl_charge(struct pinmdl *mdl)
 {
 	unsigned long limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+	struct user_struct *user = current_user();
+	s64 pages = mdl->page_count;
 
-	if (!pinmdl_stats_pin(mdl->page_count,
-			      READ_ONCE(pinmdl_max_pinned_pages)))
+	if (!pinmdl_stats_pin(pages, READ_ONCE(pinmdl_max_pinned_pages)))
 		return -ENOMEM;
-	if (pinmdl_charge_capped(&mdl->mm->pinned_vm, mdl->page_count, limit))
+	if (capable(CAP_IPC_LOCK)) {
+		atomic64_add(pages, &mdl->mm->pinned_vm);
 		return 0;
-	/* Over the limit: CAP_IPC_LOCK lifts it, as for RDMA and io_uring. */
-	if (!capable(CAP_IPC_LOCK)) {
-		pinmdl_stats_unpin(mdl->page_count);
-		return -ENOMEM;
 	}
-	atomic64_add(mdl->page_count, &mdl->mm->pinned_vm);
+	if (!pinmdl_charge_capped(&mdl->mm->pinned_vm, pages, limit))
+		goto err_unpin_stats;
+	if (!pinmdl_charge_capped(&user->locked_vm, pages, limit))
+		goto err_uncharge_mm;
+	mdl->user = get_uid(user);
 	return 0;
+
+err_uncharge_mm:
+	atomic64_sub(pages, &mdl->mm->pinned_vm);
+err_unpin_stats:
+	pinmdl_stats_unpin(pages);
+	return -ENOMEM;
 }
 
+/* Return the charges of pinmdl_charge(), from any context, exactly once. */
 static void pinmdl_uncharge(struct pinmdl *mdl)
 {
+	if (mdl->user) {
+		atomic_long_sub(mdl->page_count, &mdl->user->locked_vm);
+		free_uid(mdl->user);
+		mdl->user = NULL;
+	}
 	atomic64_sub(mdl->page_count, &mdl->mm->pinned_vm);
 	pinmdl_stats_unpin(mdl->page_count);
 }
@@ -83,18 +112,6 @@ static void pinmdl_unpin_range(struct pinmdl *mdl, u64 count, bool dirty)
 		unpin_user_page_range_dirty_lock(pfn_to_page(pfns[i]), run,
 						 dirty);
 	}
-}
-
-/**
- * pinmdl_unpin_pages() - unpin every page of a user lock
- * @mdl: descriptor locked in user mode
- *
- * The pages are released a folio at a time and dirtied after a write lock.
- */
-void pinmdl_unpin_pages(struct pinmdl *mdl)
-{
-	pinmdl_unpin_range(mdl, mdl->page_count,
-			   mdl->flags & PINMDL_F_WRITE_OPERATION);
 }
 
 static int pinmdl_gup_errno(int ret)
@@ -148,18 +165,11 @@ static noinline u64 pinmdl_store_run(u64 *entries, struct page *page,
  * average two pages or more and each one's pages follow each other until
  * it or the range ends (an mremap() of part of a huge page may break
  * that), and *@not_anon if a folio is not anonymous.
- *
- * Return: 0, or -ENOMEM if a folio holds more references than
- * max_folio_refs. Each pin of a small folio adds GUP_PIN_COUNTING_BIAS
- * references and the count overflows at 2^31, which GUP would meet with a
- * warning: the cap stops the pinning of one page by very many descriptors
- * long before that.
  */
-static int pinmdl_store_pfns(struct pinmdl *mdl, bool *not_anon)
+static void pinmdl_store_pfns(struct pinmdl *mdl, bool *not_anon)
 {
-	unsigned int max = READ_ONCE(pinmdl_max_folio_refs);
 	u64 *entries = mdl->pfns, count = mdl->page_count;
-	bool in_order = true, anon = true, over = false;
+	bool in_order = true, anon = true;
 	u64 i, k, run, runs = 0;
 	struct folio *folio;
 	struct page *page;
@@ -171,7 +181,6 @@ static int pinmdl_store_pfns(struct pinmdl *mdl, bool *not_anon)
 		pfn = page_to_pfn(page);
 		entries[i] = pfn;
 		anon &= folio_test_anon(folio);
-		over |= (unsigned int)folio_ref_count(folio) > max;
 		runs++;
 		run = 1;
 		if (likely(!folio_test_large(folio)))
@@ -187,7 +196,6 @@ static int pinmdl_store_pfns(struct pinmdl *mdl, bool *not_anon)
 	}
 	mdl->folio_runs = in_order && runs * 2 <= count;
 	*not_anon = !anon;
-	return over ? -ENOMEM : 0;
 }
 
 /*
@@ -217,30 +225,31 @@ static int pinmdl_pin_user(struct pinmdl *mdl, unsigned int gup_flags,
 		}
 		done += pinned;
 	}
-	ret = pinmdl_store_pfns(mdl, not_anon);
-	if (ret)
-		pinmdl_unpin_range(mdl, done, false);
-	return ret;
+	pinmdl_store_pfns(mdl, not_anon);
+	return 0;
 
 err_unpin_pages:
 	unpin_user_pages(pages, done);
 	return ret;
 }
 
-static int pinmdl_lock_user(struct pinmdl *mdl, u32 operation)
+/*
+ * Pin the pages of a charged user lock into a new PFN array. Runs without
+ * @mdl->lock, which may wait for as long as a fault takes (userfaultfd, a
+ * FUSE daemon): @mdl->locking keeps every other state change away.
+ */
+static int pinmdl_lock_user_pages(struct pinmdl *mdl, u32 operation)
 {
 	bool write = operation != PINMDL_IO_READ_ACCESS, not_anon = false;
 	unsigned int gup_flags = FOLL_LONGTERM | (write ? FOLL_WRITE : 0);
 	int ret;
 
-	if (!mdl->mm || mdl->mm != current->mm)
-		return -EPERM;
-	ret = pinmdl_charge(mdl);
+	ret = pinmdl_alloc_pfns(mdl, GFP_KERNEL_ACCOUNT);
 	if (ret)
 		return ret;
 	ret = pinmdl_pin_user(mdl, gup_flags, &not_anon);
 	if (ret)
-		goto err_uncharge;
+		goto err_free_pfns;
 	if (not_anon && write) {
 		ret = pinmdl_compat_check_write_lock(mdl);
 		if (ret)
@@ -255,9 +264,47 @@ static int pinmdl_lock_user(struct pinmdl *mdl, u32 operation)
 	return 0;
 
 err_unpin:
-	pinmdl_unpin_pages(mdl);
-err_uncharge:
-	pinmdl_uncharge(mdl);
+	pinmdl_unpin_range(mdl, mdl->page_count, false);
+err_free_pfns:
+	pinmdl_free_pfns(mdl);
+	return ret;
+}
+
+/*
+ * Charge, then pin with @mdl->lock dropped meanwhile; called, and returns,
+ * with it held.
+ */
+static int pinmdl_lock_user(struct pinmdl *mdl, u32 operation)
+{
+	int ret;
+
+	lockdep_assert_held(&mdl->lock);
+
+	if (!mdl->mm || mdl->mm != current->mm)
+		return -EPERM;
+	ret = pinmdl_charge(mdl);
+	if (ret)
+		return ret;
+	mdl->locking = true;
+	mutex_unlock(&mdl->lock);
+	ret = pinmdl_lock_user_pages(mdl, operation);
+	mutex_lock(&mdl->lock);
+	mdl->locking = false;
+	if (ret)
+		pinmdl_uncharge(mdl);
+	return ret;
+}
+
+/* Describe a kernel range locked in kernel mode: nothing is pinned. */
+static int pinmdl_lock_kernel(struct pinmdl *mdl)
+{
+	int ret = pinmdl_alloc_pfns(mdl, GFP_KERNEL);
+
+	if (ret)
+		return ret;
+	ret = pinmdl_fill_kernel_pfns(mdl);
+	if (ret)
+		pinmdl_free_pfns(mdl);
 	return ret;
 }
 
@@ -274,15 +321,19 @@ err_uncharge:
  * In user mode every page is faulted in and pinned with FOLL_LONGTERM
  * (FOLL_WRITE for write and modify) and charged to the process's pinned_vm
  * against RLIMIT_MEMLOCK unless it has CAP_IPC_LOCK. A read lock stays
- * coherent with later writes through the range. All or nothing: on failure
+ * coherent with later writes through the range. The charges are checked
+ * before anything is pinned, and the pages are pinned without the
+ * descriptor's mutex: meanwhile every other state change of it fails with
+ * -EBUSY, and its state reads as unlocked. All or nothing: on failure
  * nothing stays pinned or charged and the descriptor stays unlocked.
  *
  * Context: process context; may sleep.
  * Return: 0; -EINVAL for an unknown mode or operation, or a partial or
  * kernel-source descriptor; -EPERM from another address space; -ENOENT if
- * freed; -EBUSY if already locked; -EFAULT if the range is not wholly
- * mapped or does not permit the operation; -ENOMEM beyond RLIMIT_MEMLOCK or
- * max_pinned_pages or on allocation failure; -EINTR on a fatal signal.
+ * freed; -EBUSY if locked or being locked; -EFAULT if the range is not
+ * wholly mapped or does not permit the operation; -ENOMEM beyond
+ * RLIMIT_MEMLOCK (of the mm or of the user) or max_pinned_pages or on
+ * allocation failure; -EINTR on a fatal signal.
  */
 int pinmdl_probe_and_lock(struct pinmdl *mdl, u32 access_mode, u32 operation)
 {
@@ -302,12 +353,12 @@ int pinmdl_probe_and_lock(struct pinmdl *mdl, u32 access_mode, u32 operation)
 		ret = -EINVAL;
 		goto out_unlock;
 	}
-	if (mdl->flags & PINMDL_F_PAGES_LOCKED) {
+	if ((mdl->flags & PINMDL_F_PAGES_LOCKED) || mdl->locking) {
 		ret = -EBUSY;
 		goto out_unlock;
 	}
 	if (access_mode == PINMDL_KERNEL_MODE)
-		ret = pinmdl_fill_kernel_pfns(mdl);
+		ret = pinmdl_lock_kernel(mdl);
 	else
 		ret = pinmdl_lock_user(mdl, operation);
 	if (ret)
@@ -333,11 +384,13 @@ EXPORT_SYMBOL_GPL(pinmdl_probe_and_lock);
  * @mdl: descriptor locked by pinmdl_probe_and_lock()
  *
  * Unmaps the system mapping if any, unpins the pages (dirtying them after a
- * write lock) and returns the pinned_vm charge.
+ * write lock), returns the pinned_vm and locked_vm charges and frees the
+ * PFN array.
  *
  * Context: process context; may sleep.
  * Return: 0; -EINVAL for a partial, kernel-source or unlocked descriptor;
- * -ENOENT if freed; -EBUSY with requests in flight or partial children.
+ * -ENOENT if freed; -EBUSY while being locked, with requests in flight or
+ * with partial children.
  */
 int pinmdl_unlock(struct pinmdl *mdl)
 {
@@ -347,6 +400,8 @@ int pinmdl_unlock(struct pinmdl *mdl)
 	mutex_lock(&mdl->lock);
 	if (mdl->dead)
 		ret = -ENOENT;
+	else if (mdl->locking)
+		ret = -EBUSY;
 	else if (!(mdl->flags & PINMDL_F_PAGES_LOCKED) ||
 		 (mdl->flags & (PINMDL_F_PARTIAL | PINMDL_F_SOURCE_IS_KERNEL)))
 		ret = -EINVAL;
@@ -357,9 +412,11 @@ int pinmdl_unlock(struct pinmdl *mdl)
 
 	pinmdl_unmap_system_va(mdl);
 	if (!mdl->kernel_mode) {
-		pinmdl_unpin_pages(mdl);
+		pinmdl_unpin_range(mdl, mdl->page_count,
+				   mdl->flags & PINMDL_F_WRITE_OPERATION);
 		pinmdl_uncharge(mdl);
 	}
+	pinmdl_free_pfns(mdl);
 	mdl->flags &= ~(PINMDL_F_PAGES_LOCKED | PINMDL_F_WRITE_OPERATION);
 	mdl->kernel_mode = false;
 	atomic_long_dec(&pinmdl_stats.locked);

@@ -14,7 +14,9 @@
  *
  * See uapi/linux/pinmdl.h for the ABI and module/pinmdl.h for the kernel API.
  */
+#include <linux/capability.h>
 #include <linux/fs.h>
+#include <linux/kstrtox.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -25,10 +27,80 @@
 #include "stats.h"
 #include "submit.h"
 
+/*
+ * No folio's reference count may overflow through pinmdl's pins. A pin adds
+ * GUP_PIN_COUNTING_BIAS (1024) references to a small folio and one to a
+ * large folio, and one page may be pinned by every descriptor at once (or
+ * many times by one, through many mappings of it), so the pins pinmdl
+ * holds add at most max_pinned_pages * GUP_PIN_COUNTING_BIAS references to
+ * any one folio. The module keeps that product at or below max_folio_refs
+ * (default 2^30, half way to the overflow at 2^31), refusing a value of
+ * either parameter that would break it. The bound holds before pinning: a
+ * lock is charged to max_pinned_pages before it pins anything. (On 6.1, a
+ * stale read pin is replaced by pinning a fresh page before the old pin
+ * goes: one pin of one page over the bound, for a moment.)
+ */
+#define PINMDL_FOLIO_REFS_MAX	((1U << 31) - (1U << 27))
+
 unsigned long pinmdl_max_pinned_pages;
-module_param_named(max_pinned_pages, pinmdl_max_pinned_pages, ulong, 0644);
+static unsigned int pinmdl_max_folio_refs = 1U << 30;
+
+/* Parameters given at load are checked together once all are set. */
+static bool pinmdl_loaded;
+
+static bool pinmdl_pins_fit(unsigned long pages, unsigned int refs)
+{
+	return !READ_ONCE(pinmdl_loaded) ||
+	       pages <= refs / GUP_PIN_COUNTING_BIAS;
+}
+
+/* Both parameters are set with the module's parameter lock held. */
+static int pinmdl_set_max_pinned_pages(const char *val,
+				       const struct kernel_param *kp)
+{
+	unsigned long pages;
+	int ret = kstrtoul(val, 0, &pages);
+
+	if (ret)
+		return ret;
+	if (!pinmdl_pins_fit(pages, READ_ONCE(pinmdl_max_folio_refs)))
+		return -EINVAL;
+	WRITE_ONCE(pinmdl_max_pinned_pages, pages);
+	return 0;
+}
+
+static const struct kernel_param_ops pinmdl_max_pinned_pages_ops = {
+	.set = pinmdl_set_max_pinned_pages,
+	.get = param_get_ulong,
+};
+module_param_cb(max_pinned_pages, &pinmdl_max_pinned_pages_ops,
+		&pinmdl_max_pinned_pages, 0644);
 MODULE_PARM_DESC(max_pinned_pages,
-		 "Pages all descriptors may pin together (default: half of RAM)");
+		 "Pages all descriptors may pin together, at most max_folio_refs / 1024 (default: half of RAM within that bound)");
+
+static int pinmdl_set_max_folio_refs(const char *val,
+				     const struct kernel_param *kp)
+{
+	unsigned int refs;
+	int ret = kstrtouint(val, 0, &refs);
+
+	if (ret)
+		return ret;
+	if (refs > PINMDL_FOLIO_REFS_MAX ||
+	    !pinmdl_pins_fit(READ_ONCE(pinmdl_max_pinned_pages), refs))
+		return -EINVAL;
+	WRITE_ONCE(pinmdl_max_folio_refs, refs);
+	return 0;
+}
+
+static const struct kernel_param_ops pinmdl_max_folio_refs_ops = {
+	.set = pinmdl_set_max_folio_refs,
+	.get = param_get_uint,
+};
+module_param_cb(max_folio_refs, &pinmdl_max_folio_refs_ops,
+		&pinmdl_max_folio_refs, 0644);
+MODULE_PARM_DESC(max_folio_refs,
+		 "References pinmdl's pins may add to one folio, at most 2^31 - 2^27; bounds max_pinned_pages (default: 2^30)");
 
 u64 pinmdl_max_descriptor_bytes = SZ_4G;
 module_param_named(max_descriptor_bytes, pinmdl_max_descriptor_bytes, ullong,
@@ -36,15 +108,21 @@ module_param_named(max_descriptor_bytes, pinmdl_max_descriptor_bytes, ullong,
 MODULE_PARM_DESC(max_descriptor_bytes,
 		 "Longest range one descriptor may describe (default: 4 GiB)");
 
-unsigned int pinmdl_max_folio_refs = 1U << 30;
-module_param_named(max_folio_refs, pinmdl_max_folio_refs, uint, 0644);
-MODULE_PARM_DESC(max_folio_refs,
-		 "References a pinned folio may reach; a lock past it fails with ENOMEM (default: 2^30, half way to overflow)");
+unsigned int pinmdl_max_descriptors = 65536;
+module_param_named(max_descriptors, pinmdl_max_descriptors, uint, 0644);
+MODULE_PARM_DESC(max_descriptors,
+		 "Descriptors one open /dev/pinmdl may hold (default: 65536)");
 
-/* Allocate the descriptor table of a new open file. */
+/*
+ * Allocate the descriptor table of a new open file. Whether QUERY shows
+ * PFNs is decided now, from the opener's credentials, as for
+ * /proc/pid/pagemap.
+ */
 static int pinmdl_open(struct inode *inode, struct file *file)
 {
-	file->private_data = pinmdl_file_open();
+	file->private_data = pinmdl_file_open(file_ns_capable(file,
+							      &init_user_ns,
+							      CAP_SYS_ADMIN));
 	return file->private_data ? 0 : -ENOMEM;
 }
 
@@ -104,7 +182,16 @@ static int __init pinmdl_init(void)
 	int ret;
 
 	if (!pinmdl_max_pinned_pages)
-		pinmdl_max_pinned_pages = totalram_pages() / 2;
+		pinmdl_max_pinned_pages =
+			min_t(unsigned long, totalram_pages() / 2,
+			      pinmdl_max_folio_refs / GUP_PIN_COUNTING_BIAS);
+	if (pinmdl_max_pinned_pages >
+	    pinmdl_max_folio_refs / GUP_PIN_COUNTING_BIAS) {
+		pr_err("pinmdl: max_pinned_pages %lu could overflow a folio: at most max_folio_refs / %u\n",
+		       pinmdl_max_pinned_pages, GUP_PIN_COUNTING_BIAS);
+		return -EINVAL;
+	}
+	WRITE_ONCE(pinmdl_loaded, true);
 	pinmdl_stats_init();
 	ret = misc_register(&pinmdl_misc);
 	if (ret)

@@ -28,8 +28,15 @@ void pinmdl_unmap_system_va(struct pinmdl *mdl)
 	mdl->flags &= ~PINMDL_F_MAPPED_SYSTEM_VA;
 }
 
+/*
+ * Map the pages once for the kernel: writable only after a write lock. A
+ * read lock's pages are never dirtied at unlock, so a kernel writer would
+ * lose its data silently; read-only, it faults at once.
+ */
 static int pinmdl_map_system_va(struct pinmdl *mdl)
 {
+	pgprot_t prot = (mdl->flags & PINMDL_F_WRITE_OPERATION) ?
+			PAGE_KERNEL : PAGE_KERNEL_RO;
 	struct page **pages;
 	u64 i;
 
@@ -43,7 +50,7 @@ static int pinmdl_map_system_va(struct pinmdl *mdl)
 		return -ENOMEM;
 	for (i = 0; i < mdl->page_count; i++)
 		pages[i] = pfn_to_page(mdl->pfns[i]);
-	mdl->system_va = vmap(pages, mdl->page_count, VM_MAP, PAGE_KERNEL);
+	mdl->system_va = vmap(pages, mdl->page_count, VM_MAP, prot);
 	kvfree(pages);
 	if (!mdl->system_va)
 		return -ENOMEM;
@@ -58,7 +65,9 @@ static int pinmdl_map_system_va(struct pinmdl *mdl)
  *
  * A kernel-source descriptor (or one locked in kernel mode) is its own
  * mapping. Otherwise the pages are mapped once with vmap() and the mapping
- * is cached until the descriptor is unlocked (or, if partial, freed).
+ * is cached until the descriptor is unlocked (or, if partial, freed); that
+ * mapping is read-only unless the descriptor is locked for write
+ * (WRITE_OPERATION).
  *
  * Context: process context; may sleep.
  * Return: the address of the first byte of the range, or ERR_PTR(-EINVAL)
@@ -92,40 +101,44 @@ out_unlock:
 }
 EXPORT_SYMBOL_GPL(pinmdl_system_address);
 
-/* Pages of the contiguous run at @i, at most @max_pages. */
-static unsigned int pinmdl_sg_run(const struct pinmdl *mdl, u64 i,
+/* Pages of the contiguous run at @i, at most @max_pages, before @end. */
+static unsigned int pinmdl_sg_run(const struct pinmdl *mdl, u64 i, u64 end,
 				  unsigned int max_pages)
 {
 	unsigned int run = 1;
 
-	while (i + run < mdl->page_count && run < max_pages &&
+	while (i + run < end && run < max_pages &&
 	       mdl->pfns[i + run] == mdl->pfns[i] + run)
 		run++;
 	return run;
 }
 
 /**
- * pinmdl_sg_table() - describe a descriptor's range as a scatter-gather table
+ * pinmdl_sg_table() - describe part of a descriptor as a scatter-gather
+ *		       table
  * @mdl: locked, partial or kernel-source descriptor
+ * @offset: start of the part, from the descriptor's first byte
+ * @length: length of the part in bytes, > 0
  * @sgt: table to fill; the caller frees it with sg_free_table()
  * @max_segment: longest entry in bytes, at least PAGE_SIZE, such as
  *		 dma_get_max_seg_size() of the device; 0 for no limit
  * @gfp: allocation flags for the table
  *
- * Physically contiguous pages are merged into one entry of at most
- * @max_segment bytes. The first entry starts at the byte offset and the
- * entries add up to the byte count.
+ * Only the pages of [@offset, @offset + @length) are described, and
+ * physically contiguous ones are merged into one entry of at most
+ * @max_segment bytes. The first entry starts at the part's first byte and
+ * the entries add up to @length.
  *
  * Context: process context; the descriptor must stay locked (or, if
  * partial or kernel-source, allocated) while the table is in use.
- * Return: 0, -EINVAL if the descriptor has no pages or @max_segment is
- * below PAGE_SIZE, or -ENOMEM.
+ * Return: 0, -EINVAL if the descriptor has no pages, the part is empty or
+ * outside it, or @max_segment is below PAGE_SIZE, or -ENOMEM.
  */
-int pinmdl_sg_table(struct pinmdl *mdl, struct sg_table *sgt,
-		    unsigned int max_segment, gfp_t gfp)
+int pinmdl_sg_table(struct pinmdl *mdl, u64 offset, u64 length,
+		    struct sg_table *sgt, unsigned int max_segment, gfp_t gfp)
 {
-	unsigned int offset = mdl->byte_offset, nents = 0, max_pages;
-	u64 left = mdl->byte_count, i;
+	unsigned int nents = 0, max_pages, in_page;
+	u64 left = length, first, end, i;
 	struct scatterlist *sg;
 	int ret;
 
@@ -134,25 +147,30 @@ int pinmdl_sg_table(struct pinmdl *mdl, struct sg_table *sgt,
 	max_pages = (max_segment ?: UINT_MAX) >> PAGE_SHIFT;
 
 	mutex_lock(&mdl->lock);
-	if (mdl->dead || !pinmdl_has_pfns(mdl)) {
+	if (mdl->dead || !pinmdl_has_pfns(mdl) ||
+	    !pinmdl_range_valid(mdl, offset, length)) {
 		ret = -EINVAL;
 		goto out_unlock;
 	}
-	for (i = 0; i < mdl->page_count; i += pinmdl_sg_run(mdl, i, max_pages))
+	offset += mdl->byte_offset;
+	first = offset >> PAGE_SHIFT;
+	end = (offset + length - 1) / PAGE_SIZE + 1;
+	in_page = offset_in_page(offset);
+	for (i = first; i < end; i += pinmdl_sg_run(mdl, i, end, max_pages))
 		nents++;
 	ret = sg_alloc_table(sgt, nents, gfp);
 	if (ret)
 		goto out_unlock;
 
 	sg = sgt->sgl;
-	for (i = 0; i < mdl->page_count; sg = sg_next(sg)) {
-		unsigned int run = pinmdl_sg_run(mdl, i, max_pages);
+	for (i = first; i < end; sg = sg_next(sg)) {
+		unsigned int run = pinmdl_sg_run(mdl, i, end, max_pages);
 		unsigned int len = min_t(u64, left,
-					 (u64)run * PAGE_SIZE - offset);
+					 (u64)run * PAGE_SIZE - in_page);
 
-		sg_set_page(sg, pfn_to_page(mdl->pfns[i]), len, offset);
+		sg_set_page(sg, pfn_to_page(mdl->pfns[i]), len, in_page);
 		left -= len;
-		offset = 0;
+		in_page = 0;
 		i += run;
 	}
 out_unlock:

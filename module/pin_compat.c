@@ -19,15 +19,20 @@
  * whose filesystem tracks dirty pages fails: the pages would be written
  * behind the filesystem's back, long after writeback cleaned them. Older
  * kernels pin them anyway, and the filesystem later warns or crashes. Such
- * mappings are refused on every kernel: older ones have them looked for
- * once the pages are pinned, and unpinned clean, with the same EFAULT.
+ * pins are refused on every kernel: older ones have the pinned folios
+ * themselves looked at, as gup_fast_folio_allowed() does since 6.5, and
+ * unpinned clean, with the same EFAULT. The mappings cannot be looked at
+ * instead: they may have been replaced since the pin dropped mmap_lock.
  *
  * Both only matter when a pinned page is not anonymous: the lock calls
  * them then, and anonymous memory (4 KiB, THP, hugetlb) pays nothing.
  */
 #include <linux/backing-dev.h>
+#include <linux/hugetlb.h>
 #include <linux/mm.h>
 #include <linux/mmap_lock.h>
+#include <linux/pagemap.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 
 #include "desc.h"
@@ -65,6 +70,28 @@ static u64 pinmdl_find_stale_pins(struct pinmdl *mdl, unsigned long *stale)
 	return found;
 }
 
+/*
+ * Whether the page at @va is in a read-only private hugetlb mapping: the
+ * one place kernels before 6.2 refuse to break copy-on-write for a pin,
+ * which rule 2 of the contract accepts.
+ */
+static bool pinmdl_in_read_only_hugetlb(struct mm_struct *mm,
+					unsigned long va)
+{
+	struct vm_area_struct *vma;
+	bool ret;
+
+	mmap_read_lock(mm);
+	vma = vma_lookup(mm, va);
+	ret = vma && is_vm_hugetlb_page(vma) && !(vma->vm_flags & VM_WRITE);
+	mmap_read_unlock(mm);
+	return ret;
+}
+
+/*
+ * Pin the page at @index again, writable, in place of its stale pin; keep
+ * the read pin where a read-only private hugetlb mapping refuses that.
+ */
 static int pinmdl_repin_writable(struct pinmdl *mdl, u64 index)
 {
 	unsigned long va = mdl->start_va + index * PAGE_SIZE;
@@ -73,54 +100,72 @@ static int pinmdl_repin_writable(struct pinmdl *mdl, u64 index)
 
 	ret = pin_user_pages_fast(va, 1, FOLL_LONGTERM | FOLL_WRITE |
 				  FOLL_FORCE, &page);
-	if (ret != 1)
+	if (ret != 1) {
+		if (!fatal_signal_pending(current) &&
+		    pinmdl_in_read_only_hugetlb(mdl->mm, va))
+			return 0;
 		return ret < 0 ? ret : -EFAULT;
+	}
 	unpin_user_page(pfn_to_page(mdl->pfns[index]));
 	mdl->pfns[index] = page_to_pfn(page);
 	return 0;
 }
 
-/* The test of vma_needs_dirty_tracking() (Linux 6.5 and later). */
-static bool pinmdl_vma_needs_dirty_tracking(struct vm_area_struct *vma)
+/*
+ * Whether a write pin of @folio would be written behind its file system's
+ * back: a page-cache folio, not of shmem (swap-backed) or hugetlbfs, whose
+ * mapping does writeback. The folio lock keeps the mapping (and so its
+ * inode) from going away meanwhile; a folio truncated since the pin has no
+ * file system left to surprise.
+ *
+ * Return: 1 if it would, 0 if not, -EINTR on a fatal signal.
+ */
+static int pinmdl_folio_needs_dirty_tracking(struct folio *folio)
 {
-	const struct vm_operations_struct *ops = vma->vm_ops;
+	struct address_space *mapping;
+	int ret;
 
-	if (!vma->vm_file || (vma->vm_flags & (VM_SHARED | VM_WRITE)) !=
-			     (VM_SHARED | VM_WRITE))
-		return false;
-	if (ops && (ops->page_mkwrite || ops->pfn_mkwrite))
-		return true;
-	return mapping_can_writeback(vma->vm_file->f_mapping);
+	if (folio_test_anon(folio) || folio_test_swapbacked(folio) ||
+	    folio_test_hugetlb(folio))
+		return 0;
+	ret = folio_lock_killable(folio);
+	if (ret)
+		return ret;
+	mapping = folio_mapping(folio);
+	ret = mapping && mapping_can_writeback(mapping);
+	folio_unlock(folio);
+	return ret;
 }
 
 /**
  * pinmdl_compat_check_write_lock() - refuse a write lock of file pages
  *				      that need dirty tracking
- * @mdl: descriptor just pinned for write, with pages that are not anonymous
+ * @mdl: descriptor just pinned for write, with pages that are not
+ *	 anonymous
  *
- * Context: process context, @mdl->lock held, in @mdl's address space.
- * Return: 0, or -EFAULT if a mapping of the range needs dirty tracking.
+ * Decides from the pinned folios, whatever has become of the mappings
+ * since they were pinned.
+ *
+ * Context: process context, during @mdl's probe-and-lock (@mdl->locking).
+ * Return: 0; -EFAULT if a pinned folio needs dirty tracking; -EINTR on a
+ * fatal signal.
  */
 int pinmdl_compat_check_write_lock(struct pinmdl *mdl)
 {
-	unsigned long end = mdl->start_va + mdl->page_count * PAGE_SIZE;
-	struct vm_area_struct *vma;
-	struct vma_iterator vmi;
-	int ret = 0;
+	struct folio *folio, *last = NULL;
+	int ret;
+	u64 i;
 
-	lockdep_assert_held(&mdl->lock);
-
-	/* Parts unmapped since the pin are passed over: nothing writes them. */
-	mmap_read_lock(mdl->mm);
-	vma_iter_init(&vmi, mdl->mm, mdl->start_va);
-	for_each_vma_range(vmi, vma, end) {
-		if (pinmdl_vma_needs_dirty_tracking(vma)) {
-			ret = -EFAULT;
-			break;
-		}
+	for (i = 0; i < mdl->page_count; i++) {
+		folio = pfn_folio(mdl->pfns[i]);
+		if (folio == last)
+			continue;
+		ret = pinmdl_folio_needs_dirty_tracking(folio);
+		if (ret)
+			return ret < 0 ? ret : -EFAULT;
+		last = folio;
 	}
-	mmap_read_unlock(mdl->mm);
-	return ret;
+	return 0;
 }
 
 /**
@@ -128,7 +173,8 @@ int pinmdl_compat_check_write_lock(struct pinmdl *mdl)
  * @mdl: descriptor just pinned without FOLL_WRITE, with pages that are not
  *	 anonymous
  *
- * Context: process context, @mdl->lock held, in @mdl's address space.
+ * Context: process context, during @mdl's probe-and-lock (@mdl->locking),
+ * in @mdl's address space.
  * Return: 0, or the negative errno of the failed allocation or pin (the
  * pages stay pinned either way; the caller unpins them on failure).
  */
@@ -136,8 +182,6 @@ int pinmdl_compat_fix_read_pins(struct pinmdl *mdl)
 {
 	unsigned long *stale, i;
 	int ret = 0;
-
-	lockdep_assert_held(&mdl->lock);
 
 	stale = kvcalloc(BITS_TO_LONGS(mdl->page_count), sizeof(*stale),
 			 GFP_KERNEL | __GFP_NOWARN);

@@ -28,8 +28,8 @@ struct pinmdl *pinmdl_build_for_kernel_buffer(void *buf, size_t length,
 struct pinmdl *pinmdl_build_partial(struct pinmdl *parent, u64 addr,
 				    u64 length, gfp_t gfp);
 void *pinmdl_system_address(struct pinmdl *mdl);
-int pinmdl_sg_table(struct pinmdl *mdl, struct sg_table *sgt,
-		    unsigned int max_segment, gfp_t gfp);
+int pinmdl_sg_table(struct pinmdl *mdl, u64 offset, u64 length,
+		    struct sg_table *sgt, unsigned int max_segment, gfp_t gfp);
 
 const u64 *pinmdl_pfn_array(const struct pinmdl *mdl);
 u64 pinmdl_start_va(const struct pinmdl *mdl);
@@ -49,7 +49,10 @@ struct pinmdl_lower_ops;
  * @op: PINMDL_LOWER_FILL, PINMDL_LOWER_CHECKSUM or PINMDL_LOWER_COPY
  * @offset: start of the range, from the first byte of @mdl (and of @src)
  * @length: length of the range in bytes, > 0
- * @arg: fill byte of PINMDL_LOWER_FILL (its low byte)
+ * @arg: fill byte of PINMDL_LOWER_FILL (its low byte); for
+ *	 PINMDL_LOWER_CHECKSUM, the complement of the value the checksum
+ *	 starts from: 0 for a new crc32c(~0, ...), or the complement of a
+ *	 previous request's @result to go on from where it ended
  * @status: 0 or a negative errno, set by pinmdl_complete()
  * @result: result of PINMDL_LOWER_CHECKSUM, set by pinmdl_complete()
  * @done: called by pinmdl_complete() once the descriptors are released;

@@ -183,6 +183,55 @@ static void pinmdl_system_address_test(struct kunit *test)
 			   pinmdl_flags(mdl) & PINMDL_F_MAPPED_SYSTEM_VA);
 }
 
+/*
+ * Write @val at @dst as a careless lower driver would, with the fault of
+ * a read-only mapping caught: 0, or -EFAULT if the write faulted.
+ */
+static int pinmdl_kunit_poke(void *dst, u8 val)
+{
+	pagefault_disable();
+	__put_kernel_nofault(dst, &val, u8, efault);
+	pagefault_enable();
+	return 0;
+efault:
+	pagefault_enable();
+	return -EFAULT;
+}
+
+/* A read lock's mapping is read-only; a write lock's is writable. */
+static void pinmdl_system_address_read_only_test(struct kunit *test)
+{
+	unsigned long addr = kunit_user_buf(test, 2 * PAGE_SIZE);
+	struct pinmdl *mdl, *child;
+	char *va;
+
+	mdl = kunit_mdl(test, pinmdl_alloc(addr, 2 * PAGE_SIZE, GFP_KERNEL));
+	KUNIT_ASSERT_EQ(test, pinmdl_probe_and_lock(mdl, PINMDL_USER_MODE,
+						    PINMDL_IO_READ_ACCESS), 0);
+	va = pinmdl_system_address(mdl);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(va));
+	KUNIT_EXPECT_EQ(test, pinmdl_kunit_poke(va + PAGE_SIZE, 1), -EFAULT);
+	KUNIT_EXPECT_EQ(test, va[PAGE_SIZE], 0);
+
+	/* A partial descriptor of a read lock maps read-only too. */
+	child = pinmdl_build_partial(mdl, addr + PAGE_SIZE, 0, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, child);
+	va = pinmdl_system_address(child);
+	KUNIT_EXPECT_FALSE(test, IS_ERR(va));
+	if (!IS_ERR(va))
+		KUNIT_EXPECT_EQ(test, pinmdl_kunit_poke(va, 1), -EFAULT);
+	KUNIT_EXPECT_EQ(test, pinmdl_free(child), 0);
+	KUNIT_EXPECT_EQ(test, pinmdl_unlock(mdl), 0);
+
+	KUNIT_ASSERT_EQ(test, pinmdl_probe_and_lock(mdl, PINMDL_USER_MODE,
+						    PINMDL_IO_WRITE_ACCESS), 0);
+	va = pinmdl_system_address(mdl);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(va));
+	KUNIT_EXPECT_EQ(test, pinmdl_kunit_poke(va + PAGE_SIZE, 7), 0);
+	KUNIT_EXPECT_EQ(test, va[PAGE_SIZE], 7);
+	KUNIT_EXPECT_EQ(test, pinmdl_unlock(mdl), 0);
+}
+
 static void pinmdl_kernel_buffer_test(struct kunit *test)
 {
 	size_t len = 3 * PAGE_SIZE;
@@ -284,11 +333,13 @@ static void pinmdl_partial_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, pinmdl_pfn_array(child)[5],
 			pinmdl_pfn_array(parent)[7]);
 
-	/* The child maps the same bytes as the parent. */
+	/* The child maps the same bytes as the parent (read-only). */
 	pva = pinmdl_system_address(parent);
 	cva = pinmdl_system_address(child);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(pva) || IS_ERR(cva));
-	pva[2 * PAGE_SIZE + 7] = 'x';
+	KUNIT_ASSERT_EQ(test, copy_to_user((void __user *)(addr + 2 * PAGE_SIZE
+							   + 7), "x", 1), 0);
+	KUNIT_EXPECT_EQ(test, pva[2 * PAGE_SIZE + 7], 'x');
 	KUNIT_EXPECT_EQ(test, cva[0], 'x');
 
 	KUNIT_EXPECT_EQ(test, PTR_ERR(pinmdl_build_partial(child, addr, 1,
@@ -331,7 +382,8 @@ static void pinmdl_sg_table_test(struct kunit *test)
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, mdl);
 
 	/* Four physically contiguous pages: one entry. */
-	KUNIT_ASSERT_EQ(test, pinmdl_sg_table(mdl, &sgt, 0, GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, pinmdl_sg_table(mdl, 0, 4 * PAGE_SIZE - 200, &sgt,
+					      0, GFP_KERNEL), 0);
 	KUNIT_EXPECT_EQ(test, sgt.orig_nents, 1);
 	KUNIT_EXPECT_EQ(test, sgt.sgl->offset, 100);
 	KUNIT_EXPECT_EQ(test, sgt.sgl->length, 4 * PAGE_SIZE - 200);
@@ -339,14 +391,34 @@ static void pinmdl_sg_table_test(struct kunit *test)
 	sg_free_table(&sgt);
 
 	/* A device's segment limit splits the run. */
-	KUNIT_ASSERT_EQ(test, pinmdl_sg_table(mdl, &sgt, 2 * PAGE_SIZE + 1,
-					      GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, pinmdl_sg_table(mdl, 0, 4 * PAGE_SIZE - 200, &sgt,
+					      2 * PAGE_SIZE + 1, GFP_KERNEL), 0);
 	KUNIT_EXPECT_EQ(test, sgt.orig_nents, 2);
 	KUNIT_EXPECT_EQ(test, sgt.sgl->length, 2 * PAGE_SIZE - 100);
 	KUNIT_EXPECT_EQ(test, sg_total(&sgt), 4 * PAGE_SIZE - 200);
 	sg_free_table(&sgt);
-	KUNIT_EXPECT_EQ(test, pinmdl_sg_table(mdl, &sgt, PAGE_SIZE - 1,
+
+	/* A part: only its pages, from its first byte. */
+	KUNIT_ASSERT_EQ(test, pinmdl_sg_table(mdl, 2 * PAGE_SIZE, 10, &sgt, 0,
+					      GFP_KERNEL), 0);
+	KUNIT_EXPECT_EQ(test, sgt.orig_nents, 1);
+	KUNIT_EXPECT_PTR_EQ(test, sg_page(sgt.sgl), pages + 2);
+	KUNIT_EXPECT_EQ(test, sgt.sgl->offset, 100);
+	KUNIT_EXPECT_EQ(test, sgt.sgl->length, 10);
+	sg_free_table(&sgt);
+	KUNIT_ASSERT_EQ(test, pinmdl_sg_table(mdl, PAGE_SIZE - 100, PAGE_SIZE + 1,
+					      &sgt, 0, GFP_KERNEL), 0);
+	KUNIT_EXPECT_PTR_EQ(test, sg_page(sgt.sgl), pages + 1);
+	KUNIT_EXPECT_EQ(test, sgt.sgl->offset, 0);
+	KUNIT_EXPECT_EQ(test, sg_total(&sgt), PAGE_SIZE + 1);
+	sg_free_table(&sgt);
+
+	KUNIT_EXPECT_EQ(test, pinmdl_sg_table(mdl, 0, 1, &sgt, PAGE_SIZE - 1,
 					      GFP_KERNEL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, pinmdl_sg_table(mdl, 0, 0, &sgt, 0, GFP_KERNEL),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, pinmdl_sg_table(mdl, 4 * PAGE_SIZE - 200, 1, &sgt,
+					      0, GFP_KERNEL), -EINVAL);
 	KUNIT_EXPECT_EQ(test, pinmdl_free(mdl), 0);
 	__free_pages(pages, 2);
 }
@@ -362,14 +434,16 @@ static void pinmdl_sg_table_user_test(struct kunit *test)
 
 	mdl = kunit_mdl(test, pinmdl_alloc(addr + 1, 16 * PAGE_SIZE - 2,
 					   GFP_KERNEL));
-	KUNIT_EXPECT_EQ(test, pinmdl_sg_table(mdl, &sgt, 0, GFP_KERNEL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, pinmdl_sg_table(mdl, 0, 1, &sgt, 0, GFP_KERNEL),
+			-EINVAL);
 	KUNIT_ASSERT_EQ(test, pinmdl_probe_and_lock(mdl, PINMDL_USER_MODE,
 						    PINMDL_IO_WRITE_ACCESS), 0);
 	pfns = pinmdl_pfn_array(mdl);
 	for (i = 1; i < 16; i++)
 		if (pfns[i] != pfns[i - 1] + 1)
 			runs++;
-	KUNIT_ASSERT_EQ(test, pinmdl_sg_table(mdl, &sgt, 0, GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, pinmdl_sg_table(mdl, 0, 16 * PAGE_SIZE - 2, &sgt,
+					      0, GFP_KERNEL), 0);
 	KUNIT_EXPECT_EQ(test, sgt.orig_nents, runs);
 	KUNIT_EXPECT_EQ(test, sgt.sgl->offset, 1);
 	KUNIT_EXPECT_EQ(test, sg_total(&sgt), 16 * PAGE_SIZE - 2);
@@ -384,6 +458,7 @@ static struct kunit_case pinmdl_test_cases[] = {
 	KUNIT_CASE(pinmdl_user_lock_test),
 	KUNIT_CASE(pinmdl_user_fault_test),
 	KUNIT_CASE(pinmdl_system_address_test),
+	KUNIT_CASE(pinmdl_system_address_read_only_test),
 	KUNIT_CASE(pinmdl_kernel_buffer_test),
 	KUNIT_CASE(pinmdl_kernel_mode_lock_test),
 	KUNIT_CASE(pinmdl_partial_test),
@@ -400,4 +475,5 @@ static struct kunit_suite pinmdl_test_suite = {
 kunit_test_suite(pinmdl_test_suite);
 
 MODULE_DESCRIPTION("KUnit tests of the pinmdl kernel API");
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
 MODULE_LICENSE("GPL");

@@ -112,6 +112,8 @@ static int pinmdl_hold(struct pinmdl *mdl, u64 offset, u64 length,
 	mutex_lock(&mdl->lock);
 	if (mdl->dead)
 		ret = -ENOENT;
+	else if (mdl->locking)
+		ret = -EBUSY;
 	else if (!pinmdl_has_pfns(mdl) ||
 		 !pinmdl_range_valid(mdl, offset, length))
 		ret = -EINVAL;
@@ -154,9 +156,9 @@ static void pinmdl_release_holds(struct pinmdl_request *req)
  * Context: process context.
  * Return: 0 once queued; -EINVAL for an unknown op, an empty range, a
  * COPY without source, a descriptor without pages or a range outside it;
- * -ENOENT for a freed descriptor; -EACCES for a writing op on a descriptor
- * not locked for write; -ENODEV without a lower driver; or the lower
- * driver's refusal.
+ * -ENOENT for a freed descriptor; -EBUSY for one being locked; -EACCES for
+ * a writing op on a descriptor not locked for write; -ENODEV without a
+ * lower driver; or the lower driver's refusal.
  */
 int pinmdl_submit(struct pinmdl_request *req)
 {

@@ -8,16 +8,36 @@
 #include <linux/mman.h>
 #include <linux/module.h>
 #include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
 
+#include "file.h"
+#include "ioctl.h"
 #include "pinmdl.h"
 
 static struct pinmdl_request *held;
 static int refusal;
+static bool at_once;
+static bool saw_data;
 
+/*
+ * Hold a request until the test completes it, or with @at_once complete it
+ * at once without writing its data, noting in @saw_data whether the range
+ * held anything but zeros.
+ */
 static int fake_queue(struct pinmdl_request *req)
 {
+	char *va;
+
 	if (refusal)
 		return refusal;
+	if (at_once) {
+		va = pinmdl_system_address(req->mdl);
+		saw_data |= IS_ERR(va) ||
+			    memchr_inv(va + req->offset, 0, req->length);
+		pinmdl_complete(req, 0, 0);
+		return 0;
+	}
 	held = req;
 	return 0;
 }
@@ -48,6 +68,8 @@ static int request_test_init(struct kunit *test)
 {
 	held = NULL;
 	refusal = 0;
+	at_once = false;
+	saw_data = false;
 	if (pinmdl_lower_register(&fake_lower))
 		kunit_skip(test, "another lower driver is registered");
 	return kunit_add_action_or_reset(test, fake_unregister, NULL);
@@ -192,6 +214,44 @@ static void request_no_lower_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, pinmdl_free(mdl), 0);
 }
 
+/*
+ * SUBMIT_BUFFERED's bounce buffer starts zeroed: a lower driver that
+ * writes none of a FILL's bytes leaves the caller zeros, never kernel heap.
+ */
+static void request_buffered_fill_zeroed_test(struct kunit *test)
+{
+	const size_t len = 3000;
+	unsigned long addr = kunit_vm_mmap(test, NULL, 0, 2 * PAGE_SIZE,
+					   PROT_READ | PROT_WRITE,
+					   MAP_ANONYMOUS | MAP_PRIVATE, 0);
+	struct pinmdl_submit_buffered arg = {
+		.addr = addr + PAGE_SIZE, .length = len,
+		.op = PINMDL_LOWER_FILL, .arg = 0x5a,
+	};
+	void __user *ubuf = (void __user *)(addr + PAGE_SIZE);
+	void __user *uarg = (void __user *)addr;
+	struct pinmdl_file *pf;
+	char *data;
+
+	KUNIT_ASSERT_NE(test, addr, 0);
+	data = kunit_kmalloc(test, len, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, data);
+	memset(data, 0xaa, len);
+	KUNIT_ASSERT_EQ(test, copy_to_user(ubuf, data, len), 0);
+	KUNIT_ASSERT_EQ(test, copy_to_user(uarg, &arg, sizeof(arg)), 0);
+	pf = pinmdl_file_open(false);
+	KUNIT_ASSERT_NOT_NULL(test, pf);
+
+	at_once = true;
+	KUNIT_EXPECT_EQ(test, pinmdl_ioctl(pf, PINMDL_IOC_SUBMIT_BUFFERED,
+					   uarg), 0);
+	pinmdl_file_release(pf);
+	/* What the lower driver was handed held zeros, no kernel memory. */
+	KUNIT_EXPECT_FALSE(test, saw_data);
+	KUNIT_ASSERT_EQ(test, copy_from_user(data, ubuf, len), 0);
+	KUNIT_EXPECT_NULL(test, memchr_inv(data, 0, len));
+}
+
 static struct kunit_case request_test_cases[] = {
 	KUNIT_CASE(request_register_test),
 	KUNIT_CASE(request_lifecycle_test),
@@ -199,6 +259,7 @@ static struct kunit_case request_test_cases[] = {
 	KUNIT_CASE(request_checks_test),
 	KUNIT_CASE(request_copy_test),
 	KUNIT_CASE(request_no_lower_test),
+	KUNIT_CASE(request_buffered_fill_zeroed_test),
 	{}
 };
 

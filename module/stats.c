@@ -21,6 +21,7 @@ static const struct {
 	{ EBUSY, "EBUSY" }, { EFAULT, "EFAULT" }, { ENOMEM, "ENOMEM" },
 	{ EINTR, "EINTR" }, { E2BIG, "E2BIG" }, { EACCES, "EACCES" },
 	{ ENODEV, "ENODEV" }, { EAGAIN, "EAGAIN" }, { ENOTTY, "ENOTTY" },
+	{ EMFILE, "EMFILE" },
 };
 
 static atomic_long_t pinmdl_failures[ARRAY_SIZE(pinmdl_errnos) + 1];

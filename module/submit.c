@@ -6,6 +6,7 @@
  * kernel buffer instead of pinning it (METHOD_BUFFERED).
  */
 #include <linux/fs.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -18,6 +19,8 @@
  * struct pinmdl_file_request - a request of an open file
  * @req: the request handed to the core
  * @pf: the file
+ * @mm: address space of an asynchronous submitter (mmgrab'd): only it may
+ *	read the completion
  * @node: entry in @pf->completions once completed (asynchronous)
  * @completed: completion of a synchronous request
  * @id: request id returned to user space
@@ -28,6 +31,7 @@
 struct pinmdl_file_request {
 	struct pinmdl_request req;
 	struct pinmdl_file *pf;
+	struct mm_struct *mm;
 	struct list_head node;
 	struct completion completed;
 	u64 id;
@@ -42,6 +46,8 @@ static void pinmdl_file_request_free(struct pinmdl_file_request *fr)
 		pinmdl_free(fr->req.mdl);
 		kvfree(fr->kbuf);
 	}
+	if (fr->mm)
+		mmdrop(fr->mm);
 	kfree(fr);
 }
 
@@ -121,9 +127,34 @@ pinmdl_file_request_alloc(struct pinmdl_file *pf, bool async)
 		return NULL;
 	fr->pf = pf;
 	fr->async = async;
+	if (async && current->mm) {
+		mmgrab(current->mm);
+		fr->mm = current->mm;
+	}
 	fr->req.done = pinmdl_file_request_done;
 	init_completion(&fr->completed);
 	return fr;
+}
+
+/*
+ * Drop the completions whose submitter's address space is gone: nobody can
+ * read them any more, and they would count against the file's bound.
+ */
+static void pinmdl_file_reap_orphans(struct pinmdl_file *pf)
+{
+	struct pinmdl_file_request *fr, *next;
+	LIST_HEAD(orphans);
+
+	spin_lock(&pf->lock);
+	list_for_each_entry_safe(fr, next, &pf->completions, node) {
+		if (!fr->mm || atomic_read(&fr->mm->mm_users))
+			continue;
+		list_move(&fr->node, &orphans);
+		pf->unread--;
+	}
+	spin_unlock(&pf->lock);
+	list_for_each_entry_safe(fr, next, &orphans, node)
+		pinmdl_file_request_free(fr);
 }
 
 /* Reserve a place for an unread completion, or -EAGAIN. */
@@ -131,6 +162,8 @@ static int pinmdl_file_reserve(struct pinmdl_file *pf, u64 *id)
 {
 	int ret = 0;
 
+	if (READ_ONCE(pf->unread) >= PINMDL_MAX_UNREAD)
+		pinmdl_file_reap_orphans(pf);
 	spin_lock(&pf->lock);
 	if (pf->unread >= PINMDL_MAX_UNREAD) {
 		ret = -EAGAIN;
@@ -182,7 +215,8 @@ static int pinmdl_submit_lookup(struct pinmdl_file *pf,
 	req->op = arg->op;
 	req->offset = arg->offset;
 	req->length = arg->length;
-	req->arg = arg->arg;
+	/* A CHECKSUM of the ioctl always starts afresh. */
+	req->arg = arg->op == PINMDL_LOWER_CHECKSUM ? 0 : arg->arg;
 	return 0;
 
 err_put_src:
@@ -247,7 +281,7 @@ int pinmdl_ioctl_submit(struct pinmdl_file *pf, void __user *uarg)
 	ret = fr->req.status;
 	if (!ret && put_user(fr->req.result, &user->result))
 		ret = -EFAULT;
-	kfree(fr);
+	pinmdl_file_request_free(fr);
 	return ret;
 
 err_put:
@@ -255,8 +289,39 @@ err_put:
 	if (fr->req.src)
 		pinmdl_put(fr->req.src);
 err_free:
-	kfree(fr);
+	pinmdl_file_request_free(fr);
 	return ret;
+}
+
+/*
+ * Run one request of SUBMIT_BUFFERED on the first @length bytes of its
+ * bounce buffer and wait for it. Killed meanwhile, the caller sets
+ * *@abandoned and leaves @fr to its completion, which frees it: @fr must
+ * not be touched again.
+ */
+static int pinmdl_buffered_chunk(struct pinmdl_file *pf,
+				 struct pinmdl_file_request *fr, u64 length,
+				 u64 arg, bool *abandoned)
+{
+	int ret;
+
+	fr->req.offset = 0;
+	fr->req.length = length;
+	fr->req.arg = arg;
+	reinit_completion(&fr->completed);
+	/* The completion drops this reference, the free the creator's. */
+	pinmdl_get(fr->req.mdl);
+	ret = pinmdl_file_submit(pf, fr);
+	if (ret) {
+		pinmdl_put(fr->req.mdl);
+		return ret;
+	}
+	ret = pinmdl_file_wait(pf, fr);
+	if (ret) {
+		*abandoned = true;
+		return ret;
+	}
+	return fr->req.status;
 }
 
 /**
@@ -264,17 +329,23 @@ err_free:
  * @pf: open file
  * @uarg: struct pinmdl_submit_buffered
  *
- * The user range is copied into a kernel buffer described by a
- * kernel-source descriptor, the request runs on it, and after FILL the
- * buffer is copied back. No user page is pinned.
+ * The user range goes through a kernel bounce buffer of at most
+ * PINMDL_BOUNCE_MAX bytes described by a kernel-source descriptor, a chunk
+ * at a time: copied in and checksummed (each chunk's CHECKSUM going on
+ * from the last one's result), or filled and copied back. The buffer
+ * starts zeroed, so that a lower driver that leaves bytes unwritten never
+ * shows kernel memory. No user page is pinned.
  *
  * Context: process context.
- * Return: 0, the request's status, or a negative errno.
+ * Return: 0, the status of the first failed request, -EINTR if killed, or
+ * a negative errno.
  */
 int pinmdl_ioctl_submit_buffered(struct pinmdl_file *pf, void __user *uarg)
 {
 	struct pinmdl_submit_buffered arg, __user *user = uarg;
 	struct pinmdl_file_request *fr;
+	u64 size, done, chunk, crc = ~0U;
+	bool abandoned = false;
 	void __user *ubuf;
 	void *kbuf;
 	int ret;
@@ -284,23 +355,19 @@ int pinmdl_ioctl_submit_buffered(struct pinmdl_file *pf, void __user *uarg)
 	if (arg.flags || !arg.length ||
 	    (arg.op != PINMDL_LOWER_FILL && arg.op != PINMDL_LOWER_CHECKSUM))
 		return -EINVAL;
-	if (arg.length > min_t(u64, READ_ONCE(pinmdl_max_descriptor_bytes),
-			       INT_MAX))
+	if (arg.length > READ_ONCE(pinmdl_max_descriptor_bytes))
 		return -E2BIG;
 	ubuf = u64_to_user_ptr(arg.addr);
+	size = min_t(u64, arg.length, PINMDL_BOUNCE_MAX);
 
 	fr = pinmdl_file_request_alloc(pf, false);
 	if (!fr)
 		return -ENOMEM;
 	ret = -ENOMEM;
-	kbuf = kvmalloc(arg.length, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	kbuf = kvzalloc(size, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!kbuf)
 		goto out_free_request;
-	ret = -EFAULT;
-	if (arg.op == PINMDL_LOWER_CHECKSUM &&
-	    copy_from_user(kbuf, ubuf, arg.length))
-		goto out_free_buf;
-	fr->req.mdl = pinmdl_build_for_kernel_buffer(kbuf, arg.length,
+	fr->req.mdl = pinmdl_build_for_kernel_buffer(kbuf, size,
 						     GFP_KERNEL_ACCOUNT);
 	if (IS_ERR(fr->req.mdl)) {
 		ret = PTR_ERR(fr->req.mdl);
@@ -308,38 +375,74 @@ int pinmdl_ioctl_submit_buffered(struct pinmdl_file *pf, void __user *uarg)
 	}
 	fr->kbuf = kbuf;
 	fr->req.op = arg.op;
-	fr->req.length = arg.length;
-	fr->req.arg = arg.arg;
-	/* The completion drops this reference, the free the creator's. */
-	pinmdl_get(fr->req.mdl);
 
-	ret = pinmdl_file_submit(pf, fr);
-	if (ret) {
-		pinmdl_put(fr->req.mdl);
-		goto out_free;
+	for (done = 0; done < arg.length; done += chunk) {
+		chunk = min(arg.length - done, size);
+		ret = -EINTR;
+		if (fatal_signal_pending(current))
+			break;
+		ret = -EFAULT;
+		if (arg.op == PINMDL_LOWER_CHECKSUM &&
+		    copy_from_user(kbuf, ubuf + done, chunk))
+			break;
+		ret = pinmdl_buffered_chunk(pf, fr, chunk,
+					    arg.op == PINMDL_LOWER_FILL ?
+					    arg.arg : (u32)~crc, &abandoned);
+		if (abandoned)
+			return ret; /* the completion frees the request */
+		if (ret)
+			break;
+		ret = -EFAULT;
+		if (arg.op == PINMDL_LOWER_FILL &&
+		    copy_to_user(ubuf + done, kbuf, chunk))
+			break;
+		crc = fr->req.result;
+		ret = 0;
 	}
-	ret = pinmdl_file_wait(pf, fr);
-	if (ret)
-		return ret; /* the completion frees the abandoned request */
-	ret = fr->req.status;
-	if (!ret && arg.op == PINMDL_LOWER_FILL &&
-	    copy_to_user(ubuf, kbuf, arg.length))
+	if (!ret && put_user(arg.op == PINMDL_LOWER_CHECKSUM ? crc : 0,
+			     &user->result))
 		ret = -EFAULT;
-	if (!ret && put_user(fr->req.result, &user->result))
-		ret = -EFAULT;
-out_free:
 	pinmdl_file_request_free(fr);
 	return ret;
 
 out_free_buf:
 	kvfree(kbuf);
 out_free_request:
-	kfree(fr);
+	pinmdl_file_request_free(fr);
 	return ret;
+}
+
+/*
+ * The oldest completion of the caller's address space: completions belong
+ * to the address space that submitted, and another one sharing the file
+ * never sees or takes them.
+ */
+static struct pinmdl_file_request *
+pinmdl_first_own_completion(struct pinmdl_file *pf)
+{
+	struct pinmdl_file_request *fr;
+
+	lockdep_assert_held(&pf->lock);
+
+	list_for_each_entry(fr, &pf->completions, node)
+		if (fr->mm == current->mm)
+			return fr;
+	return NULL;
+}
+
+static bool pinmdl_has_own_completion(struct pinmdl_file *pf)
+{
+	bool found;
+
+	spin_lock(&pf->lock);
+	found = pinmdl_first_own_completion(pf);
+	spin_unlock(&pf->lock);
+	return found;
 }
 
 /**
  * pinmdl_read_completion() - read(2): one completion of an async request
+ *			      of the caller's address space
  * @pf: open file
  * @buf: user buffer
  * @count: its size, at least one struct pinmdl_completion
@@ -360,8 +463,7 @@ ssize_t pinmdl_read_completion(struct pinmdl_file *pf, char __user *buf,
 		return -EINVAL;
 	for (;;) {
 		spin_lock(&pf->lock);
-		fr = list_first_entry_or_null(&pf->completions,
-					      struct pinmdl_file_request, node);
+		fr = pinmdl_first_own_completion(pf);
 		if (fr)
 			list_del(&fr->node);
 		spin_unlock(&pf->lock);
@@ -370,7 +472,7 @@ ssize_t pinmdl_read_completion(struct pinmdl_file *pf, char __user *buf,
 		if (nonblock)
 			return -EAGAIN;
 		ret = wait_event_interruptible(pf->wait,
-					       !list_empty(&pf->completions));
+					       pinmdl_has_own_completion(pf));
 		if (ret)
 			return ret;
 	}
@@ -387,7 +489,7 @@ ssize_t pinmdl_read_completion(struct pinmdl_file *pf, char __user *buf,
 	spin_lock(&pf->lock);
 	pf->unread--;
 	spin_unlock(&pf->lock);
-	kfree(fr);
+	pinmdl_file_request_free(fr);
 	return sizeof(c);
 }
 
@@ -397,19 +499,14 @@ ssize_t pinmdl_read_completion(struct pinmdl_file *pf, char __user *buf,
  * @file: the file
  * @wait: poll table
  *
- * Return: EPOLLIN | EPOLLRDNORM when a completion can be read.
+ * Return: EPOLLIN | EPOLLRDNORM when a completion of the caller's address
+ * space can be read.
  */
 __poll_t pinmdl_poll_completions(struct pinmdl_file *pf, struct file *file,
 				 poll_table *wait)
 {
-	__poll_t mask = 0;
-
 	poll_wait(file, &pf->wait, wait);
-	spin_lock(&pf->lock);
-	if (!list_empty(&pf->completions))
-		mask = EPOLLIN | EPOLLRDNORM;
-	spin_unlock(&pf->lock);
-	return mask;
+	return pinmdl_has_own_completion(pf) ? EPOLLIN | EPOLLRDNORM : 0;
 }
 
 static bool pinmdl_file_idle(struct pinmdl_file *pf)
@@ -437,6 +534,6 @@ void pinmdl_file_drain_requests(struct pinmdl_file *pf)
 
 	wait_event(pf->wait, pinmdl_file_idle(pf));
 	list_for_each_entry_safe(fr, next, &pf->completions, node)
-		kfree(fr);
+		pinmdl_file_request_free(fr);
 	INIT_LIST_HEAD(&pf->completions);
 }

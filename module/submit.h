@@ -5,6 +5,7 @@
 
 #include <linux/compiler_types.h>
 #include <linux/poll.h>
+#include <linux/sizes.h>
 #include <linux/types.h>
 
 struct file;
@@ -12,6 +13,9 @@ struct pinmdl_file;
 
 /* Asynchronous requests one file may have whose completion is unread. */
 #define PINMDL_MAX_UNREAD	256
+
+/* Kernel memory one SUBMIT_BUFFERED holds for data, whatever its length. */
+#define PINMDL_BOUNCE_MAX	SZ_1M
 
 int pinmdl_ioctl_submit(struct pinmdl_file *pf, void __user *uarg);
 int pinmdl_ioctl_submit_buffered(struct pinmdl_file *pf, void __user *uarg);

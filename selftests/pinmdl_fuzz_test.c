@@ -55,7 +55,7 @@ static bool errno_allowed(int err)
 	switch (err) {
 	case 0: case EINVAL: case ENOENT: case EPERM: case EBUSY: case EFAULT:
 	case ENOMEM: case EINTR: case E2BIG: case EACCES: case ENODEV:
-	case EAGAIN: case ENOTTY:
+	case EAGAIN: case ENOTTY: case EMFILE:
 		return true;
 	}
 	return false;

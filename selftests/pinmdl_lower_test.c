@@ -267,6 +267,51 @@ TEST_F(lower, buffered_matches_direct)
 	EXPECT_TRUE(all_bytes(self->buf + 1, self->len - 2, (char)0x99));
 }
 
+/*
+ * A request maps and touches only its own range, a chunk at a time: FILL
+ * leaves no system mapping of the descriptor behind, and ranges across
+ * the lower driver's 1 MiB chunks add up exactly.
+ */
+TEST_F(lower, requests_touch_only_their_range)
+{
+	const size_t offs[] = { 0, 1, PM_PAGE - 1, 5 * PM_PAGE + 3 };
+	struct pinmdl_submit s;
+	struct pinmdl_query q;
+	uint32_t h, src;
+	size_t i, off, len;
+
+	h = pm_create_locked(self->fd, self->buf, self->len,
+			     PINMDL_IO_WRITE_ACCESS);
+	ASSERT_NE(0, h);
+	for (i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
+		off = offs[i];
+		len = self->len - off - 7;
+		ASSERT_EQ(0, pm_submit(self->fd, h, PINMDL_LOWER_FILL, off, len,
+				       0x30 + i, 0, NULL));
+		EXPECT_TRUE(all_bytes(self->buf + off, len, (char)(0x30 + i)));
+		self->buf[off + len / 2] = 0x7f;
+		ASSERT_EQ(0, pm_submit(self->fd, h, PINMDL_LOWER_CHECKSUM, off,
+				       len, 0, 0, &s));
+		EXPECT_EQ(pm_crc32c(self->buf + off, len), s.result);
+	}
+	ASSERT_EQ(0, pm_query(self->fd, h, &q, NULL, 0));
+	EXPECT_FALSE(q.flags & PINMDL_F_MAPPED_SYSTEM_VA);
+
+	/* COPY from a descriptor of the second half onto the first. */
+	src = pm_create_locked(self->fd, self->buf + self->len / 2,
+			       self->len / 2, PINMDL_IO_READ_ACCESS);
+	ASSERT_NE(0, src);
+	memset(self->buf, 0x11, self->len / 2);
+	memset(self->buf + self->len / 2, 0x22, self->len / 2);
+	ASSERT_EQ(0, pm_submit(self->fd, h, PINMDL_LOWER_COPY, 3,
+			       self->len / 2 - 5, src, 0, NULL));
+	EXPECT_TRUE(all_bytes(self->buf, 3, 0x11));
+	EXPECT_TRUE(all_bytes(self->buf + 3, self->len / 2 - 5, 0x22));
+	EXPECT_TRUE(all_bytes(self->buf + self->len / 2 - 2, 2, 0x11));
+	EXPECT_EQ(0, pm_unlock(self->fd, src));
+	EXPECT_EQ(0, pm_unlock(self->fd, h));
+}
+
 FIXTURE(req)
 {
 	int fd;
@@ -334,8 +379,9 @@ TEST_F(req, submit_einval)
 					      PINMDL_LOWER_COPY, 0, NULL));
 	EXPECT_EQ(-EFAULT, pm_submit_buffered(self->fd, NULL, 1,
 					      PINMDL_LOWER_CHECKSUM, 0, NULL));
-	/* One kernel buffer holds at most INT_MAX bytes. */
-	EXPECT_EQ(-E2BIG, pm_submit_buffered(self->fd, self->buf, 3UL << 30,
+	/* Longer than a descriptor may be: as CREATE. */
+	EXPECT_EQ(-E2BIG, pm_submit_buffered(self->fd, self->buf,
+					     pm_param("max_descriptor_bytes") + 1,
 					     PINMDL_LOWER_CHECKSUM, 0, NULL));
 	EXPECT_EQ(-EFAULT, pm_ioctl(self->fd, PINMDL_IOC_SUBMIT, NULL));
 }
@@ -429,6 +475,212 @@ static bool long_request_in_flight(int fd, uint32_t h, size_t len,
 		return false;
 	*flags = q.flags;
 	return q.flags & PINMDL_F_IN_FLIGHT;
+}
+
+/*
+ * SUBMIT_BUFFERED of any length up to max_descriptor_bytes, through a
+ * bounded bounce buffer: a CHECKSUM over 2 GiB and more (read as zero
+ * pages) equals the crc32c of that many zero bytes, and a FILL across
+ * chunks at odd offsets lands exactly.
+ */
+FIXTURE(buffered)
+{
+};
+
+FIXTURE_SETUP(buffered)
+{
+}
+
+FIXTURE_TEARDOWN(buffered)
+{
+}
+
+TEST_F_TIMEOUT(buffered, past_int_max, 600)
+{
+	size_t len = (1UL << 31) + 3 * PM_PAGE + 5, small = (3UL << 20) + 7;
+	char *zeros = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS |
+			   MAP_NORESERVE, -1, 0);
+	char *buf = pm_map(small + 2, PROT_READ | PROT_WRITE);
+	long pins = pm_pins();
+	int fd = pm_open();
+	uint64_t result;
+
+	ASSERT_NE(MAP_FAILED, zeros);
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, pm_submit_buffered(fd, zeros, len, PINMDL_LOWER_CHECKSUM,
+					0, &result));
+	EXPECT_EQ(pm_crc32c_zeros(~0U, len), result);
+	munmap(zeros, len);
+
+	memset(buf, 0x5c, small + 2);
+	ASSERT_EQ(0, pm_submit_buffered(fd, buf + 1, small, PINMDL_LOWER_FILL,
+					0x3a, NULL));
+	EXPECT_EQ(0x5c, buf[0]);
+	EXPECT_TRUE(all_bytes(buf + 1, small, 0x3a));
+	EXPECT_EQ(0x5c, buf[small + 1]);
+	buf[small / 2] = 1;
+	ASSERT_EQ(0, pm_submit_buffered(fd, buf + 1, small,
+					PINMDL_LOWER_CHECKSUM, 0, &result));
+	EXPECT_EQ(pm_crc32c(buf + 1, small), result);
+	close(fd);
+	munmap(buf, small + 2);
+	EXPECT_EQ(pins, pm_pins());
+}
+
+struct owner_pipes {
+	int fd;
+	int to_child[2];
+	int to_parent[2];
+};
+
+/* The child's side: its own descriptor, request and completion. */
+static int completion_owner_child(void *p)
+{
+	struct owner_pipes *op = p;
+	char *buf = pm_map(PM_PAGE, PROT_READ | PROT_WRITE);
+	struct pollfd pfd = { .fd = op->fd, .events = POLLIN };
+	struct pinmdl_completion c;
+	struct pinmdl_submit s;
+	uint32_t h;
+	char x;
+
+	if (!buf)
+		return 1;
+	memset(buf, 0x61, PM_PAGE);
+	h = pm_create_locked(op->fd, buf, PM_PAGE, PINMDL_IO_READ_ACCESS);
+	if (!h || pm_submit(op->fd, h, PINMDL_LOWER_CHECKSUM, 0, PM_PAGE, 0,
+			    PINMDL_SUBMIT_ASYNC, &s))
+		return 2;
+	/* Ready, and left unread while the parent looks. */
+	if (poll(&pfd, 1, 10000) != 1)
+		return 3;
+	if (write(op->to_parent[1], "r", 1) != 1 ||
+	    read(op->to_child[0], &x, 1) != 1)
+		return 4;
+	if (read(op->fd, &c, sizeof(c)) != sizeof(c))
+		return 5;
+	if (c.request_id != s.request_id || c.status ||
+	    c.result != pm_crc32c(buf, PM_PAGE))
+		return 6;
+	/* The parent's completion is not the child's to see. */
+	if (poll(&pfd, 1, 0) != 0 || read(op->fd, &c, sizeof(c)) != -1 ||
+	    errno != EAGAIN)
+		return 7;
+	return pm_unlock(op->fd, h) ? 8 : 0;
+}
+
+/*
+ * Completions belong to the address space that submitted: a forked child
+ * sharing the file neither sees nor takes the parent's, nor the parent
+ * the child's (read(2) says EAGAIN, poll(2) nothing ready).
+ */
+TEST(completions_belong_to_the_submitter)
+{
+	struct owner_pipes op = { .fd = pm_open() };
+	char *buf = pm_map(PM_PAGE, PROT_READ | PROT_WRITE);
+	struct pollfd pfd = { .fd = op.fd, .events = POLLIN };
+	long pins = pm_pins();
+	struct pinmdl_completion c;
+	struct pinmdl_submit s;
+	int status;
+	pid_t pid;
+	uint32_t h;
+	char x;
+
+	ASSERT_LE(0, op.fd);
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, fcntl(op.fd, F_SETFL, O_NONBLOCK));
+	ASSERT_EQ(0, pipe(op.to_child));
+	ASSERT_EQ(0, pipe(op.to_parent));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(completion_owner_child(&op));
+	ASSERT_EQ(1, read(op.to_parent[0], &x, 1));
+
+	/* The child's completion is ready, but not the parent's. */
+	EXPECT_EQ(0, poll(&pfd, 1, 0));
+	EXPECT_EQ(-1, read(op.fd, &c, sizeof(c)));
+	EXPECT_EQ(EAGAIN, errno);
+	memset(buf, 0x62, PM_PAGE);
+	h = pm_create_locked(op.fd, buf, PM_PAGE, PINMDL_IO_READ_ACCESS);
+	ASSERT_NE(0, h);
+	ASSERT_EQ(0, pm_submit(op.fd, h, PINMDL_LOWER_CHECKSUM, 0, PM_PAGE, 0,
+			       PINMDL_SUBMIT_ASYNC, &s));
+	ASSERT_EQ(1, poll(&pfd, 1, 10000));
+	ASSERT_EQ(sizeof(c), read(op.fd, &c, sizeof(c)));
+	EXPECT_EQ(s.request_id, c.request_id);
+	EXPECT_EQ(pm_crc32c(buf, PM_PAGE), c.result);
+	EXPECT_EQ(-1, read(op.fd, &c, sizeof(c)));
+	EXPECT_EQ(EAGAIN, errno);
+
+	/* One more of the parent's, ready and unread while the child reads. */
+	ASSERT_EQ(0, pm_submit(op.fd, h, PINMDL_LOWER_CHECKSUM, 0, PM_PAGE, 0,
+			       PINMDL_SUBMIT_ASYNC, &s));
+	ASSERT_EQ(1, poll(&pfd, 1, 10000));
+	ASSERT_EQ(1, write(op.to_child[1], "g", 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	ASSERT_EQ(sizeof(c), read(op.fd, &c, sizeof(c)));
+	EXPECT_EQ(s.request_id, c.request_id);
+	EXPECT_EQ(0, pm_unlock(op.fd, h));
+	close(op.fd);
+	munmap(buf, PM_PAGE);
+	EXPECT_EQ(pins, pm_pins());
+}
+
+/* Fill the file's bound with completions, then exit without reading. */
+static int unread_child(void *p)
+{
+	struct pollfd pfd = { .fd = *(int *)p, .events = POLLIN };
+	char *buf = pm_map(PM_PAGE, PROT_READ | PROT_WRITE);
+	uint32_t h;
+	int i;
+
+	if (!buf)
+		return 1;
+	h = pm_create_locked(pfd.fd, buf, PM_PAGE, PINMDL_IO_READ_ACCESS);
+	if (!h)
+		return 2;
+	for (i = 0; i < 256; i++)
+		if (pm_submit(pfd.fd, h, PINMDL_LOWER_CHECKSUM, 0, 1, 0,
+			      PINMDL_SUBMIT_ASYNC, NULL))
+			return 3;
+	if (pm_submit(pfd.fd, h, PINMDL_LOWER_CHECKSUM, 0, 1, 0,
+		      PINMDL_SUBMIT_ASYNC, NULL) != -EAGAIN)
+		return 4;
+	return poll(&pfd, 1, 10000) == 1 ? 0 : 5;
+}
+
+/*
+ * The completions of an address space that is gone can never be read:
+ * they do not keep the others sharing the file from submitting.
+ */
+TEST(completions_of_a_gone_process_are_dropped)
+{
+	char *buf = pm_map(PM_PAGE, PROT_READ | PROT_WRITE);
+	struct pinmdl_completion c;
+	struct pinmdl_submit s;
+	long pins = pm_pins();
+	int fd = pm_open();
+	uint32_t h;
+
+	ASSERT_LE(0, fd);
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, pm_in_child(unread_child, &fd));
+	h = pm_create_locked(fd, buf, PM_PAGE, PINMDL_IO_READ_ACCESS);
+	ASSERT_NE(0, h);
+	/* The child's requests may still be finishing: wait for them. */
+	usleep(200000);
+	ASSERT_EQ(0, pm_submit(fd, h, PINMDL_LOWER_CHECKSUM, 0, PM_PAGE, 0,
+			       PINMDL_SUBMIT_ASYNC, &s));
+	ASSERT_EQ(sizeof(c), read(fd, &c, sizeof(c)));
+	EXPECT_EQ(s.request_id, c.request_id);
+	EXPECT_EQ(0, pm_unlock(fd, h));
+	close(fd);
+	munmap(buf, PM_PAGE);
+	EXPECT_EQ(pins, pm_pins());
 }
 
 TEST(in_flight_rules)

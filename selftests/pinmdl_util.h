@@ -19,6 +19,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/pinmdl.h>
@@ -413,6 +414,76 @@ static inline uint32_t pm_crc32c(const void *data, size_t len)
 			crc = (crc >> 1) ^ (0x82F63B78U & -(crc & 1));
 	}
 	return crc;
+}
+
+/* The 32x32 matrix over GF(2) @m times the vector @v. */
+static inline uint32_t pm_gf2_times(const uint32_t *m, uint32_t v)
+{
+	uint32_t sum = 0;
+
+	for (; v; v >>= 1, m++)
+		if (v & 1)
+			sum ^= *m;
+	return sum;
+}
+
+/*
+ * The crc32c state after @len zero bytes from state @crc, in O(log @len)
+ * steps, as zlib's crc32_combine() does: the effect of one zero bit is a
+ * linear map, squared into the effect of 2, 4, 8... zero bytes.
+ */
+static inline uint32_t pm_crc32c_zeros(uint32_t crc, uint64_t len)
+{
+	uint32_t op[32], sq[32];
+	int i;
+
+	/* The effect of one zero bit, then of one zero byte. */
+	op[0] = 0x82F63B78U;
+	for (i = 1; i < 32; i++)
+		op[i] = 1U << (i - 1);
+	for (i = 0; i < 3; i++) {
+		for (int k = 0; k < 32; k++)
+			sq[k] = pm_gf2_times(op, op[k]);
+		memcpy(op, sq, sizeof(op));
+	}
+	for (; len; len >>= 1) {
+		if (len & 1)
+			crc = pm_gf2_times(op, crc);
+		for (i = 0; i < 32; i++)
+			sq[i] = pm_gf2_times(op, op[i]);
+		memcpy(op, sq, sizeof(op));
+	}
+	return crc;
+}
+
+/*
+ * An ext2 file system on /dev/loop7 mounted at /mnt/pm: a file system
+ * whose shared mappings need dirty tracking. 0, or -1 if this kernel has
+ * none (the caller skips).
+ */
+static inline int pm_mount_ext2(void)
+{
+	return pm_run("mkdir -p /mnt/pm && "
+		      "dd if=/dev/zero of=/tmp/pm-ext2.img bs=1M count=8 2>/dev/null && "
+		      "losetup /dev/loop7 /tmp/pm-ext2.img 2>/dev/null && "
+		      "mke2fs -q /dev/loop7 >/dev/null 2>&1 && "
+		      "mount -t ext2 /dev/loop7 /mnt/pm 2>/dev/null") ? -1 : 0;
+}
+
+static inline int pm_umount_ext2(void)
+{
+	return pm_run("umount /mnt/pm && losetup -d /dev/loop7 && "
+		      "rm /tmp/pm-ext2.img");
+}
+
+/* Milliseconds since @t0 on the monotonic clock. */
+static inline long pm_ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000 +
+	       (t.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
 #endif /* _PINMDL_UTIL_H */

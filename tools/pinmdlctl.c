@@ -35,14 +35,15 @@ static const struct {
 	{ E2BIG, "E2BIG", "longer than the max_descriptor_bytes parameter" },
 	{ ENOENT, "ENOENT", "no such handle in this open file" },
 	{ EPERM, "EPERM", "another address space's descriptor, or KernelMode from user space (rules 7, 9)" },
-	{ EBUSY, "EBUSY", "already locked, in flight, or a parent of partial descriptors (rules 3-5)" },
+	{ EBUSY, "EBUSY", "already locked, being locked, in flight, or a parent of partial descriptors (rules 3-5)" },
 	{ EFAULT, "EFAULT", "range not wholly mapped or not permitting the operation (rule 1)" },
-	{ ENOMEM, "ENOMEM", "over RLIMIT_MEMLOCK or max_pinned_pages (rule 8)" },
+	{ ENOMEM, "ENOMEM", "over RLIMIT_MEMLOCK (of the process or of its user) or max_pinned_pages (rule 8)" },
 	{ EINTR, "EINTR", "interrupted by a fatal signal" },
 	{ EACCES, "EACCES", "writing operation on a read lock (rule 2)" },
 	{ ENODEV, "ENODEV", "no lower driver registered" },
 	{ EAGAIN, "EAGAIN", "too many requests in flight" },
 	{ ENOTTY, "ENOTTY", "unknown ioctl" },
+	{ EMFILE, "EMFILE", "the open file holds max_descriptors descriptors" },
 };
 
 static const char *errno_name(int err)
@@ -135,7 +136,7 @@ static void show(int fd, uint32_t handle)
 		if (q.page_count > q.pfn_capacity)
 			printf(" ...");
 		if (!pfns[0])
-			printf("  (zeros: PFNs need CAP_SYS_ADMIN, rule 10)");
+			printf("  (zeros: PFNs need a file opened with CAP_SYS_ADMIN, rule 10)");
 		printf("\n");
 	}
 }

@@ -2,10 +2,18 @@
 /*
  * pinmdl_lower: the companion lower driver. It registers with pinmdl and
  * receives locked descriptors as requests (the IRP with an MDL), executing
- * them on a workqueue of its own, never in the submitter's context. Data
- * moves through the descriptor's system mapping, and CHECKSUM and COPY read
- * their source through the descriptor's sg table after mapping it for DMA
- * on the driver's own device.
+ * them on a workqueue of its own, never in the submitter's context.
+ *
+ * It drives no hardware: the CPU plays its device. A request is done a
+ * chunk at a time, rescheduling between chunks, and only its own range is
+ * ever mapped or touched, through an sg table of just its pages. What the
+ * device would read (CHECKSUM's data, COPY's source) is mapped for DMA on
+ * the driver's own device (DMA_TO_DEVICE) as a device driver would, and
+ * the CPU reads those pages through a kernel mapping of each (sg_miter)
+ * while they are mapped. What the device would write (FILL, COPY's
+ * destination) the CPU writes into the pages of the table itself: a
+ * device write would need a DMA_FROM_DEVICE mapping, whose bounce buffer
+ * (swiotlb) the CPU cannot write in its place.
  *
  * It uses only module/pinmdl.h, as any other lower driver would.
  * debugfs pinmdl_lower/last_task names the task that executed the last
@@ -20,6 +28,7 @@
 #include <linux/sched.h>
 #include <linux/scatterlist.h>
 #include <linux/seq_file.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/workqueue.h>
@@ -56,92 +65,123 @@ struct pinmdl_lower_work {
 	struct pinmdl_request *req;
 };
 
-typedef void (*pinmdl_lower_consume_t)(void *ctx, const void *data,
-				       size_t len);
+/* Bytes of a request mapped and touched at a time. */
+#define PINMDL_LOWER_CHUNK	SZ_1M
 
-/*
- * Feed [offset, offset + length) of @mdl to @consume, walking its sg table
- * mapped for DMA to the device: what a device reading the buffer sees.
- */
-static int pinmdl_lower_walk(struct pinmdl *mdl, u64 offset, u64 length,
-			     pinmdl_lower_consume_t consume, void *ctx)
+/* Map [@offset, @offset + @length) of @mdl for the device to read. */
+static int pinmdl_lower_map(struct pinmdl *mdl, u64 offset, u64 length,
+			    struct sg_table *sgt)
 {
 	struct device *dev = &lower.pdev->dev;
-	struct sg_mapping_iter miter;
-	struct sg_table sgt;
 	int ret;
 
-	ret = pinmdl_sg_table(mdl, &sgt, dma_get_max_seg_size(dev),
-			      GFP_KERNEL);
+	ret = pinmdl_sg_table(mdl, offset, length, sgt,
+			      dma_get_max_seg_size(dev), GFP_KERNEL);
 	if (ret)
 		return ret;
-	ret = dma_map_sgtable(dev, &sgt, DMA_TO_DEVICE, 0);
+	ret = dma_map_sgtable(dev, sgt, DMA_TO_DEVICE, 0);
 	if (ret)
-		goto out_free;
+		sg_free_table(sgt);
+	return ret;
+}
 
-	sg_miter_start(&miter, sgt.sgl, sgt.orig_nents,
-		       SG_MITER_FROM_SG);
-	if (!sg_miter_skip(&miter, offset))
-		ret = -EINVAL;
-	while (!ret && length && sg_miter_next(&miter)) {
-		size_t len = min_t(u64, length, miter.length);
+static void pinmdl_lower_unmap(struct sg_table *sgt)
+{
+	dma_unmap_sgtable(&lower.pdev->dev, sgt, DMA_TO_DEVICE, 0);
+	sg_free_table(sgt);
+}
 
-		consume(ctx, miter.addr, len);
-		length -= len;
-	}
+static u32 pinmdl_lower_crc(struct sg_table *sgt, u32 crc)
+{
+	struct sg_mapping_iter miter;
+
+	sg_miter_start(&miter, sgt->sgl, sgt->orig_nents, SG_MITER_FROM_SG);
+	while (sg_miter_next(&miter))
+		crc = crc32c(crc, miter.addr, miter.length);
 	sg_miter_stop(&miter);
-	if (!ret && length)
-		ret = -EINVAL;
+	return crc;
+}
 
-	dma_unmap_sgtable(dev, &sgt, DMA_TO_DEVICE, 0);
-out_free:
+static void pinmdl_lower_fill(struct sg_table *sgt, u8 byte)
+{
+	struct sg_mapping_iter miter;
+
+	sg_miter_start(&miter, sgt->sgl, sgt->orig_nents, SG_MITER_TO_SG);
+	while (sg_miter_next(&miter))
+		memset(miter.addr, byte, miter.length);
+	sg_miter_stop(&miter);
+}
+
+/* Copy @src onto @dst, two tables of the same length. */
+static void pinmdl_lower_copy(struct sg_table *dst, struct sg_table *src)
+{
+	struct sg_mapping_iter d, s;
+	size_t doff, soff = 0, len;
+
+	sg_miter_start(&d, dst->sgl, dst->orig_nents, SG_MITER_TO_SG);
+	sg_miter_start(&s, src->sgl, src->orig_nents, SG_MITER_FROM_SG);
+	while (sg_miter_next(&d)) {
+		for (doff = 0; doff < d.length; doff += len, soff += len) {
+			if (soff == s.length) {
+				if (!sg_miter_next(&s))
+					goto out;
+				soff = 0;
+			}
+			len = min(d.length - doff, s.length - soff);
+			memcpy(d.addr + doff, s.addr + soff, len);
+		}
+	}
+out:
+	sg_miter_stop(&s);
+	sg_miter_stop(&d);
+}
+
+/* One chunk of a request, @done bytes into it. */
+static int pinmdl_lower_chunk(struct pinmdl_request *req, u64 done,
+			      u64 length, u32 *crc)
+{
+	u64 offset = req->offset + done;
+	struct sg_table sgt, src;
+	int ret;
+
+	if (req->op == PINMDL_LOWER_CHECKSUM) {
+		ret = pinmdl_lower_map(req->mdl, offset, length, &sgt);
+		if (ret)
+			return ret;
+		*crc = pinmdl_lower_crc(&sgt, *crc);
+		pinmdl_lower_unmap(&sgt);
+		return 0;
+	}
+	ret = pinmdl_sg_table(req->mdl, offset, length, &sgt, 0, GFP_KERNEL);
+	if (ret)
+		return ret;
+	if (req->op == PINMDL_LOWER_FILL) {
+		pinmdl_lower_fill(&sgt, req->arg & 0xff);
+	} else {
+		ret = pinmdl_lower_map(req->src, offset, length, &src);
+		if (!ret) {
+			pinmdl_lower_copy(&sgt, &src);
+			pinmdl_lower_unmap(&src);
+		}
+	}
 	sg_free_table(&sgt);
 	return ret;
 }
 
-static void pinmdl_lower_crc(void *ctx, const void *data, size_t len)
-{
-	u32 *crc = ctx;
-
-	*crc = crc32c(*crc, data, len);
-}
-
-static void pinmdl_lower_copy(void *ctx, const void *data, size_t len)
-{
-	char **dst = ctx;
-
-	memcpy(*dst, data, len);
-	*dst += len;
-}
-
 static int pinmdl_lower_execute(struct pinmdl_request *req, u64 *result)
 {
-	char *va = NULL;
-	u32 crc = ~0U;
-	int ret;
+	u32 crc = ~(u32)req->arg;
+	u64 done, chunk;
+	int ret = 0;
 
-	if (req->op != PINMDL_LOWER_CHECKSUM) {
-		va = pinmdl_system_address(req->mdl);
-		if (IS_ERR(va))
-			return PTR_ERR(va);
-		va += req->offset;
+	for (done = 0; !ret && done < req->length; done += chunk) {
+		chunk = min_t(u64, req->length - done, PINMDL_LOWER_CHUNK);
+		ret = pinmdl_lower_chunk(req, done, chunk, &crc);
+		cond_resched();
 	}
-
-	switch (req->op) {
-	case PINMDL_LOWER_FILL:
-		memset(va, req->arg & 0xff, req->length);
-		return 0;
-	case PINMDL_LOWER_CHECKSUM:
-		ret = pinmdl_lower_walk(req->mdl, req->offset, req->length,
-					pinmdl_lower_crc, &crc);
+	if (req->op == PINMDL_LOWER_CHECKSUM)
 		*result = crc;
-		return ret;
-	case PINMDL_LOWER_COPY:
-		return pinmdl_lower_walk(req->src, req->offset, req->length,
-					 pinmdl_lower_copy, &va);
-	default:
-		return -EINVAL;
-	}
+	return ret;
 }
 
 static void pinmdl_lower_work_fn(struct work_struct *work)

@@ -95,7 +95,7 @@ struct pinmdl_handle_arg {
  * @reserved: (in) must be zero
  *
  * PFNs are written only for a locked, partial or kernel-source descriptor,
- * and are zeros unless the caller has CAP_SYS_ADMIN.
+ * and are zeros unless the file was opened by a CAP_SYS_ADMIN opener.
  */
 struct pinmdl_query {
 	__u32 handle;
