@@ -2,7 +2,7 @@
 /*
  * Races, each with a bounded number of rounds: close against ioctls in
  * flight, fork, munmap and mprotect against LOCK, SIGKILL during the LOCK
- * of 1 GiB, and unloading the lower driver while requests are queued.
+ * of 768 MiB, and unloading the lower driver while requests are queued.
  * The guest runner fails the run on any splat; each test checks that
  * every pin came back.
  */
@@ -170,9 +170,10 @@ TEST_F_TIMEOUT(race, fork_munmap_mprotect_race_lock, RACE_TIMEOUT)
 	EXPECT_EQ(pins, pm_pins());
 }
 
+/* Under max_pinned_pages of the 2 GiB guest, so that the LOCK does run. */
 static int big_lock(void *unused)
 {
-	size_t len = 1UL << 30;
+	size_t len = 768UL << 20;
 	char *buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	int fd = pm_open();
@@ -184,9 +185,10 @@ static int big_lock(void *unused)
 	return 2;
 }
 
-TEST_F_TIMEOUT(race, sigkill_during_1g_lock, RACE_TIMEOUT)
+TEST_F_TIMEOUT(race, sigkill_during_big_lock, RACE_TIMEOUT)
 {
-	long pins = pm_pins();
+	long pins = pm_pins(), eintr = pm_stat("failures_EINTR");
+	long enomem = pm_stat("failures_ENOMEM");
 	int round, status;
 
 	for (round = 0; round < 3; round++) {
@@ -202,6 +204,9 @@ TEST_F_TIMEOUT(race, sigkill_during_1g_lock, RACE_TIMEOUT)
 		EXPECT_EQ(pins, pm_pins());
 	}
 	EXPECT_EQ(0, pm_stat("pages_pinned"));
+	/* The LOCKs ran and were killed, not refused. */
+	EXPECT_EQ(enomem, pm_stat("failures_ENOMEM"));
+	EXPECT_LT(eintr, pm_stat("failures_EINTR"));
 }
 
 TEST_F_TIMEOUT(race, unload_lower_with_requests_queued, RACE_TIMEOUT)
@@ -350,6 +355,157 @@ TEST_F_TIMEOUT(race, rlimit_memlock_under_concurrency, RACE_TIMEOUT)
 
 	EXPECT_EQ(0, pm_in_child(memlock_race_child, NULL));
 	EXPECT_EQ(pins, pm_pins());
+}
+
+struct remapper {
+	char *region;
+	size_t len;
+	int file;
+	volatile int stop;
+	unsigned long swaps;
+};
+
+/* Swap the region between a shared ext2 mapping and anonymous memory. */
+static void *remap_thread(void *p)
+{
+	struct remapper *rm = p;
+
+	while (!rm->stop) {
+		mmap(rm->region, rm->len, PROT_READ | PROT_WRITE,
+		     MAP_SHARED | MAP_FIXED, rm->file, 0);
+		mmap(rm->region, rm->len, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+		rm->swaps++;
+	}
+	return NULL;
+}
+
+/*
+ * A write lock never holds pages of a file system that tracks dirty pages,
+ * even when another thread replaces the mapping with anonymous memory
+ * right after the pin (6.1 pins them in GUP-fast and leaves the check to
+ * pinmdl): the locked PFNs are never the file's.
+ */
+TEST_F_TIMEOUT(race, write_lock_never_keeps_file_pages, RACE_TIMEOUT)
+{
+	struct remapper rm = { .len = 16 * PM_PAGE };
+	uint64_t file_pfns[16], pfns[16];
+	unsigned long ok = 0, refused = 0;
+	long pins = pm_pins();
+	struct pinmdl_query q;
+	int fd = pm_open(), i, j, k, ret;
+	char *stable;
+	pthread_t t;
+	uint32_t h;
+
+	ASSERT_LE(0, fd);
+	if (pm_mount_ext2())
+		SKIP(return, "no ext2 on a loop device in this kernel");
+	rm.file = open("/mnt/pm/data", O_CREAT | O_RDWR, 0600);
+	ASSERT_LE(0, rm.file);
+	ASSERT_EQ(0, ftruncate(rm.file, rm.len));
+	/* The file's pages stay in the page cache while mapped here. */
+	stable = mmap(NULL, rm.len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      rm.file, 0);
+	ASSERT_NE(MAP_FAILED, stable);
+	memset(stable, 1, rm.len);
+	for (i = 0; i < 16; i++) {
+		file_pfns[i] = pm_pagemap_pfn(stable + i * PM_PAGE);
+		ASSERT_NE(0, file_pfns[i]);
+	}
+	rm.region = pm_map(rm.len, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, rm.region);
+	ASSERT_EQ(0, pthread_create(&t, NULL, remap_thread, &rm));
+
+	for (i = 0; i < ROUNDS * 50; i++) {
+		ASSERT_EQ(0, pm_create(fd, rm.region, rm.len, &h));
+		ret = pm_lock(fd, h, PINMDL_IO_WRITE_ACCESS);
+		if (ret) {
+			EXPECT_TRUE(ret == -EFAULT) TH_LOG("LOCK: %d", ret);
+			refused++;
+		} else {
+			ok++;
+			ASSERT_EQ(0, pm_query(fd, h, &q, pfns, 16));
+			for (j = 0; j < 16; j++)
+				for (k = 0; k < 16; k++)
+					EXPECT_NE(file_pfns[k], pfns[j]);
+			EXPECT_EQ(0, pm_unlock(fd, h));
+		}
+		EXPECT_EQ(0, pm_free(fd, h));
+	}
+	rm.stop = 1;
+	pthread_join(t, NULL);
+	printf("# %lu write locks of anonymous memory, %lu refused, %lu swaps\n",
+	       ok, refused, rm.swaps);
+	munmap(stable, rm.len);
+	munmap(rm.region, rm.len);
+	close(rm.file);
+	close(fd);
+	EXPECT_EQ(0, pm_umount_ext2());
+	EXPECT_EQ(pins, pm_pins());
+}
+
+struct publisher {
+	int fd;
+	volatile int stop;
+	unsigned long lost;
+};
+
+/* Free every handle but its own, and check its own is still there. */
+static void *handle_thief_thread(void *p)
+{
+	struct publisher *pb = p;
+	char *buf = pm_map(PM_PAGE, PROT_READ | PROT_WRITE);
+	struct pinmdl_query q;
+	uint32_t mine, h;
+
+	while (!pb->stop) {
+		if (pm_create(pb->fd, buf, PM_PAGE, &mine))
+			continue;
+		for (h = 1; h <= 4; h++)
+			if (h != mine)
+				pm_free(pb->fd, h);
+		if (pm_query(pb->fd, mine, &q, NULL, 0))
+			pb->lost++;
+		else
+			pm_free(pb->fd, mine);
+	}
+	munmap(buf, PM_PAGE);
+	return NULL;
+}
+
+/*
+ * A CREATE or PARTIAL whose handle cannot be copied out never publishes
+ * it: no other thread can find it, free it and see its number reused, so
+ * the failed call never frees another thread's new descriptor.
+ */
+TEST_F_TIMEOUT(race, unreturned_handle_never_frees_another, RACE_TIMEOUT)
+{
+	char *page = pm_map(PM_PAGE, PROT_READ | PROT_WRITE);
+	char *buf = pm_map(PM_PAGE, PROT_READ | PROT_WRITE);
+	struct publisher pb = { .fd = pm_open() };
+	long live = pm_stat("descriptors_live");
+	struct pinmdl_create *c;
+	pthread_t t;
+	int i;
+
+	ASSERT_LE(0, pb.fd);
+	ASSERT_NE(NULL, page);
+	ASSERT_NE(NULL, buf);
+	c = (struct pinmdl_create *)page;
+	c->addr = (uintptr_t)buf;
+	c->length = PM_PAGE;
+	ASSERT_EQ(0, mprotect(page, PM_PAGE, PROT_READ));
+	ASSERT_EQ(0, pthread_create(&t, NULL, handle_thief_thread, &pb));
+	for (i = 0; i < ROUNDS * 250; i++)
+		EXPECT_EQ(-EFAULT, pm_ioctl(pb.fd, PINMDL_IOC_CREATE, c));
+	pb.stop = 1;
+	pthread_join(t, NULL);
+	EXPECT_EQ(0, pb.lost);
+	close(pb.fd);
+	EXPECT_EQ(live, pm_stat("descriptors_live"));
+	munmap(page, PM_PAGE);
+	munmap(buf, PM_PAGE);
 }
 
 TEST_HARNESS_MAIN
