@@ -8,9 +8,12 @@
  */
 #define _GNU_SOURCE
 #include <glob.h>
+#include <linux/userfaultfd.h>
+#include <stddef.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <time.h>
 
 #include "kselftest_harness.h"
@@ -445,66 +448,82 @@ TEST_F_TIMEOUT(race, write_lock_never_keeps_file_pages, RACE_TIMEOUT)
 	EXPECT_EQ(pins, pm_pins());
 }
 
-struct publisher {
+struct publish {
 	int fd;
-	volatile int stop;
-	unsigned long lost;
+	struct pinmdl_create *c;
+	int ret;
 };
 
-/* Free every handle but its own, and check its own is still there. */
-static void *handle_thief_thread(void *p)
+static void *publish_thread(void *p)
 {
-	struct publisher *pb = p;
-	char *buf = pm_map(PM_PAGE, PROT_READ | PROT_WRITE);
-	struct pinmdl_query q;
-	uint32_t mine, h;
+	struct publish *pb = p;
 
-	while (!pb->stop) {
-		if (pm_create(pb->fd, buf, PM_PAGE, &mine))
-			continue;
-		for (h = 1; h <= 4; h++)
-			if (h != mine)
-				pm_free(pb->fd, h);
-		if (pm_query(pb->fd, mine, &q, NULL, 0))
-			pb->lost++;
-		else
-			pm_free(pb->fd, mine);
-	}
-	munmap(buf, PM_PAGE);
+	pb->ret = pm_ioctl(pb->fd, PINMDL_IOC_CREATE, pb->c);
 	return NULL;
 }
 
 /*
- * A CREATE or PARTIAL whose handle cannot be copied out never publishes
- * it: no other thread can find it, free it and see its number reused, so
- * the failed call never frees another thread's new descriptor.
+ * A CREATE whose handle cannot be copied out never publishes it: no other
+ * thread can find it, free it and see its number reused, so the failed
+ * call never frees another thread's new descriptor. The copy-out is held
+ * on a write-protected userfaultfd page while this thread frees and
+ * creates, then fails for good once the page is unmapped.
  */
 TEST_F_TIMEOUT(race, unreturned_handle_never_frees_another, RACE_TIMEOUT)
 {
-	char *page = pm_map(PM_PAGE, PROT_READ | PROT_WRITE);
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_WP };
+	struct uffdio_writeprotect wp = { .mode = UFFDIO_WRITEPROTECT_MODE_WP };
+	char *pages = pm_map(2 * PM_PAGE, PROT_READ | PROT_WRITE);
 	char *buf = pm_map(PM_PAGE, PROT_READ | PROT_WRITE);
-	struct publisher pb = { .fd = pm_open() };
+	struct publish pb = { .fd = pm_open() };
 	long live = pm_stat("descriptors_live");
-	struct pinmdl_create *c;
+	struct uffdio_range wake;
+	struct uffd_msg msg;
+	struct pinmdl_query q;
+	uint32_t mine, h;
 	pthread_t t;
-	int i;
+	int uffd;
 
 	ASSERT_LE(0, pb.fd);
-	ASSERT_NE(NULL, page);
+	ASSERT_NE(NULL, pages);
 	ASSERT_NE(NULL, buf);
-	c = (struct pinmdl_create *)page;
-	c->addr = (uintptr_t)buf;
-	c->length = PM_PAGE;
-	ASSERT_EQ(0, mprotect(page, PM_PAGE, PROT_READ));
-	ASSERT_EQ(0, pthread_create(&t, NULL, handle_thief_thread, &pb));
-	for (i = 0; i < ROUNDS * 250; i++)
-		EXPECT_EQ(-EFAULT, pm_ioctl(pb.fd, PINMDL_IOC_CREATE, c));
-	pb.stop = 1;
+	memset(pages, 0, 2 * PM_PAGE);
+	uffd = syscall(__NR_userfaultfd, O_CLOEXEC);
+	if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api))
+		SKIP(return, "no userfaultfd: %s", strerror(errno));
+	reg.range.start = (uintptr_t)pages + PM_PAGE;
+	reg.range.len = PM_PAGE;
+	wp.range = reg.range;
+	wake = reg.range;
+	if (ioctl(uffd, UFFDIO_REGISTER, &reg) ||
+	    ioctl(uffd, UFFDIO_WRITEPROTECT, &wp))
+		SKIP(return, "no userfaultfd write protection: %s",
+		     strerror(errno));
+
+	/* The arguments end on the first page, the handle on the second. */
+	pb.c = (struct pinmdl_create *)(pages + PM_PAGE -
+					offsetof(struct pinmdl_create, handle));
+	pb.c->addr = (uintptr_t)buf;
+	pb.c->length = PM_PAGE;
+	ASSERT_EQ(0, pthread_create(&t, NULL, publish_thread, &pb));
+	ASSERT_EQ(sizeof(msg), read(uffd, &msg, sizeof(msg)));
+	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
+
+	/* The CREATE waits to write its handle: free whatever is there. */
+	for (h = 1; h <= 4; h++)
+		pm_free(pb.fd, h);
+	ASSERT_EQ(0, pm_create(pb.fd, buf, PM_PAGE, &mine));
+	ASSERT_EQ(0, munmap(pages + PM_PAGE, PM_PAGE));
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_WAKE, &wake));
 	pthread_join(t, NULL);
-	EXPECT_EQ(0, pb.lost);
+	EXPECT_EQ(-EFAULT, pb.ret);
+	EXPECT_EQ(0, pm_query(pb.fd, mine, &q, NULL, 0));
+	EXPECT_EQ(live + 1, pm_stat("descriptors_live"));
 	close(pb.fd);
+	close(uffd);
 	EXPECT_EQ(live, pm_stat("descriptors_live"));
-	munmap(page, PM_PAGE);
+	munmap(pages, PM_PAGE);
 	munmap(buf, PM_PAGE);
 }
 
