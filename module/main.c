@@ -37,8 +37,9 @@
  * (default 2^30, half way to the overflow at 2^31), refusing a value of
  * either parameter that would break it. The bound holds before pinning: a
  * lock is charged to max_pinned_pages before it pins anything. (On 6.1, a
- * stale read pin is replaced by pinning a fresh page before the old pin
- * goes: one pin of one page over the bound, for a moment.)
+ * stale read pin is replaced by pinning a fresh copy-on-write page before
+ * the old pin goes: one pin over the bound for a moment, per LOCK running,
+ * each on a page of its own.)
  */
 #define PINMDL_FOLIO_REFS_MAX	((1U << 31) - (1U << 27))
 
@@ -181,17 +182,23 @@ static int __init pinmdl_init(void)
 {
 	int ret;
 
+	/* No parameter write may come between the check and its effect. */
+	kernel_param_lock(THIS_MODULE);
 	if (!pinmdl_max_pinned_pages)
 		pinmdl_max_pinned_pages =
 			min_t(unsigned long, totalram_pages() / 2,
 			      pinmdl_max_folio_refs / GUP_PIN_COUNTING_BIAS);
+	ret = 0;
 	if (pinmdl_max_pinned_pages >
 	    pinmdl_max_folio_refs / GUP_PIN_COUNTING_BIAS) {
 		pr_err("pinmdl: max_pinned_pages %lu could overflow a folio: at most max_folio_refs / %u\n",
 		       pinmdl_max_pinned_pages, GUP_PIN_COUNTING_BIAS);
-		return -EINVAL;
+		ret = -EINVAL;
 	}
-	WRITE_ONCE(pinmdl_loaded, true);
+	WRITE_ONCE(pinmdl_loaded, !ret);
+	kernel_param_unlock(THIS_MODULE);
+	if (ret)
+		return ret;
 	pinmdl_stats_init();
 	ret = misc_register(&pinmdl_misc);
 	if (ret)

@@ -41,18 +41,21 @@
 /*
  * Mark in @stale the pages that are not anonymous in a copy-on-write
  * mapping, a mapping at a time; parts of the range unmapped since the pin
- * have nothing to write through and are passed over. Return how many
- * there are.
+ * have nothing to write through and are passed over. Set *@found to how
+ * many there are; return 0, or -EINTR on a fatal signal.
  */
-static u64 pinmdl_find_stale_pins(struct pinmdl *mdl, unsigned long *stale)
+static int pinmdl_find_stale_pins(struct pinmdl *mdl, unsigned long *stale,
+				  u64 *found)
 {
 	unsigned long start = mdl->start_va;
 	unsigned long end = start + mdl->page_count * PAGE_SIZE;
 	struct vm_area_struct *vma;
 	struct vma_iterator vmi;
-	u64 i, last, found = 0;
+	u64 i, last;
 
-	mmap_read_lock(mdl->mm);
+	*found = 0;
+	if (mmap_read_lock_killable(mdl->mm))
+		return -EINTR;
 	vma_iter_init(&vmi, mdl->mm, start);
 	for_each_vma_range(vmi, vma, end) {
 		if (!is_cow_mapping(vma->vm_flags))
@@ -62,29 +65,33 @@ static u64 pinmdl_find_stale_pins(struct pinmdl *mdl, unsigned long *stale)
 		for (; i < last; i++) {
 			if (!PageAnon(pfn_to_page(mdl->pfns[i]))) {
 				__set_bit(i, stale);
-				found++;
+				(*found)++;
 			}
 		}
 	}
 	mmap_read_unlock(mdl->mm);
-	return found;
+	return 0;
 }
 
 /*
- * Whether the page at @va is in a read-only private hugetlb mapping: the
- * one place kernels before 6.2 refuse to break copy-on-write for a pin,
- * which rule 2 of the contract accepts.
+ * Whether the read pin at @index may stay: a hugetlb page, still in a
+ * read-only private hugetlb mapping, the one place kernels before 6.2
+ * refuse to break copy-on-write for a pin, which rule 2 of the contract
+ * accepts. Return 1 if so, 0 if not, -EINTR on a fatal signal.
  */
-static bool pinmdl_in_read_only_hugetlb(struct mm_struct *mm,
-					unsigned long va)
+static int pinmdl_read_pin_may_stay(struct pinmdl *mdl, u64 index)
 {
+	unsigned long va = mdl->start_va + index * PAGE_SIZE;
 	struct vm_area_struct *vma;
-	bool ret;
+	int ret;
 
-	mmap_read_lock(mm);
-	vma = vma_lookup(mm, va);
+	if (!folio_test_hugetlb(pfn_folio(mdl->pfns[index])))
+		return 0;
+	if (mmap_read_lock_killable(mdl->mm))
+		return -EINTR;
+	vma = vma_lookup(mdl->mm, va);
 	ret = vma && is_vm_hugetlb_page(vma) && !(vma->vm_flags & VM_WRITE);
-	mmap_read_unlock(mm);
+	mmap_read_unlock(mdl->mm);
 	return ret;
 }
 
@@ -101,10 +108,12 @@ static int pinmdl_repin_writable(struct pinmdl *mdl, u64 index)
 	ret = pin_user_pages_fast(va, 1, FOLL_LONGTERM | FOLL_WRITE |
 				  FOLL_FORCE, &page);
 	if (ret != 1) {
-		if (!fatal_signal_pending(current) &&
-		    pinmdl_in_read_only_hugetlb(mdl->mm, va))
-			return 0;
-		return ret < 0 ? ret : -EFAULT;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		ret = pinmdl_read_pin_may_stay(mdl, index);
+		if (ret)
+			return ret < 0 ? ret : 0;
+		return -EFAULT;
 	}
 	unpin_user_page(pfn_to_page(mdl->pfns[index]));
 	mdl->pfns[index] = page_to_pfn(page);
@@ -173,21 +182,28 @@ int pinmdl_compat_check_write_lock(struct pinmdl *mdl)
  * @mdl: descriptor just pinned without FOLL_WRITE, with pages that are not
  *	 anonymous
  *
+ * Where a read-only private hugetlb mapping refuses the writable pin, the
+ * read pin stays (and the lock succeeds, not coherent with a later private
+ * write there, as the contract allows).
+ *
  * Context: process context, during @mdl's probe-and-lock (@mdl->locking),
  * in @mdl's address space.
- * Return: 0, or the negative errno of the failed allocation or pin (the
- * pages stay pinned either way; the caller unpins them on failure).
+ * Return: 0, or the negative errno of the failed allocation or pin, or
+ * -EINTR on a fatal signal (the pages stay pinned either way; the caller
+ * unpins them on failure).
  */
 int pinmdl_compat_fix_read_pins(struct pinmdl *mdl)
 {
 	unsigned long *stale, i;
-	int ret = 0;
+	u64 found;
+	int ret;
 
 	stale = kvcalloc(BITS_TO_LONGS(mdl->page_count), sizeof(*stale),
 			 GFP_KERNEL | __GFP_NOWARN);
 	if (!stale)
 		return -ENOMEM;
-	if (pinmdl_find_stale_pins(mdl, stale)) {
+	ret = pinmdl_find_stale_pins(mdl, stale, &found);
+	if (!ret && found) {
 		/*
 		 * A new page need not be of the folio of the entries around
 		 * it: unpin as GUP's page array, which counts any mix.

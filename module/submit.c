@@ -295,9 +295,9 @@ err_free:
 
 /*
  * Run one request of SUBMIT_BUFFERED on the first @length bytes of its
- * bounce buffer and wait for it. Killed meanwhile, the caller sets
- * *@abandoned and leaves @fr to its completion, which frees it: @fr must
- * not be touched again.
+ * bounce buffer and wait for it. Killed meanwhile, it sets *@abandoned and
+ * leaves @fr to its completion, which frees it: the caller must not touch
+ * @fr again.
  */
 static int pinmdl_buffered_chunk(struct pinmdl_file *pf,
 				 struct pinmdl_file_request *fr, u64 length,
@@ -469,6 +469,7 @@ ssize_t pinmdl_read_completion(struct pinmdl_file *pf, char __user *buf,
 		spin_unlock(&pf->lock);
 		if (fr)
 			break;
+		pinmdl_file_reap_orphans(pf);
 		if (nonblock)
 			return -EAGAIN;
 		ret = wait_event_interruptible(pf->wait,
