@@ -30,14 +30,21 @@ static size_t pinmdl_pfns_footprint(const struct pinmdl *mdl)
 {
 	size_t size = array_size(mdl->page_count, sizeof(*mdl->pfns));
 
-	return is_vmalloc_addr(mdl->pfns) ? PAGE_ALIGN(size) :
-					    kmalloc_size_roundup(size);
+	return size <= PAGE_SIZE ? kmalloc_size_roundup(size) :
+				   PAGE_ALIGN(size);
 }
 
 /**
  * pinmdl_alloc_pfns() - allocate the PFN array of a descriptor
  * @mdl: descriptor without one
- * @gfp: allocation flags; without blocking only the slab is asked
+ * @gfp: allocation flags
+ *
+ * Up to a page the array comes from the slab. Above, it is whole pages:
+ * kmalloc would round up to a power of two and could nearly double the 8
+ * bytes a page costs. Physically contiguous pages (alloc_pages_exact())
+ * come first, as every lock allocates its array and they cost one buddy
+ * allocation where vmalloc maps each page; vmalloc, where blocking is
+ * allowed, is the fallback when memory is too fragmented for them.
  *
  * Return: 0, or -ENOMEM.
  */
@@ -45,15 +52,14 @@ int pinmdl_alloc_pfns(struct pinmdl *mdl, gfp_t gfp)
 {
 	size_t size = array_size(mdl->page_count, sizeof(*mdl->pfns));
 
-	/*
-	 * Up to a page from the slab; above, from vmalloc, which rounds up to
-	 * a page where kmalloc would round up to a power of two and could
-	 * nearly double the 8 bytes a page costs.
-	 */
-	if (size <= PAGE_SIZE || !gfpflags_allow_blocking(gfp))
+	if (size <= PAGE_SIZE) {
 		mdl->pfns = kmalloc(size, gfp | __GFP_NOWARN);
-	else
-		mdl->pfns = __vmalloc(size, gfp | __GFP_NOWARN);
+	} else {
+		mdl->pfns = alloc_pages_exact(size, gfp | __GFP_NORETRY |
+					      __GFP_NOWARN);
+		if (!mdl->pfns && gfpflags_allow_blocking(gfp))
+			mdl->pfns = __vmalloc(size, gfp | __GFP_NOWARN);
+	}
 	if (!mdl->pfns)
 		return -ENOMEM;
 	atomic_long_add(pinmdl_pfns_footprint(mdl), &pinmdl_stats.bytes);
@@ -66,8 +72,13 @@ int pinmdl_alloc_pfns(struct pinmdl *mdl, gfp_t gfp)
  */
 void pinmdl_free_pfns(struct pinmdl *mdl)
 {
+	size_t size = array_size(mdl->page_count, sizeof(*mdl->pfns));
+
 	atomic_long_sub(pinmdl_pfns_footprint(mdl), &pinmdl_stats.bytes);
-	kvfree(mdl->pfns);
+	if (size > PAGE_SIZE && !is_vmalloc_addr(mdl->pfns))
+		free_pages_exact(mdl->pfns, size);
+	else
+		kvfree(mdl->pfns);
 	mdl->pfns = NULL;
 }
 

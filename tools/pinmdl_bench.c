@@ -598,17 +598,18 @@ static long stat_read(const char *name)
 }
 
 /*
- * Descriptor memory, as the allocator set it aside: the cost a page is the
- * slope between the two largest descriptors, the fixed part the most left
- * over beyond 8 bytes a page at any size (header and allocator rounding).
+ * Descriptor memory while locked, as the allocator set it aside (an
+ * unlocked descriptor is its header alone): the cost a page is the slope
+ * between the two largest descriptors, the fixed part the most left over
+ * beyond 8 bytes a page at any size (header and allocator rounding).
  */
 static void bench_memory_use(unsigned long max_pages)
 {
 	size_t len = max_pages * PAGE, n;
 	long base = stat_read("descriptor_bytes"), bytes[NR_COUNTS];
 	long header = 0, over;
-	char *va = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
-			-1, 0);
+	char *va = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	uint32_t h;
 
 	if (va == MAP_FAILED)
@@ -617,7 +618,9 @@ static void bench_memory_use(unsigned long max_pages)
 	       "a page");
 	for (n = 0; n < NR_COUNTS && page_counts[n] <= max_pages; n++) {
 		h = create(va, page_counts[n] * PAGE);
+		lock(h, PINMDL_IO_WRITE_ACCESS);
 		bytes[n] = stat_read("descriptor_bytes") - base;
+		unlock(h);
 		destroy(h);
 		over = bytes[n] - 8 * (long)page_counts[n];
 		if (over > header)
