@@ -54,7 +54,7 @@ udev_install:
 clean:
 	rm -rf build
 	rm -f *.ko *.o *.mod *.mod.c .*.cmd modules.order Module.symvers
-	rm -f module/*.o module/.*.cmd
+	rm -f module/*/*.o module/*/.*.cmd
 
 check:
 	scripts/check

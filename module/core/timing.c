@@ -15,7 +15,7 @@
 #include <linux/mutex.h>
 #include <linux/seq_file.h>
 
-#include "timing.h"
+#include "core/timing.h"
 
 DEFINE_STATIC_KEY_FALSE(pinmdl_timing_on);
 

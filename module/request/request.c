@@ -9,7 +9,7 @@
 #include <linux/spinlock.h>
 #include <linux/wait.h>
 
-#include "desc.h"
+#include "core/desc.h"
 
 static DEFINE_SPINLOCK(pinmdl_lower_lock);
 static const struct pinmdl_lower_ops *pinmdl_lower;

@@ -12,10 +12,10 @@
 #include <linux/sched/signal.h>
 #include <linux/sched/user.h>
 
-#include "desc.h"
-#include "pin_compat.h"
-#include "stats.h"
-#include "timing.h"
+#include "core/desc.h"
+#include "core/pin_compat.h"
+#include "core/stats.h"
+#include "core/timing.h"
 
 /* Pages a pin_user_pages_fast() call pins (GUP's walk runs IRQs off). */
 #define PINMDL_PIN_CHUNK	1024

@@ -21,11 +21,11 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 
-#include "desc.h"
-#include "file.h"
-#include "ioctl.h"
-#include "stats.h"
-#include "submit.h"
+#include "core/desc.h"
+#include "core/stats.h"
+#include "dev/file.h"
+#include "dev/ioctl.h"
+#include "dev/submit.h"
 
 /*
  * No folio's reference count may overflow through pinmdl's pins. A pin adds

@@ -11,8 +11,8 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
-#include "file.h"
-#include "ioctl.h"
+#include "dev/file.h"
+#include "dev/ioctl.h"
 #include "pinmdl.h"
 
 static struct pinmdl_request *held;

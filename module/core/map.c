@@ -9,7 +9,7 @@
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 
-#include "desc.h"
+#include "core/desc.h"
 
 /**
  * pinmdl_unmap_system_va() - drop the cached system mapping, if any

@@ -35,8 +35,8 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 
-#include "desc.h"
-#include "pin_compat.h"
+#include "core/desc.h"
+#include "core/pin_compat.h"
 
 /*
  * Mark in @stale the pages that are not anonymous in a copy-on-write

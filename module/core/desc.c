@@ -10,8 +10,8 @@
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 
-#include "desc.h"
-#include "stats.h"
+#include "core/desc.h"
+#include "core/stats.h"
 
 /**
  * pinmdl_pages_spanned() - number of pages a byte range touches

@@ -11,9 +11,9 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
-#include "desc.h"
-#include "file.h"
-#include "submit.h"
+#include "core/desc.h"
+#include "dev/file.h"
+#include "dev/submit.h"
 
 /**
  * struct pinmdl_file_request - a request of an open file

@@ -9,10 +9,10 @@
 #include <linux/kernel.h>
 #include <linux/uaccess.h>
 
-#include "desc.h"
-#include "file.h"
-#include "ioctl.h"
-#include "submit.h"
+#include "core/desc.h"
+#include "dev/file.h"
+#include "dev/ioctl.h"
+#include "dev/submit.h"
 
 static int pinmdl_ioctl_create(struct pinmdl_file *pf, void __user *uarg)
 {

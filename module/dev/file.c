@@ -10,10 +10,10 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
-#include "desc.h"
-#include "file.h"
-#include "stats.h"
-#include "submit.h"
+#include "core/desc.h"
+#include "core/stats.h"
+#include "dev/file.h"
+#include "dev/submit.h"
 
 /**
  * pinmdl_file_open() - allocate the state of a new open file

@@ -7,8 +7,8 @@
 #include <linux/kernel.h>
 #include <linux/seq_file.h>
 
-#include "stats.h"
-#include "timing.h"
+#include "core/stats.h"
+#include "core/timing.h"
 
 struct pinmdl_stats pinmdl_stats;
 
