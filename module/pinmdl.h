@@ -11,7 +11,11 @@
 #ifndef _PINMDL_H
 #define _PINMDL_H
 
+#include <linux/bvec.h>
+#include <linux/dma-direction.h>
 #include <linux/gfp.h>
+#include <linux/spinlock_types.h>
+#include <linux/uio.h>
 #include <linux/module.h>
 #include <linux/scatterlist.h>
 #include <linux/types.h>
@@ -39,59 +43,163 @@ u64 pinmdl_page_count(const struct pinmdl *mdl);
 u32 pinmdl_flags(const struct pinmdl *mdl);
 u32 pinmdl_operation(const struct pinmdl *mdl);
 
-struct pinmdl_lower_ops;
+int pinmdl_iter(struct pinmdl *mdl, u64 offset, u64 length,
+		unsigned int direction, struct iov_iter *iter,
+		struct bio_vec **bvec);
+void *pinmdl_map_range(struct pinmdl *mdl, u64 offset, u64 length);
+void pinmdl_unmap_range(const void *addr);
+
+struct pinmdl_target;
+struct pinmdl_binding;
+struct pinmdl_request;
+
+/* Most segments a target may take in one request. */
+#define PINMDL_MAX_SEGMENTS	1024
 
 /**
- * struct pinmdl_request - a request on a locked descriptor (an IRP carrying
- *			   an MDL)
- * @mdl: target descriptor, locked, partial or kernel-source
- * @src: source descriptor of PINMDL_LOWER_COPY, NULL otherwise
- * @op: PINMDL_LOWER_FILL, PINMDL_LOWER_CHECKSUM or PINMDL_LOWER_COPY
- * @offset: start of the range, from the first byte of @mdl (and of @src)
- * @length: length of the range in bytes, > 0
- * @arg: fill byte of PINMDL_LOWER_FILL (its low byte); for
- *	 PINMDL_LOWER_CHECKSUM, the complement of the value the checksum
- *	 starts from: 0 for a new crc32c(~0, ...), or the complement of a
- *	 previous request's @result to go on from where it ended
- * @status: 0 or a negative errno, set by pinmdl_complete()
- * @result: result of PINMDL_LOWER_CHECKSUM, set by pinmdl_complete()
- * @done: called by pinmdl_complete() once the descriptors are released;
- *	  it may free the request
- * @private: the submitter's
- * @lower: the lower driver executing the request (set by the core)
- *
- * From pinmdl_submit() until @done runs, @mdl and @src are held in flight:
- * they cannot be unlocked or freed, and their pages stay pinned.
+ * struct pinmdl_target_limits - what a target accepts, per binding
+ * @block_size: alignment of dev_offset, segment lengths and segment starts
+ *		in memory, a power of two (1: none)
+ * @capacity: bytes addressable by dev_offset (0: no device space)
+ * @max_segments: segments one request may chain, 1 to PINMDL_MAX_SEGMENTS
+ * @dma_dev: the device the target DMAs with, for pinmdl_request_dma();
+ *	     NULL if it does no DMA. It must stay registered until the
+ *	     target is unregistered.
  */
-struct pinmdl_request {
+struct pinmdl_target_limits {
+	u32 block_size;
+	u64 capacity;
+	u32 max_segments;
+	struct device *dma_dev;
+};
+
+/**
+ * struct pinmdl_target_ops - a target's driver (the driver an IRP is sent
+ *			      to)
+ * @owner: module of the driver; each binding holds it
+ * @bind: optional: called when a target is opened, with the file given to
+ *	  it (NULL for none); may refine @limits (a block device's block size
+ *	  and capacity) and set *@private for the binding. Without @bind, a
+ *	  file is refused (-EINVAL). Process context.
+ * @unbind: optional: undo @bind once the binding's requests are all done
+ * @check: validate a request's op, dev_offset, arg and segment count
+ *	   (-EINVAL), and set each segment's @dir. It sees the request before
+ *	   its segments are resolved: @mdl is not set yet. It is called also
+ *	   after the target was unregistered, until every binding is closed,
+ *	   and must use nothing but the request and the binding.
+ * @permit: optional: refuse a valid request that the binding's file may not
+ *	    make (-EBADF). Same rule as @check.
+ * @queue: take a request and execute it, completing it with
+ *	   pinmdl_complete() from any context; return 0 once taken, or a
+ *	   negative errno to refuse it (it is then never completed). Process
+ *	   context.
+ * @release: optional: the request is finishing (before its done runs), in
+ *	     any context: free what @queue set up in @target_data
+ * @cancel: optional: ask the target to stop a request it took. Called at
+ *	    most once per request, in process context, never before @queue
+ *	    returned nor after pinmdl_complete(); the request stays valid
+ *	    during the call. The target completes the request as it can
+ *	    (-ECANCELED if it stopped it); it must not wait for it here.
+ */
+struct pinmdl_target_ops {
+	struct module *owner;
+	int (*bind)(struct pinmdl_target *target, struct file *file,
+		    struct pinmdl_target_limits *limits, void **private);
+	void (*unbind)(struct pinmdl_target *target, void *private);
+	int (*check)(struct pinmdl_request *req);
+	int (*permit)(struct pinmdl_request *req);
+	int (*queue)(struct pinmdl_request *req);
+	void (*release)(struct pinmdl_request *req);
+	void (*cancel)(struct pinmdl_request *req);
+};
+
+struct pinmdl_target *
+pinmdl_target_register(const char *name, const struct pinmdl_target_ops *ops,
+		       const struct pinmdl_target_limits *limits, void *private);
+void pinmdl_target_unregister(struct pinmdl_target *target);
+void *pinmdl_target_private(const struct pinmdl_target *target);
+struct pinmdl_binding *pinmdl_target_open(const char *name,
+					  struct file *file);
+int pinmdl_target_close(struct pinmdl_binding *binding);
+const struct pinmdl_target_limits *
+pinmdl_binding_limits(const struct pinmdl_binding *binding);
+void *pinmdl_binding_private(const struct pinmdl_binding *binding);
+
+/**
+ * struct pinmdl_io_segment - one piece of a request's data (an MDL of a
+ *			      chain)
+ * @mdl: locked, partial or kernel-source descriptor
+ * @offset: start of the piece, from @mdl's first byte
+ * @length: length of the piece in bytes, > 0
+ * @dir: set by the target's @check: DMA_TO_DEVICE if the target only reads
+ *	 the memory, DMA_FROM_DEVICE or DMA_BIDIRECTIONAL if it writes it
+ *	 (which needs a write lock), DMA_NONE if it leaves it alone
+ */
+struct pinmdl_io_segment {
 	struct pinmdl *mdl;
-	struct pinmdl *src;
-	u32 op;
 	u64 offset;
 	u64 length;
-	u64 arg;
-	int status;
-	u64 result;
-	void (*done)(struct pinmdl_request *req);
-	void *private;
-	const struct pinmdl_lower_ops *lower;
+	enum dma_data_direction dir;
 };
 
 /**
- * struct pinmdl_lower_ops - a lower driver (the driver an IRP is sent to)
- * @owner: module of the lower driver; each request in flight holds it
- * @queue: take a request and execute it later, from the driver's own
- *	   context, ending with pinmdl_complete(); return 0 once taken, or a
- *	   negative errno to refuse it (it is then not completed)
+ * struct pinmdl_request - an I/O request to a target (an IRP carrying an
+ *			   MDL chain)
+ * @binding: the open target the request goes to
+ * @op: the target's operation
+ * @dev_offset: position on the target, in bytes
+ * @arg: the operation's argument
+ * @segments: the data, @nr_segments pieces in order
+ * @nr_segments: 0 for an operation that moves no data
+ * @done: called once the request is complete and its descriptors are
+ *	  released, in the context that completed it (any context, so it
+ *	  must not sleep); it may free the request
+ * @private: the submitter's
+ * @total: (core) sum of the segments' lengths
+ * @status: (pinmdl_complete) 0 or a negative errno
+ * @result: (pinmdl_complete) bytes moved, or the operation's result
+ * @target_data: the target's, from @queue until it completes the request
+ * @lock: (core) protects @state and @users
+ * @state: (core) PINMDL_REQ_* bits
+ * @users: (core) parties that keep the request from finishing
+ * @dma: (core) table of pinmdl_request_dma(), freed when done
+ * @bvec: (core) array of pinmdl_request_iter(), freed when done
+ * @nr_bvec: (core) its length
+ * @node: (core) entry in the target's requests
+ *
+ * From pinmdl_submit() until @done runs, every segment's descriptor is held
+ * in flight: it cannot be unlocked or freed, and its pages stay pinned.
  */
-struct pinmdl_lower_ops {
-	struct module *owner;
-	int (*queue)(struct pinmdl_request *req);
+struct pinmdl_request {
+	struct pinmdl_binding *binding;
+	u32 op;
+	u64 dev_offset;
+	u64 arg;
+	struct pinmdl_io_segment *segments;
+	unsigned int nr_segments;
+	void (*done)(struct pinmdl_request *req);
+	void *private;
+	u64 total;
+	int status;
+	u64 result;
+	void *target_data;
+	spinlock_t lock; /* protects state and users */
+	unsigned int state;
+	unsigned int users;
+	struct sg_table *dma;
+	struct bio_vec *bvec;
+	unsigned int nr_bvec;
+	struct list_head node;
 };
 
-int pinmdl_lower_register(const struct pinmdl_lower_ops *ops);
-void pinmdl_lower_unregister(const struct pinmdl_lower_ops *ops);
 int pinmdl_submit(struct pinmdl_request *req);
 void pinmdl_complete(struct pinmdl_request *req, int status, u64 result);
+int pinmdl_cancel(struct pinmdl_request *req);
+bool pinmdl_request_cancelled(struct pinmdl_request *req);
+struct pinmdl_target *pinmdl_request_target(const struct pinmdl_request *req);
+int pinmdl_request_iter(struct pinmdl_request *req, unsigned int direction,
+			struct iov_iter *iter);
+struct sg_table *pinmdl_request_dma(struct pinmdl_request *req);
+void pinmdl_request_dma_sync(struct pinmdl_request *req, bool for_device);
 
 #endif /* _PINMDL_H */

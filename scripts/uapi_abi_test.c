@@ -72,6 +72,38 @@ AT(pinmdl_submit_buffered, flags, 20);
 AT(pinmdl_submit_buffered, arg, 24);
 AT(pinmdl_submit_buffered, result, 32);
 
+ABI(pinmdl_target_open, 40);
+AT(pinmdl_target_open, name, 0);
+AT(pinmdl_target_open, fd, 8);
+AT(pinmdl_target_open, flags, 12);
+AT(pinmdl_target_open, target, 16);
+AT(pinmdl_target_open, block_size, 20);
+AT(pinmdl_target_open, capacity, 24);
+AT(pinmdl_target_open, max_segments, 32);
+AT(pinmdl_target_open, reserved, 36);
+
+ABI(pinmdl_segment, 24);
+AT(pinmdl_segment, handle, 0);
+AT(pinmdl_segment, reserved, 4);
+AT(pinmdl_segment, offset, 8);
+AT(pinmdl_segment, length, 16);
+
+ABI(pinmdl_io, 56);
+AT(pinmdl_io, target, 0);
+AT(pinmdl_io, op, 4);
+AT(pinmdl_io, dev_offset, 8);
+AT(pinmdl_io, segments, 16);
+AT(pinmdl_io, nr_segments, 24);
+AT(pinmdl_io, flags, 28);
+AT(pinmdl_io, arg, 32);
+AT(pinmdl_io, request_id, 40);
+AT(pinmdl_io, result, 48);
+
+ABI(pinmdl_cancel, 16);
+AT(pinmdl_cancel, request_id, 0);
+AT(pinmdl_cancel, flags, 8);
+AT(pinmdl_cancel, reserved, 12);
+
 _Static_assert(PINMDL_IOC_CREATE == 0xc018bd01, "CREATE number");
 _Static_assert(PINMDL_IOC_LOCK == 0x4010bd02, "LOCK number");
 _Static_assert(PINMDL_IOC_UNLOCK == 0x4008bd03, "UNLOCK number");
@@ -80,6 +112,13 @@ _Static_assert(PINMDL_IOC_QUERY == 0xc040bd05, "QUERY number");
 _Static_assert(PINMDL_IOC_PARTIAL == 0xc018bd06, "PARTIAL number");
 _Static_assert(PINMDL_IOC_SUBMIT == 0xc038bd07, "SUBMIT number");
 _Static_assert(PINMDL_IOC_SUBMIT_BUFFERED == 0xc028bd08, "BUFFERED number");
+_Static_assert(PINMDL_IOC_TARGET_OPEN == 0xc028bd09, "TARGET_OPEN number");
+_Static_assert(PINMDL_IOC_TARGET_CLOSE == 0x4008bd0a, "TARGET_CLOSE number");
+_Static_assert(PINMDL_IOC_IO == 0xc038bd0b, "IO number");
+_Static_assert(PINMDL_IOC_CANCEL == 0x4010bd0c, "CANCEL number");
+_Static_assert(PINMDL_LOWER_DELAY == 4 && PINMDL_LOWER_DELAY_MAX == 60000,
+	       "DELAY");
+_Static_assert(PINMDL_TARGET_NAME_MAX == 32, "name length");
 
 int main(void)
 {

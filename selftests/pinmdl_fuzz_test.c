@@ -27,6 +27,7 @@
 #define ARENA_PAGES	256
 #define ARENA_GUARD	8	/* reservation, in arena sizes */
 #define MAX_HANDLES	48
+#define MAX_TARGETS	8	/* per thread: 3 x 2 x 8 stays under 64 */
 
 struct fuzz {
 	int fd;
@@ -55,7 +56,7 @@ static bool errno_allowed(int err)
 	switch (err) {
 	case 0: case EINVAL: case ENOENT: case EPERM: case EBUSY: case EFAULT:
 	case ENOMEM: case EINTR: case E2BIG: case EACCES: case ENODEV:
-	case EAGAIN: case ENOTTY: case EMFILE:
+	case EAGAIN: case ENOTTY: case EMFILE: case EBADF:
 		return true;
 	}
 	return false;
@@ -113,9 +114,64 @@ static void fuzz_keep(struct fuzz *f, uint32_t *handles, uint32_t handle,
 	*slot = handle;
 }
 
-static void fuzz_call(struct fuzz *f, uint32_t *handles, uint64_t *s)
+/*
+ * Remember a new target id in place of an old one, which is closed (unless
+ * a request is in flight on it: then the new one is closed).
+ */
+static void fuzz_keep_target(struct fuzz *f, uint32_t *targets,
+			     uint32_t target, uint64_t *s)
 {
-	unsigned int which = rnd(s) % 12;
+	uint32_t *slot = &targets[rnd(s) % MAX_TARGETS];
+	struct pinmdl_handle_arg a = { .handle = *slot };
+
+	if (!*slot || !pm_ioctl(f->fd, PINMDL_IOC_TARGET_CLOSE, &a)) {
+		*slot = target;
+		return;
+	}
+	a.handle = target;
+	pm_ioctl(f->fd, PINMDL_IOC_TARGET_CLOSE, &a);
+}
+
+/* A target id: one of this thread's, now and then any number. */
+static uint32_t fuzz_target(uint32_t *targets, uint64_t *s)
+{
+	if (rnd(s) % 8 == 0)
+		return (uint32_t)rnd(s) % 80;
+	return targets[rnd(s) % MAX_TARGETS];
+}
+
+/* An IO of up to 4 random segments (or a hostile array) to a target. */
+static void fuzz_io(struct fuzz *f, uint32_t *handles, uint32_t *targets,
+		    uint64_t *s, struct pinmdl_io *io,
+		    struct pinmdl_segment *segs)
+{
+	unsigned int i;
+
+	for (i = 0; i < 4; i++) {
+		segs[i].handle = fuzz_handle(handles, s);
+		segs[i].reserved = fuzz_small(s, 0);
+		segs[i].offset = rnd(s) % 4 ? rnd(s) % PM_PAGE : rnd(s);
+		segs[i].length = rnd(s) % 2 ? 1 + rnd(s) % (2 * PM_PAGE) :
+					      fuzz_len(s);
+	}
+	io->target = fuzz_target(targets, s);
+	io->op = fuzz_small(s, 1 + rnd(s) % 4);
+	io->dev_offset = fuzz_small(s, 0);
+	io->segments = rnd(s) % 16 ? (uintptr_t)segs : fuzz_addr(f, s);
+	io->nr_segments = fuzz_small(s, rnd(s) % 5);
+	/* A DELAY is short, or a random (mostly refused) length. */
+	io->arg = io->op == PINMDL_LOWER_DELAY ? fuzz_small(s, rnd(s) % 20) :
+						 rnd(s);
+	io->flags = fuzz_small(s, rnd(s) % 2);
+}
+
+static void fuzz_call(struct fuzz *f, uint32_t *handles, uint32_t *targets,
+		      uint64_t *s)
+{
+	static const char *const names[] = { "pinmdl_lower",
+					     "pinmdl_lower.1", "" };
+	unsigned int which = rnd(s) % 18;
+	struct pinmdl_segment segs[4];
 	union {
 		struct pinmdl_create c;
 		struct pinmdl_lock l;
@@ -125,6 +181,9 @@ static void fuzz_call(struct fuzz *f, uint32_t *handles, uint64_t *s)
 		struct pinmdl_submit sub;
 		struct pinmdl_submit_buffered b;
 		struct pinmdl_completion done;
+		struct pinmdl_target_open t;
+		struct pinmdl_io io;
+		struct pinmdl_cancel cancel;
 	} a;
 	uint64_t pfns[8];
 	unsigned long cmd = 0;
@@ -191,6 +250,29 @@ static void fuzz_call(struct fuzz *f, uint32_t *handles, uint64_t *s)
 		a.b.flags = fuzz_small(s, 0);
 		a.b.arg = rnd(s);
 		break;
+	case 11:
+		cmd = PINMDL_IOC_TARGET_OPEN;
+		a.t.name = rnd(s) % 8 ? (uintptr_t)names[rnd(s) % 3] :
+					fuzz_addr(f, s);
+		a.t.fd = fuzz_small(s, rnd(s) % 4 ? -1 : f->fd);
+		a.t.flags = fuzz_small(s, 0);
+		a.t.reserved = fuzz_small(s, 0);
+		break;
+	case 12:
+		cmd = PINMDL_IOC_TARGET_CLOSE;
+		a.h.handle = fuzz_target(targets, s);
+		a.h.flags = fuzz_small(s, 0);
+		break;
+	case 13: case 14:
+		cmd = PINMDL_IOC_IO;
+		fuzz_io(f, handles, targets, s, &a.io, segs);
+		break;
+	case 15:
+		cmd = PINMDL_IOC_CANCEL;
+		a.cancel.request_id = rnd(s) % 4 ? rnd(s) % 4096 : rnd(s);
+		a.cancel.flags = fuzz_small(s, 0);
+		a.cancel.reserved = fuzz_small(s, 0);
+		break;
 	default:
 		if (rnd(s) % 2) {
 			struct pollfd p = { .fd = f->fd, .events = POLLIN };
@@ -217,6 +299,8 @@ static void fuzz_call(struct fuzz *f, uint32_t *handles, uint64_t *s)
 			fuzz_keep(f, handles, a.c.handle, s);
 		if (!ret && arg == &a && cmd == PINMDL_IOC_PARTIAL)
 			fuzz_keep(f, handles, a.p.handle, s);
+		if (!ret && arg == &a && cmd == PINMDL_IOC_TARGET_OPEN)
+			fuzz_keep_target(f, targets, a.t.target, s);
 	}
 	if (!errno_allowed(-ret)) {
 		__atomic_add_fetch(&f->bad, 1, __ATOMIC_RELAXED);
@@ -229,7 +313,7 @@ static void *fuzz_thread(void *p)
 {
 	struct fuzz *f = p;
 	uint64_t s = f->seed ^ ((uint64_t)gettid() << 32) ^ 0x9e3779b97f4a7c15ULL;
-	uint32_t handles[MAX_HANDLES];
+	uint32_t handles[MAX_HANDLES], targets[MAX_TARGETS] = {};
 	unsigned long i;
 
 	for (i = 0; i < MAX_HANDLES; i++)
@@ -237,7 +321,7 @@ static void *fuzz_thread(void *p)
 	for (i = 0; f->deadline || i < f->per_thread; i++) {
 		if (f->deadline && !(i % 256) && time(NULL) >= f->deadline)
 			break;
-		fuzz_call(f, handles, &s);
+		fuzz_call(f, handles, targets, &s);
 	}
 	__atomic_add_fetch(&f->done, i, __ATOMIC_RELAXED);
 	return NULL;

@@ -102,6 +102,7 @@ static struct pinmdl *pinmdl_new(u64 addr, u64 length, gfp_t gfp)
 		return ERR_PTR(-ENOMEM);
 
 	mutex_init(&mdl->lock);
+	INIT_LIST_HEAD(&mdl->dma_maps);
 	kref_init(&mdl->ref);
 	mdl->start_va = addr & PAGE_MASK;
 	mdl->byte_offset = offset_in_page(addr);
@@ -150,6 +151,44 @@ void pinmdl_get(struct pinmdl *mdl)
 void pinmdl_put(struct pinmdl *mdl)
 {
 	kref_put(&mdl->ref, pinmdl_release);
+}
+
+static void pinmdl_put_work(struct work_struct *work)
+{
+	pinmdl_put(container_of(work, struct pinmdl, put_work));
+}
+
+/**
+ * pinmdl_put_any() - drop a reference from any context
+ * @mdl: descriptor
+ *
+ * The last reference is dropped from pinmdl_wq, where releasing may sleep.
+ *
+ * Context: any.
+ */
+void pinmdl_put_any(struct pinmdl *mdl)
+{
+	if (refcount_dec_not_one(&mdl->ref.refcount))
+		return;
+	INIT_WORK(&mdl->put_work, pinmdl_put_work);
+	queue_work(pinmdl_wq, &mdl->put_work);
+}
+
+/**
+ * pinmdl_root() - the descriptor that owns a descriptor's pages
+ * @mdl: locked, partial or kernel-source descriptor
+ * @offset: in: an offset from @mdl's first byte; out: the same byte's
+ *	    offset from the root's first byte
+ *
+ * Return: the parent of a partial descriptor, else @mdl itself.
+ */
+struct pinmdl *pinmdl_root(struct pinmdl *mdl, u64 *offset)
+{
+	struct pinmdl *root = mdl->parent ?: mdl;
+
+	*offset += mdl->start_va + mdl->byte_offset -
+		   (root->start_va + root->byte_offset);
+	return root;
 }
 
 /**
@@ -230,12 +269,13 @@ int pinmdl_free(struct pinmdl *mdl)
 		return -ENOENT;
 	}
 	if ((mdl->flags & PINMDL_F_PAGES_LOCKED) || mdl->children ||
-	    mdl->in_flight || mdl->locking) {
+	    atomic_read(&mdl->in_flight) || mdl->locking) {
 		mutex_unlock(&mdl->lock);
 		return -EBUSY;
 	}
 	mdl->dead = true;
 	pinmdl_unmap_system_va(mdl);
+	pinmdl_dma_unmap_all(mdl);
 	mutex_unlock(&mdl->lock);
 
 	if (parent) {
@@ -450,11 +490,12 @@ EXPORT_SYMBOL_GPL(pinmdl_page_count);
  * @mdl: descriptor
  *
  * Context: the value is a snapshot unless the caller excludes state changes.
- * Return: PINMDL_F_* flags.
+ * Return: PINMDL_F_* flags; PINMDL_F_IN_FLIGHT while requests hold it.
  */
 u32 pinmdl_flags(const struct pinmdl *mdl)
 {
-	return READ_ONCE(mdl->flags);
+	return READ_ONCE(mdl->flags) |
+	       (atomic_read(&mdl->in_flight) ? PINMDL_F_IN_FLIGHT : 0);
 }
 EXPORT_SYMBOL_GPL(pinmdl_flags);
 

@@ -9,6 +9,7 @@
 #include <linux/kref.h>
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
+#include <linux/workqueue.h>
 
 #include "pinmdl.h"
 
@@ -19,7 +20,8 @@
  * @mm: address space of a user descriptor (mmgrab'd), NULL for kernel ones
  * @parent: parent of a partial descriptor (a reference is held)
  * @children: partial descriptors built on this one
- * @in_flight: lower-driver requests holding this descriptor
+ * @in_flight: requests holding this descriptor; taken under @lock, dropped
+ *	       from any context without it
  * @user: user charged for a lock in @user->locked_vm, NULL if none
  * @dead: freed by its creator; no new state change may start
  * @locking: a probe-and-lock is pinning the pages, without @lock held;
@@ -34,6 +36,9 @@
  * @start_va: page-aligned start of the range
  * @byte_count: length of the range in bytes
  * @page_count: pages spanned by the range
+ * @dma_maps: cached DMA mappings of the pages (struct pinmdl_dma_map),
+ *	      under pinmdl_dma_lock
+ * @put_work: drops the last reference of pinmdl_put_any()
  * @system_va: kernel mapping (vmap) of the pages, valid with MAPPED_SYSTEM_VA
  * @pfns: PFN of each page, valid when locked, partial or kernel-source: a
  *	  user or kernel-mode lock allocates it and unlock frees it, a
@@ -46,7 +51,7 @@ struct pinmdl {
 	struct mm_struct *mm;
 	struct pinmdl *parent;
 	unsigned int children;
-	unsigned int in_flight;
+	atomic_t in_flight;
 	struct user_struct *user;
 	bool dead;
 	bool locking;
@@ -59,12 +64,16 @@ struct pinmdl {
 	u64 start_va;
 	u64 byte_count;
 	u64 page_count;
+	struct list_head dma_maps;
+	struct work_struct put_work;
 	void *system_va;
 	u64 *pfns;
 };
 
 void pinmdl_get(struct pinmdl *mdl);
 void pinmdl_put(struct pinmdl *mdl);
+void pinmdl_put_any(struct pinmdl *mdl);
+struct pinmdl *pinmdl_root(struct pinmdl *mdl, u64 *offset);
 u64 pinmdl_pages_spanned(u64 addr, u64 length);
 bool pinmdl_has_pfns(const struct pinmdl *mdl);
 bool pinmdl_range_valid(const struct pinmdl *mdl, u64 offset, u64 length);
@@ -73,6 +82,52 @@ int pinmdl_alloc_pfns(struct pinmdl *mdl, gfp_t gfp);
 void pinmdl_free_pfns(struct pinmdl *mdl);
 int pinmdl_fill_kernel_pfns(struct pinmdl *mdl);
 
+/**
+ * struct pinmdl_dma_domain - cached DMA mappings for one device
+ * @dev: the device
+ * @maps: its mappings (struct pinmdl_dma_map), under pinmdl_dma_lock
+ * @dead: purged: no new mapping may be cached
+ */
+struct pinmdl_dma_domain {
+	struct device *dev;
+	struct list_head maps;
+	bool dead;
+};
+
+void pinmdl_dma_domain_init(struct pinmdl_dma_domain *dom,
+			    struct device *dev);
+void pinmdl_dma_domain_purge(struct pinmdl_dma_domain *dom);
+void pinmdl_dma_unmap_all(struct pinmdl *mdl);
+/**
+ * struct pinmdl_dma_builder - a DMA table being built by pinmdl_dma_range()
+ * @sg: entry being filled; NULL while counting
+ * @nents: entries so far
+ * @addr: DMA address of the last entry
+ * @len: its length
+ * @max: longest entry (the device's max segment size)
+ */
+struct pinmdl_dma_builder {
+	struct scatterlist *sg;
+	unsigned int nents;
+	dma_addr_t addr;
+	u32 len;
+	u32 max;
+};
+
+int pinmdl_dma_range(struct pinmdl *mdl, u64 offset, u64 length,
+		     struct pinmdl_dma_domain *dom,
+		     struct pinmdl_dma_builder *b);
+int pinmdl_sg_table_locked(struct pinmdl *mdl, u64 offset, u64 length,
+			   struct sg_table *sgt, unsigned int max_segment,
+			   gfp_t gfp);
+int pinmdl_dma_sync_range(struct pinmdl *mdl, u64 offset, u64 length,
+			  struct pinmdl_dma_domain *dom, bool for_device);
+unsigned int pinmdl_bvec_count(const struct pinmdl *mdl, u64 offset,
+			       u64 length);
+unsigned int pinmdl_bvec_fill(const struct pinmdl *mdl, u64 offset,
+			      u64 length, struct bio_vec *bvec);
+
+extern struct workqueue_struct *pinmdl_wq;
 extern unsigned long pinmdl_max_pinned_pages;
 extern u64 pinmdl_max_descriptor_bytes;
 extern unsigned int pinmdl_max_descriptors;

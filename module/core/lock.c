@@ -405,12 +405,13 @@ int pinmdl_unlock(struct pinmdl *mdl)
 	else if (!(mdl->flags & PINMDL_F_PAGES_LOCKED) ||
 		 (mdl->flags & (PINMDL_F_PARTIAL | PINMDL_F_SOURCE_IS_KERNEL)))
 		ret = -EINVAL;
-	else if (mdl->in_flight || mdl->children)
+	else if (atomic_read(&mdl->in_flight) || mdl->children)
 		ret = -EBUSY;
 	if (ret)
 		goto out_unlock;
 
 	pinmdl_unmap_system_va(mdl);
+	pinmdl_dma_unmap_all(mdl);
 	if (!mdl->kernel_mode) {
 		pinmdl_unpin_range(mdl, mdl->page_count,
 				   mdl->flags & PINMDL_F_WRITE_OPERATION);

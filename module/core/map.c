@@ -137,21 +137,45 @@ static unsigned int pinmdl_sg_run(const struct pinmdl *mdl, u64 i, u64 end,
 int pinmdl_sg_table(struct pinmdl *mdl, u64 offset, u64 length,
 		    struct sg_table *sgt, unsigned int max_segment, gfp_t gfp)
 {
+	int ret;
+
+	mutex_lock(&mdl->lock);
+	ret = pinmdl_sg_table_locked(mdl, offset, length, sgt, max_segment,
+				     gfp);
+	mutex_unlock(&mdl->lock);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(pinmdl_sg_table);
+
+/**
+ * pinmdl_sg_table_locked() - pinmdl_sg_table() with @mdl->lock held
+ * @mdl: locked, partial or kernel-source descriptor
+ * @offset: start of the part, from the descriptor's first byte
+ * @length: length of the part in bytes, > 0
+ * @sgt: table to fill
+ * @max_segment: longest entry in bytes, or 0
+ * @gfp: allocation flags for the table
+ *
+ * Context: process context, @mdl->lock held.
+ * Return: as pinmdl_sg_table().
+ */
+int pinmdl_sg_table_locked(struct pinmdl *mdl, u64 offset, u64 length,
+			   struct sg_table *sgt, unsigned int max_segment,
+			   gfp_t gfp)
+{
 	unsigned int nents = 0, max_pages, in_page;
 	u64 left = length, first, end, i;
 	struct scatterlist *sg;
 	int ret;
 
+	lockdep_assert_held(&mdl->lock);
+
 	if (max_segment && max_segment < PAGE_SIZE)
 		return -EINVAL;
 	max_pages = (max_segment ?: UINT_MAX) >> PAGE_SHIFT;
-
-	mutex_lock(&mdl->lock);
 	if (mdl->dead || !pinmdl_has_pfns(mdl) ||
-	    !pinmdl_range_valid(mdl, offset, length)) {
-		ret = -EINVAL;
-		goto out_unlock;
-	}
+	    !pinmdl_range_valid(mdl, offset, length))
+		return -EINVAL;
 	offset += mdl->byte_offset;
 	first = offset >> PAGE_SHIFT;
 	end = (offset + length - 1) / PAGE_SIZE + 1;
@@ -160,7 +184,7 @@ int pinmdl_sg_table(struct pinmdl *mdl, u64 offset, u64 length,
 		nents++;
 	ret = sg_alloc_table(sgt, nents, gfp);
 	if (ret)
-		goto out_unlock;
+		return ret;
 
 	sg = sgt->sgl;
 	for (i = first; i < end; sg = sg_next(sg)) {
@@ -173,8 +197,5 @@ int pinmdl_sg_table(struct pinmdl *mdl, u64 offset, u64 length,
 		in_page = 0;
 		i += run;
 	}
-out_unlock:
-	mutex_unlock(&mdl->lock);
-	return ret;
+	return 0;
 }
-EXPORT_SYMBOL_GPL(pinmdl_sg_table);

@@ -2,6 +2,7 @@
 /*
  * Module-wide counters and their debugfs file, pinmdl/stats.
  */
+#include <kunit/visibility.h>
 #include <linux/debugfs.h>
 #include <linux/errno.h>
 #include <linux/kernel.h>
@@ -11,6 +12,7 @@
 #include "core/timing.h"
 
 struct pinmdl_stats pinmdl_stats;
+EXPORT_SYMBOL_IF_KUNIT(pinmdl_stats);
 
 /* The errnos the ABI promises; anything else is counted as "other". */
 static const struct {
@@ -21,7 +23,8 @@ static const struct {
 	{ EBUSY, "EBUSY" }, { EFAULT, "EFAULT" }, { ENOMEM, "ENOMEM" },
 	{ EINTR, "EINTR" }, { E2BIG, "E2BIG" }, { EACCES, "EACCES" },
 	{ ENODEV, "ENODEV" }, { EAGAIN, "EAGAIN" }, { ENOTTY, "ENOTTY" },
-	{ EMFILE, "EMFILE" },
+	{ EMFILE, "EMFILE" }, { EBADF, "EBADF" }, { ENOTBLK, "ENOTBLK" },
+	{ EIO, "EIO" },
 };
 
 static atomic_long_t pinmdl_failures[ARRAY_SIZE(pinmdl_errnos) + 1];
@@ -99,6 +102,8 @@ static int pinmdl_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "unlocks %ld\n", atomic_long_read(&pinmdl_stats.unlocks));
 	seq_printf(m, "leaks_released %ld\n",
 		   atomic_long_read(&pinmdl_stats.leaks));
+	seq_printf(m, "dma_mappings %ld\n",
+		   atomic_long_read(&pinmdl_stats.dma_maps));
 	for (i = 0; i < ARRAY_SIZE(pinmdl_errnos); i++)
 		seq_printf(m, "failures_%s %ld\n", pinmdl_errnos[i].name,
 			   atomic_long_read(&pinmdl_failures[i]));

@@ -15,6 +15,7 @@
  * @locks: successful probe-and-lock calls
  * @unlocks: successful unlock calls
  * @leaks: locked descriptors released when their file was closed
+ * @dma_maps: cached DMA mappings of descriptors now
  */
 struct pinmdl_stats {
 	atomic_long_t live;
@@ -25,6 +26,7 @@ struct pinmdl_stats {
 	atomic_long_t locks;
 	atomic_long_t unlocks;
 	atomic_long_t leaks;
+	atomic_long_t dma_maps;
 };
 
 extern struct pinmdl_stats pinmdl_stats;

@@ -13,7 +13,8 @@
 #include "core/desc.h"
 #include "core/stats.h"
 #include "dev/file.h"
-#include "dev/submit.h"
+#include "dev/request.h"
+#include "dev/target.h"
 
 /**
  * pinmdl_file_open() - allocate the state of a new open file
@@ -30,7 +31,9 @@ struct pinmdl_file *pinmdl_file_open(bool show_pfns)
 	if (!pf)
 		return NULL;
 	xa_init_flags(&pf->handles, XA_FLAGS_ALLOC1);
+	xa_init_flags(&pf->targets, XA_FLAGS_ALLOC1);
 	spin_lock_init(&pf->lock);
+	INIT_LIST_HEAD(&pf->requests);
 	INIT_LIST_HEAD(&pf->completions);
 	init_waitqueue_head(&pf->wait);
 	pf->show_pfns = show_pfns;
@@ -208,7 +211,8 @@ static unsigned long pinmdl_file_release_pass(struct pinmdl_file *pf,
  * pinmdl_file_release() - release everything an open file holds
  * @pf: open file, with no ioctl running on it
  *
- * Requests in flight are waited for and unread completions dropped first.
+ * Requests in flight are cancelled and waited for, unread completions
+ * dropped and targets closed first.
  * Partial descriptors go next, then their parents. Each descriptor still
  * locked is unlocked and counted as a leak (PROCESS_HAS_LOCKED_PAGES), and
  * the leak is reported once for the file, rate-limited.
@@ -221,6 +225,7 @@ void pinmdl_file_release(struct pinmdl_file *pf)
 	u64 pages = 0;
 
 	pinmdl_file_drain_requests(pf);
+	pinmdl_file_close_targets(pf);
 	pinmdl_file_release_pass(pf, true, &pages);
 	leaks = pinmdl_file_release_pass(pf, false, &pages);
 	WARN_ON_ONCE(!xa_empty(&pf->handles));

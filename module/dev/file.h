@@ -18,7 +18,10 @@ struct pinmdl;
  * @handles: handle -> descriptor; each entry holds the creator's reference
  * @descriptors: live descriptors, at most max_descriptors
  * @show_pfns: the opener had CAP_SYS_ADMIN: QUERY shows PFNs
+ * @targets: target id -> struct pinmdl_file_target
+ * @nr_targets: entries in @targets, under its lock
  * @lock: protects the request fields below
+ * @requests: requests in flight (struct pinmdl_file_request)
  * @completions: completed asynchronous requests not read yet
  * @wait: woken when a completion is queued or a request ends
  * @in_flight: requests submitted and not completed
@@ -31,7 +34,10 @@ struct pinmdl_file {
 	struct xarray handles;
 	atomic_t descriptors;
 	bool show_pfns;
+	struct xarray targets;
+	unsigned int nr_targets;
 	spinlock_t lock; /* protects the request fields below */
+	struct list_head requests;
 	struct list_head completions;
 	wait_queue_head_t wait;
 	unsigned int in_flight;

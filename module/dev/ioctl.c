@@ -12,7 +12,9 @@
 #include "core/desc.h"
 #include "dev/file.h"
 #include "dev/ioctl.h"
-#include "dev/submit.h"
+#include "dev/io.h"
+#include "dev/request.h"
+#include "dev/target.h"
 
 static int pinmdl_ioctl_create(struct pinmdl_file *pf, void __user *uarg)
 {
@@ -134,7 +136,7 @@ static int pinmdl_ioctl_query(struct pinmdl_file *pf, void __user *uarg)
 		ret = -ENOENT;
 		goto out_free;
 	}
-	arg.flags = mdl->flags;
+	arg.flags = pinmdl_flags(mdl);
 	arg.start_va = mdl->start_va;
 	arg.byte_count = mdl->byte_count;
 	arg.byte_offset = mdl->byte_offset;
@@ -209,6 +211,14 @@ long pinmdl_ioctl(struct pinmdl_file *pf, unsigned int cmd, void __user *uarg)
 		return pinmdl_ioctl_submit(pf, uarg);
 	case PINMDL_IOC_SUBMIT_BUFFERED:
 		return pinmdl_ioctl_submit_buffered(pf, uarg);
+	case PINMDL_IOC_TARGET_OPEN:
+		return pinmdl_ioctl_target_open(pf, uarg);
+	case PINMDL_IOC_TARGET_CLOSE:
+		return pinmdl_ioctl_target_close(pf, uarg);
+	case PINMDL_IOC_IO:
+		return pinmdl_ioctl_io(pf, uarg);
+	case PINMDL_IOC_CANCEL:
+		return pinmdl_ioctl_cancel(pf, uarg);
 	default:
 		return -ENOTTY;
 	}

@@ -25,7 +25,7 @@
 #include "core/stats.h"
 #include "dev/file.h"
 #include "dev/ioctl.h"
-#include "dev/submit.h"
+#include "dev/request.h"
 
 /*
  * No folio's reference count may overflow through pinmdl's pins. A pin adds
@@ -102,6 +102,9 @@ module_param_cb(max_folio_refs, &pinmdl_max_folio_refs_ops,
 		&pinmdl_max_folio_refs, 0644);
 MODULE_PARM_DESC(max_folio_refs,
 		 "References pinmdl's pins may add to one folio, at most 2^31 - 2^27; bounds max_pinned_pages (default: 2^30)");
+
+/* Where what completions may not do in their context is done later. */
+struct workqueue_struct *pinmdl_wq;
 
 u64 pinmdl_max_descriptor_bytes = SZ_4G;
 module_param_named(max_descriptor_bytes, pinmdl_max_descriptor_bytes, ullong,
@@ -199,6 +202,9 @@ static int __init pinmdl_init(void)
 	kernel_param_unlock(THIS_MODULE);
 	if (ret)
 		return ret;
+	pinmdl_wq = alloc_workqueue("pinmdl", 0, 0);
+	if (!pinmdl_wq)
+		return -ENOMEM;
 	pinmdl_stats_init();
 	ret = misc_register(&pinmdl_misc);
 	if (ret)
@@ -207,6 +213,7 @@ static int __init pinmdl_init(void)
 
 err_stats:
 	pinmdl_stats_exit();
+	destroy_workqueue(pinmdl_wq);
 	return ret;
 }
 module_init(pinmdl_init);
@@ -214,6 +221,8 @@ module_init(pinmdl_init);
 static void __exit pinmdl_exit(void)
 {
 	misc_deregister(&pinmdl_misc);
+	/* Last descriptor puts, vfrees and binding closes. */
+	destroy_workqueue(pinmdl_wq);
 	pinmdl_stats_exit();
 }
 module_exit(pinmdl_exit);

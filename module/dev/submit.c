@@ -1,229 +1,96 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Requests from /dev/pinmdl to the lower driver: SUBMIT on a descriptor of
- * the file (synchronous, or asynchronous with its completion read(2) from
- * the file), and SUBMIT_BUFFERED, which copies the user range through a
- * kernel buffer instead of pinning it (METHOD_BUFFERED).
+ * SUBMIT and SUBMIT_BUFFERED, the requests of /dev/pinmdl from before
+ * targets: each is a request to target "pinmdl_lower" through a binding of
+ * its own, one segment (two for COPY, the source second). SUBMIT_BUFFERED
+ * copies the user range through a kernel buffer instead of pinning it
+ * (METHOD_BUFFERED).
  */
 #include <linux/fs.h>
-#include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
 #include "core/desc.h"
 #include "dev/file.h"
-#include "dev/submit.h"
+#include "dev/io.h"
+#include "dev/request.h"
+#include "request/request.h"
 
-/**
- * struct pinmdl_file_request - a request of an open file
- * @req: the request handed to the core
- * @pf: the file
- * @mm: address space of an asynchronous submitter (mmgrab'd): only it may
- *	read the completion
- * @node: entry in @pf->completions once completed (asynchronous)
- * @completed: completion of a synchronous request
- * @id: request id returned to user space
- * @kbuf: kernel buffer of SUBMIT_BUFFERED, described by @req.mdl
- * @async: completion goes to @pf->completions
- * @abandoned: the synchronous submitter was killed; free on completion
+/* The target SUBMIT and SUBMIT_BUFFERED send their requests to. */
+#define PINMDL_LOWER_NAME	"pinmdl_lower"
+
+/*
+ * Without pinmdl_lower, SUBMIT still checks its descriptors' state against
+ * this binding, which takes any alignment, so that the state errnos come
+ * before -ENODEV.
  */
-struct pinmdl_file_request {
-	struct pinmdl_request req;
-	struct pinmdl_file *pf;
-	struct mm_struct *mm;
-	struct list_head node;
-	struct completion completed;
-	u64 id;
-	void *kbuf;
-	bool async;
-	bool abandoned;
+static struct pinmdl_binding pinmdl_no_lower = {
+	.limits = { .block_size = 1, .max_segments = 2 },
 };
 
-static void pinmdl_file_request_free(struct pinmdl_file_request *fr)
+/* Direction of the data of segment @i for a pinmdl_lower op. */
+static enum dma_data_direction pinmdl_lower_dir(u32 op, unsigned int i)
 {
-	if (fr->kbuf) {
-		pinmdl_free(fr->req.mdl);
-		kvfree(fr->kbuf);
-	}
-	if (fr->mm)
-		mmdrop(fr->mm);
-	kfree(fr);
-}
-
-static void pinmdl_file_request_done(struct pinmdl_request *req)
-{
-	struct pinmdl_file_request *fr =
-		container_of(req, struct pinmdl_file_request, req);
-	struct pinmdl_file *pf = fr->pf;
-	bool free_it = false;
-
-	pinmdl_put(req->mdl);
-	if (req->src)
-		pinmdl_put(req->src);
-
-	spin_lock(&pf->lock);
-	if (fr->async)
-		list_add_tail(&fr->node, &pf->completions);
-	else if (fr->abandoned)
-		free_it = true;
-	else
-		complete(&fr->completed);
-	pf->in_flight--;
-	wake_up_all(&pf->wait);
-	spin_unlock(&pf->lock);
-	if (free_it)
-		pinmdl_file_request_free(fr);
-}
-
-/* Submit @fr; the file request owns the descriptor references. */
-static int pinmdl_file_submit(struct pinmdl_file *pf,
-			      struct pinmdl_file_request *fr)
-{
-	int ret;
-
-	spin_lock(&pf->lock);
-	pf->in_flight++;
-	spin_unlock(&pf->lock);
-
-	ret = pinmdl_submit(&fr->req);
-	if (ret) {
-		spin_lock(&pf->lock);
-		pf->in_flight--;
-		if (fr->async)
-			pf->unread--;
-		wake_up_all(&pf->wait);
-		spin_unlock(&pf->lock);
-	}
-	return ret;
+	return op == PINMDL_LOWER_CHECKSUM || i ? DMA_TO_DEVICE :
+						  DMA_FROM_DEVICE;
 }
 
 /*
- * Wait for a synchronous request. Killed meanwhile, the submitter leaves
- * the request to its completion, which frees it.
+ * Find a SUBMIT's descriptors (COPY's source second): unknown handles
+ * first, then ownership, as the errno table orders them.
  */
-static int pinmdl_file_wait(struct pinmdl_file *pf,
-			    struct pinmdl_file_request *fr)
+static int pinmdl_submit_lookup(struct pinmdl_file_request *fr,
+				const struct pinmdl_submit *arg)
 {
-	if (!wait_for_completion_killable(&fr->completed))
-		return 0;
-	spin_lock(&pf->lock);
-	if (!completion_done(&fr->completed)) {
-		fr->abandoned = true;
-		spin_unlock(&pf->lock);
-		return -EINTR;
+	u32 handles[2] = { arg->handle, arg->arg };
+	struct pinmdl_request *req = &fr->req;
+	struct pinmdl *mdl;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < req->nr_segments; i++) {
+		mdl = pinmdl_file_get(fr->pf, handles[i]);
+		if (IS_ERR(mdl))
+			return PTR_ERR(mdl);
+		req->segments[i].mdl = mdl;
+		req->segments[i].offset = arg->offset;
+		req->segments[i].length = arg->length;
+		req->segments[i].dir = pinmdl_lower_dir(arg->op, i);
+		fr->refs++;
 	}
-	spin_unlock(&pf->lock);
+	for (i = req->nr_segments; i--; ) {
+		ret = pinmdl_file_owns(req->segments[i].mdl);
+		if (ret)
+			return ret;
+	}
 	return 0;
 }
 
-static struct pinmdl_file_request *
-pinmdl_file_request_alloc(struct pinmdl_file *pf, bool async)
+/* Hold every segment of @fr, then check and start it. */
+static int pinmdl_submit_start(struct pinmdl_file_request *fr,
+			       struct pinmdl_binding *b, u64 __user *uid)
 {
-	struct pinmdl_file_request *fr;
-
-	fr = kzalloc(sizeof(*fr), GFP_KERNEL_ACCOUNT);
-	if (!fr)
-		return NULL;
-	fr->pf = pf;
-	fr->async = async;
-	if (async && current->mm) {
-		mmgrab(current->mm);
-		fr->mm = current->mm;
-	}
-	fr->req.done = pinmdl_file_request_done;
-	init_completion(&fr->completed);
-	return fr;
-}
-
-/*
- * Drop the completions whose submitter's address space is gone: nobody can
- * read them any more, and they would count against the file's bound.
- */
-static void pinmdl_file_reap_orphans(struct pinmdl_file *pf)
-{
-	struct pinmdl_file_request *fr, *next;
-	LIST_HEAD(orphans);
-
-	spin_lock(&pf->lock);
-	list_for_each_entry_safe(fr, next, &pf->completions, node) {
-		if (!fr->mm || atomic_read(&fr->mm->mm_users))
-			continue;
-		list_move(&fr->node, &orphans);
-		pf->unread--;
-	}
-	spin_unlock(&pf->lock);
-	list_for_each_entry_safe(fr, next, &orphans, node)
-		pinmdl_file_request_free(fr);
-}
-
-/* Reserve a place for an unread completion, or -EAGAIN. */
-static int pinmdl_file_reserve(struct pinmdl_file *pf, u64 *id)
-{
+	struct pinmdl_request *req = &fr->req;
+	unsigned int i;
 	int ret = 0;
 
-	if (READ_ONCE(pf->unread) >= PINMDL_MAX_UNREAD)
-		pinmdl_file_reap_orphans(pf);
-	spin_lock(&pf->lock);
-	if (pf->unread >= PINMDL_MAX_UNREAD) {
-		ret = -EAGAIN;
-	} else {
-		pf->unread++;
-		*id = pf->next_id++;
-	}
-	spin_unlock(&pf->lock);
-	return ret;
-}
-
-static void pinmdl_file_unreserve(struct pinmdl_file *pf)
-{
-	spin_lock(&pf->lock);
-	pf->unread--;
-	spin_unlock(&pf->lock);
-}
-
-/*
- * Find the target (and COPY's source) of a SUBMIT: unknown handles first,
- * then ownership, as the errno table orders them.
- */
-static int pinmdl_submit_lookup(struct pinmdl_file *pf,
-				struct pinmdl_submit *arg,
-				struct pinmdl_request *req)
-{
-	struct pinmdl *mdl, *src = NULL;
-	int ret;
-
-	mdl = pinmdl_file_get(pf, arg->handle);
-	if (IS_ERR(mdl))
-		return PTR_ERR(mdl);
-	if (arg->op == PINMDL_LOWER_COPY) {
-		src = pinmdl_file_get(pf, arg->arg);
-		if (IS_ERR(src)) {
-			ret = PTR_ERR(src);
-			goto err_put_mdl;
-		}
-		ret = pinmdl_file_owns(src);
+	req->binding = IS_ERR(b) ? &pinmdl_no_lower : b;
+	for (i = 0; i < req->nr_segments; i++) {
+		ret = pinmdl_request_hold(req, i);
 		if (ret)
-			goto err_put_src;
+			goto out_unhold;
 	}
-	ret = pinmdl_file_owns(mdl);
+	if (IS_ERR(b)) {
+		ret = PTR_ERR(b);
+		goto out_unhold;
+	}
+	ret = pinmdl_request_check(req);
+	if (!ret)
+		ret = pinmdl_file_request_start(fr, uid);
+out_unhold:
 	if (ret)
-		goto err_put_src;
-
-	req->mdl = mdl;
-	req->src = src;
-	req->op = arg->op;
-	req->offset = arg->offset;
-	req->length = arg->length;
-	/* A CHECKSUM of the ioctl always starts afresh. */
-	req->arg = arg->op == PINMDL_LOWER_CHECKSUM ? 0 : arg->arg;
-	return 0;
-
-err_put_src:
-	if (src)
-		pinmdl_put(src);
-err_put_mdl:
-	pinmdl_put(mdl);
+		pinmdl_request_unhold(req, i);
 	return ret;
 }
 
@@ -239,89 +106,94 @@ int pinmdl_ioctl_submit(struct pinmdl_file *pf, void __user *uarg)
 {
 	struct pinmdl_submit arg, __user *user = uarg;
 	struct pinmdl_file_request *fr;
-	bool async;
+	struct pinmdl_binding *b;
+	bool async, copy;
 	int ret;
 
 	if (copy_from_user(&arg, uarg, sizeof(arg)))
 		return -EFAULT;
+	copy = arg.op == PINMDL_LOWER_COPY;
 	if ((arg.flags & ~PINMDL_SUBMIT_ASYNC) || arg.reserved ||
 	    arg.op < PINMDL_LOWER_FILL || arg.op > PINMDL_LOWER_COPY ||
-	    !arg.length ||
-	    (arg.op == PINMDL_LOWER_COPY && arg.arg > U32_MAX))
+	    !arg.length || (copy && arg.arg > U32_MAX))
 		return -EINVAL;
 	async = arg.flags & PINMDL_SUBMIT_ASYNC;
 
-	fr = pinmdl_file_request_alloc(pf, async);
+	fr = pinmdl_file_request_alloc(pf, async, copy ? 2 : 1);
 	if (!fr)
 		return -ENOMEM;
-	ret = pinmdl_submit_lookup(pf, &arg, &fr->req);
+	fr->req.op = arg.op;
+	/* A CHECKSUM of the ioctl always starts afresh. */
+	fr->req.arg = arg.op == PINMDL_LOWER_FILL ? arg.arg : 0;
+	ret = pinmdl_submit_lookup(fr, &arg);
 	if (ret)
-		goto err_free;
+		goto out_free;
 
-	if (async) {
-		ret = pinmdl_file_reserve(pf, &fr->id);
-		if (ret)
-			goto err_put;
-		/* The id goes out first: a submitted request always counts. */
-		if (put_user(fr->id, &user->request_id)) {
-			pinmdl_file_unreserve(pf);
-			ret = -EFAULT;
-			goto err_put;
-		}
-	}
-	ret = pinmdl_file_submit(pf, fr);
-	if (ret)
-		goto err_put;
-	if (async)
-		return 0;
-
-	ret = pinmdl_file_wait(pf, fr);
-	if (ret)
-		return ret;
-	ret = fr->req.status;
+	b = pinmdl_target_open(PINMDL_LOWER_NAME, NULL);
+	/* The request closes it once done, so that it does not pin the module. */
+	if (!IS_ERR(b))
+		fr->binding = b;
+	ret = pinmdl_submit_start(fr, b, async ? &user->request_id : NULL);
+	if (ret || async)
+		goto out_done;
+	ret = pinmdl_file_request_wait(fr);
 	if (!ret && put_user(fr->req.result, &user->result))
 		ret = -EFAULT;
+out_free:
 	pinmdl_file_request_free(fr);
 	return ret;
 
-err_put:
-	pinmdl_put(fr->req.mdl);
-	if (fr->req.src)
-		pinmdl_put(fr->req.src);
-err_free:
-	pinmdl_file_request_free(fr);
+out_done:
+	if (ret)
+		pinmdl_file_request_free(fr);
 	return ret;
 }
 
 /*
  * Run one request of SUBMIT_BUFFERED on the first @length bytes of its
- * bounce buffer and wait for it. Killed meanwhile, it sets *@abandoned and
- * leaves @fr to its completion, which frees it: the caller must not touch
- * @fr again.
+ * bounce buffer and wait for it.
  */
-static int pinmdl_buffered_chunk(struct pinmdl_file *pf,
-				 struct pinmdl_file_request *fr, u64 length,
-				 u64 arg, bool *abandoned)
+static int pinmdl_buffered_chunk(struct pinmdl_file_request *fr,
+				 struct pinmdl_binding *b, u64 length, u64 arg)
 {
 	int ret;
 
-	fr->req.offset = 0;
-	fr->req.length = length;
+	fr->req.segments[0].length = length;
 	fr->req.arg = arg;
-	reinit_completion(&fr->completed);
-	/* The completion drops this reference, the free the creator's. */
-	pinmdl_get(fr->req.mdl);
-	ret = pinmdl_file_submit(pf, fr);
-	if (ret) {
-		pinmdl_put(fr->req.mdl);
+	ret = pinmdl_submit_start(fr, b, NULL);
+	if (ret)
 		return ret;
+	return pinmdl_file_request_wait(fr);
+}
+
+/* Move SUBMIT_BUFFERED's data through the bounce buffer of @fr. */
+static int pinmdl_buffered_run(struct pinmdl_file_request *fr,
+			       struct pinmdl_binding *b, void *kbuf, u64 size,
+			       struct pinmdl_submit_buffered *arg)
+{
+	void __user *ubuf = u64_to_user_ptr(arg->addr);
+	u64 done, chunk, crc = ~0U;
+	int ret;
+
+	for (done = 0; done < arg->length; done += chunk) {
+		chunk = min(arg->length - done, size);
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		if (arg->op == PINMDL_LOWER_CHECKSUM &&
+		    copy_from_user(kbuf, ubuf + done, chunk))
+			return -EFAULT;
+		ret = pinmdl_buffered_chunk(fr, b, chunk,
+					    arg->op == PINMDL_LOWER_FILL ?
+					    arg->arg : (u32)~crc);
+		if (ret)
+			return ret;
+		if (arg->op == PINMDL_LOWER_FILL &&
+		    copy_to_user(ubuf + done, kbuf, chunk))
+			return -EFAULT;
+		crc = fr->req.result;
 	}
-	ret = pinmdl_file_wait(pf, fr);
-	if (ret) {
-		*abandoned = true;
-		return ret;
-	}
-	return fr->req.status;
+	arg->result = arg->op == PINMDL_LOWER_CHECKSUM ? crc : 0;
+	return 0;
 }
 
 /**
@@ -344,10 +216,10 @@ int pinmdl_ioctl_submit_buffered(struct pinmdl_file *pf, void __user *uarg)
 {
 	struct pinmdl_submit_buffered arg, __user *user = uarg;
 	struct pinmdl_file_request *fr;
-	u64 size, done, chunk, crc = ~0U;
-	bool abandoned = false;
-	void __user *ubuf;
+	struct pinmdl_binding *b;
+	struct pinmdl *mdl;
 	void *kbuf;
+	u64 size;
 	int ret;
 
 	if (copy_from_user(&arg, uarg, sizeof(arg)))
@@ -357,184 +229,36 @@ int pinmdl_ioctl_submit_buffered(struct pinmdl_file *pf, void __user *uarg)
 		return -EINVAL;
 	if (arg.length > READ_ONCE(pinmdl_max_descriptor_bytes))
 		return -E2BIG;
-	ubuf = u64_to_user_ptr(arg.addr);
 	size = min_t(u64, arg.length, PINMDL_BOUNCE_MAX);
 
-	fr = pinmdl_file_request_alloc(pf, false);
-	if (!fr)
-		return -ENOMEM;
+	b = pinmdl_target_open(PINMDL_LOWER_NAME, NULL);
+	if (IS_ERR(b))
+		return PTR_ERR(b);
 	ret = -ENOMEM;
+	fr = pinmdl_file_request_alloc(pf, false, 1);
+	if (!fr)
+		goto out_close;
 	kbuf = kvzalloc(size, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!kbuf)
 		goto out_free_request;
-	fr->req.mdl = pinmdl_build_for_kernel_buffer(kbuf, size,
-						     GFP_KERNEL_ACCOUNT);
-	if (IS_ERR(fr->req.mdl)) {
-		ret = PTR_ERR(fr->req.mdl);
+	mdl = pinmdl_build_for_kernel_buffer(kbuf, size, GFP_KERNEL_ACCOUNT);
+	if (IS_ERR(mdl)) {
+		ret = PTR_ERR(mdl);
 		goto out_free_buf;
 	}
-	fr->kbuf = kbuf;
 	fr->req.op = arg.op;
+	fr->req.segments[0].mdl = mdl;
+	fr->req.segments[0].dir = pinmdl_lower_dir(arg.op, 0);
 
-	for (done = 0; done < arg.length; done += chunk) {
-		chunk = min(arg.length - done, size);
-		ret = -EINTR;
-		if (fatal_signal_pending(current))
-			break;
+	ret = pinmdl_buffered_run(fr, b, kbuf, size, &arg);
+	if (!ret && put_user(arg.result, &user->result))
 		ret = -EFAULT;
-		if (arg.op == PINMDL_LOWER_CHECKSUM &&
-		    copy_from_user(kbuf, ubuf + done, chunk))
-			break;
-		ret = pinmdl_buffered_chunk(pf, fr, chunk,
-					    arg.op == PINMDL_LOWER_FILL ?
-					    arg.arg : (u32)~crc, &abandoned);
-		if (abandoned)
-			return ret; /* the completion frees the request */
-		if (ret)
-			break;
-		ret = -EFAULT;
-		if (arg.op == PINMDL_LOWER_FILL &&
-		    copy_to_user(ubuf + done, kbuf, chunk))
-			break;
-		crc = fr->req.result;
-		ret = 0;
-	}
-	if (!ret && put_user(arg.op == PINMDL_LOWER_CHECKSUM ? crc : 0,
-			     &user->result))
-		ret = -EFAULT;
-	pinmdl_file_request_free(fr);
-	return ret;
-
+	WARN_ON_ONCE(pinmdl_free(mdl));
 out_free_buf:
 	kvfree(kbuf);
 out_free_request:
 	pinmdl_file_request_free(fr);
+out_close:
+	WARN_ON_ONCE(pinmdl_target_close(b));
 	return ret;
-}
-
-/*
- * The oldest completion of the caller's address space: completions belong
- * to the address space that submitted, and another one sharing the file
- * never sees or takes them.
- */
-static struct pinmdl_file_request *
-pinmdl_first_own_completion(struct pinmdl_file *pf)
-{
-	struct pinmdl_file_request *fr;
-
-	lockdep_assert_held(&pf->lock);
-
-	list_for_each_entry(fr, &pf->completions, node)
-		if (fr->mm == current->mm)
-			return fr;
-	return NULL;
-}
-
-static bool pinmdl_has_own_completion(struct pinmdl_file *pf)
-{
-	bool found;
-
-	spin_lock(&pf->lock);
-	found = pinmdl_first_own_completion(pf);
-	spin_unlock(&pf->lock);
-	return found;
-}
-
-/**
- * pinmdl_read_completion() - read(2): one completion of an async request
- *			      of the caller's address space
- * @pf: open file
- * @buf: user buffer
- * @count: its size, at least one struct pinmdl_completion
- * @nonblock: O_NONBLOCK
- *
- * Context: process context.
- * Return: the size of one completion, -EINVAL for a short buffer, -EAGAIN
- * (nonblocking, none ready), -ERESTARTSYS, or -EFAULT.
- */
-ssize_t pinmdl_read_completion(struct pinmdl_file *pf, char __user *buf,
-			       size_t count, bool nonblock)
-{
-	struct pinmdl_completion c = {};
-	struct pinmdl_file_request *fr;
-	int ret;
-
-	if (count < sizeof(c))
-		return -EINVAL;
-	for (;;) {
-		spin_lock(&pf->lock);
-		fr = pinmdl_first_own_completion(pf);
-		if (fr)
-			list_del(&fr->node);
-		spin_unlock(&pf->lock);
-		if (fr)
-			break;
-		pinmdl_file_reap_orphans(pf);
-		if (nonblock)
-			return -EAGAIN;
-		ret = wait_event_interruptible(pf->wait,
-					       pinmdl_has_own_completion(pf));
-		if (ret)
-			return ret;
-	}
-
-	c.request_id = fr->id;
-	c.status = fr->req.status;
-	c.result = fr->req.result;
-	if (copy_to_user(buf, &c, sizeof(c))) {
-		spin_lock(&pf->lock);
-		list_add(&fr->node, &pf->completions);
-		spin_unlock(&pf->lock);
-		return -EFAULT;
-	}
-	spin_lock(&pf->lock);
-	pf->unread--;
-	spin_unlock(&pf->lock);
-	pinmdl_file_request_free(fr);
-	return sizeof(c);
-}
-
-/**
- * pinmdl_poll_completions() - poll(2): readable when a completion is ready
- * @pf: open file
- * @file: the file
- * @wait: poll table
- *
- * Return: EPOLLIN | EPOLLRDNORM when a completion of the caller's address
- * space can be read.
- */
-__poll_t pinmdl_poll_completions(struct pinmdl_file *pf, struct file *file,
-				 poll_table *wait)
-{
-	poll_wait(file, &pf->wait, wait);
-	return pinmdl_has_own_completion(pf) ? EPOLLIN | EPOLLRDNORM : 0;
-}
-
-static bool pinmdl_file_idle(struct pinmdl_file *pf)
-{
-	bool idle;
-
-	spin_lock(&pf->lock);
-	idle = !pf->in_flight;
-	spin_unlock(&pf->lock);
-	return idle;
-}
-
-/**
- * pinmdl_file_drain_requests() - wait for a closing file's requests
- * @pf: open file being released
- *
- * Waits until no request of the file is in flight, then drops the unread
- * completions.
- *
- * Context: process context, from the file's release; sleeps.
- */
-void pinmdl_file_drain_requests(struct pinmdl_file *pf)
-{
-	struct pinmdl_file_request *fr, *next;
-
-	wait_event(pf->wait, pinmdl_file_idle(pf));
-	list_for_each_entry_safe(fr, next, &pf->completions, node)
-		pinmdl_file_request_free(fr);
-	INIT_LIST_HEAD(&pf->completions);
 }

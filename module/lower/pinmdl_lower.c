@@ -1,29 +1,34 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * pinmdl_lower: the companion lower driver. It registers with pinmdl and
- * receives locked descriptors as requests (the IRP with an MDL), executing
- * them on a workqueue of its own, never in the submitter's context.
+ * pinmdl_lower: the companion lower driver. It registers two targets with
+ * pinmdl, "pinmdl_lower" and "pinmdl_lower.1" (one driver, two devices),
+ * and receives locked descriptor chains as requests (the IRP with an MDL
+ * chain), executing them on a workqueue of its own, never in the
+ * submitter's context. DELAY completes from a timer, in hard-IRQ context.
  *
  * It drives no hardware: the CPU plays its device. A request is done a
- * chunk at a time, rescheduling between chunks, and only its own range is
- * ever mapped or touched, through an sg table of just its pages. What the
- * device would read (CHECKSUM's data, COPY's source) is mapped for DMA on
- * the driver's own device (DMA_TO_DEVICE) as a device driver would, and
- * the CPU reads those pages through a kernel mapping of each (sg_miter)
- * while they are mapped. What the device would write (FILL, COPY's
- * destination) the CPU writes into the pages of the table itself: a
- * device write would need a DMA_FROM_DEVICE mapping, whose bounce buffer
- * (swiotlb) the CPU cannot write in its place.
+ * chunk at a time, rescheduling and looking for a cancel between chunks,
+ * and only its own ranges are ever touched, through sg tables of just
+ * their pages. What the device would read (CHECKSUM's data, COPY's source)
+ * is mapped for DMA on the driver's device as a device driver would
+ * (pinmdl_request_dma(), cached per descriptor) and synced around the
+ * access, and the CPU reads those pages through a kernel mapping of each
+ * (sg_miter). What the device would write (FILL, COPY's destination) the
+ * CPU writes into the pages themselves.
  *
  * It uses only module/pinmdl.h, as any other lower driver would.
  * debugfs pinmdl_lower/last_task names the task that executed the last
- * request.
+ * request; pinmdl_lower/<target>/present (0 or 1) unplugs and plugs a
+ * target back, as a device that goes away.
  */
 #include <linux/crc32c.h>
 #include <linux/debugfs.h>
 #include <linux/dma-mapping.h>
 #include <linux/err.h>
+#include <linux/hrtimer.h>
+#include <linux/kstrtox.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
 #include <linux/platform_device.h>
 #include <linux/sched.h>
 #include <linux/scatterlist.h>
@@ -35,11 +40,32 @@
 
 #include "module/pinmdl.h"
 
+/* Segments one request may chain. */
+#define PINMDL_LOWER_MAX_SEGMENTS	64
+
+/* Bytes of a request touched at a time. */
+#define PINMDL_LOWER_CHUNK	SZ_1M
+
+/**
+ * struct pinmdl_lower_dev - one target of the driver
+ * @name: the target's name
+ * @target: the registered target, NULL while unplugged
+ * @lock: serialises plugging and unplugging
+ * @dir: its debugfs directory
+ */
+struct pinmdl_lower_dev {
+	const char *name;
+	struct pinmdl_target *target;
+	struct mutex lock; /* serialises plugging and unplugging */
+	struct dentry *dir;
+};
+
 /**
  * struct pinmdl_lower - the driver's state
  * @pdev: its device, the one DMA mappings are made for
  * @wq: its workqueue, where requests execute
  * @debugfs: debugfs directory
+ * @devs: its targets
  * @task_lock: protects @task_pid and @task_comm
  * @task_pid: pid of the task that executed the last request
  * @task_comm: its command name
@@ -48,48 +74,27 @@ struct pinmdl_lower {
 	struct platform_device *pdev;
 	struct workqueue_struct *wq;
 	struct dentry *debugfs;
+	struct pinmdl_lower_dev devs[2];
 	spinlock_t task_lock; /* protects task_pid and task_comm */
 	pid_t task_pid;
 	char task_comm[TASK_COMM_LEN];
 };
 
-static struct pinmdl_lower lower;
-
-/**
- * struct pinmdl_lower_work - a request queued to the workqueue
- * @work: the work item
- * @req: the request
- */
-struct pinmdl_lower_work {
-	struct work_struct work;
-	struct pinmdl_request *req;
+static struct pinmdl_lower lower = {
+	.devs = { { .name = "pinmdl_lower" }, { .name = "pinmdl_lower.1" } },
 };
 
-/* Bytes of a request mapped and touched at a time. */
-#define PINMDL_LOWER_CHUNK	SZ_1M
-
-/* Map [@offset, @offset + @length) of @mdl for the device to read. */
-static int pinmdl_lower_map(struct pinmdl *mdl, u64 offset, u64 length,
-			    struct sg_table *sgt)
-{
-	struct device *dev = &lower.pdev->dev;
-	int ret;
-
-	ret = pinmdl_sg_table(mdl, offset, length, sgt,
-			      dma_get_max_seg_size(dev), GFP_KERNEL);
-	if (ret)
-		return ret;
-	ret = dma_map_sgtable(dev, sgt, DMA_TO_DEVICE, 0);
-	if (ret)
-		sg_free_table(sgt);
-	return ret;
-}
-
-static void pinmdl_lower_unmap(struct sg_table *sgt)
-{
-	dma_unmap_sgtable(&lower.pdev->dev, sgt, DMA_TO_DEVICE, 0);
-	sg_free_table(sgt);
-}
+/**
+ * struct pinmdl_lower_ctx - the driver's part of a request
+ * @req: the request
+ * @work: executes a data operation
+ * @timer: ends a DELAY
+ */
+struct pinmdl_lower_ctx {
+	struct pinmdl_request *req;
+	struct work_struct work;
+	struct hrtimer timer;
+};
 
 static u32 pinmdl_lower_crc(struct sg_table *sgt, u32 crc)
 {
@@ -136,89 +141,241 @@ out:
 	sg_miter_stop(&d);
 }
 
-/* One chunk of a request, @done bytes into it. */
-static int pinmdl_lower_chunk(struct pinmdl_request *req, u64 done,
+/* One chunk of segment @seg, @done bytes into it. */
+static int pinmdl_lower_chunk(struct pinmdl_request *req,
+			      struct pinmdl_io_segment *seg, u64 done,
 			      u64 length, u32 *crc)
 {
-	u64 offset = req->offset + done;
 	struct sg_table sgt, src;
 	int ret;
 
-	if (req->op == PINMDL_LOWER_CHECKSUM) {
-		ret = pinmdl_lower_map(req->mdl, offset, length, &sgt);
-		if (ret)
-			return ret;
-		*crc = pinmdl_lower_crc(&sgt, *crc);
-		pinmdl_lower_unmap(&sgt);
-		return 0;
-	}
-	ret = pinmdl_sg_table(req->mdl, offset, length, &sgt, 0, GFP_KERNEL);
+	ret = pinmdl_sg_table(seg->mdl, seg->offset + done, length, &sgt, 0,
+			      GFP_KERNEL);
 	if (ret)
 		return ret;
-	if (req->op == PINMDL_LOWER_FILL) {
+	switch (req->op) {
+	case PINMDL_LOWER_CHECKSUM:
+		*crc = pinmdl_lower_crc(&sgt, *crc);
+		break;
+	case PINMDL_LOWER_FILL:
 		pinmdl_lower_fill(&sgt, req->arg & 0xff);
-	} else {
-		ret = pinmdl_lower_map(req->src, offset, length, &src);
-		if (!ret) {
-			pinmdl_lower_copy(&sgt, &src);
-			pinmdl_lower_unmap(&src);
-		}
+		break;
+	case PINMDL_LOWER_COPY:
+		seg = &req->segments[1];
+		ret = pinmdl_sg_table(seg->mdl, seg->offset + done, length,
+				      &src, 0, GFP_KERNEL);
+		if (ret)
+			break;
+		pinmdl_lower_copy(&sgt, &src);
+		sg_free_table(&src);
+		break;
 	}
 	sg_free_table(&sgt);
 	return ret;
 }
 
+/* Run a data operation over the chain, a chunk at a time. */
+static int pinmdl_lower_run(struct pinmdl_request *req, u32 *crc)
+{
+	unsigned int i, n = req->op == PINMDL_LOWER_COPY ? 1 : req->nr_segments;
+	struct pinmdl_io_segment *seg;
+	u64 done, chunk;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		seg = &req->segments[i];
+		for (done = 0; done < seg->length; done += chunk) {
+			if (pinmdl_request_cancelled(req))
+				return -ECANCELED;
+			chunk = min_t(u64, seg->length - done,
+				      PINMDL_LOWER_CHUNK);
+			ret = pinmdl_lower_chunk(req, seg, done, chunk, crc);
+			if (ret)
+				return ret;
+			cond_resched();
+		}
+	}
+	return 0;
+}
+
 static int pinmdl_lower_execute(struct pinmdl_request *req, u64 *result)
 {
+	bool reads = req->op != PINMDL_LOWER_FILL;
 	u32 crc = ~(u32)req->arg;
-	u64 done, chunk;
-	int ret = 0;
+	struct sg_table *dma;
+	int ret;
 
-	for (done = 0; !ret && done < req->length; done += chunk) {
-		chunk = min_t(u64, req->length - done, PINMDL_LOWER_CHUNK);
-		ret = pinmdl_lower_chunk(req, done, chunk, &crc);
-		cond_resched();
+	if (reads) {
+		/* The device's view of what it reads, synced to it. */
+		dma = pinmdl_request_dma(req);
+		if (IS_ERR(dma))
+			return PTR_ERR(dma);
+		pinmdl_request_dma_sync(req, true);
 	}
-	if (req->op == PINMDL_LOWER_CHECKSUM)
-		*result = crc;
+	ret = pinmdl_lower_run(req, &crc);
+	if (reads)
+		pinmdl_request_dma_sync(req, false);
+	*result = req->op == PINMDL_LOWER_CHECKSUM ? crc : req->total;
 	return ret;
 }
 
 static void pinmdl_lower_work_fn(struct work_struct *work)
 {
-	struct pinmdl_lower_work *lw =
-		container_of(work, struct pinmdl_lower_work, work);
-	struct pinmdl_request *req = lw->req;
+	struct pinmdl_lower_ctx *ctx =
+		container_of(work, struct pinmdl_lower_ctx, work);
+	struct pinmdl_request *req = ctx->req;
 	u64 result = 0;
 	int status;
 
-	kfree(lw);
 	spin_lock(&lower.task_lock);
 	lower.task_pid = task_pid_nr(current);
 	get_task_comm(lower.task_comm, current);
 	spin_unlock(&lower.task_lock);
 
 	status = pinmdl_lower_execute(req, &result);
-	pinmdl_complete(req, status, result);
+	pinmdl_complete(req, status, status ? 0 : result);
 }
 
-/* Take a request: it runs later on the driver's workqueue. */
-static int pinmdl_lower_queue(struct pinmdl_request *req)
+/* The end of a DELAY: hard-IRQ context. */
+static enum hrtimer_restart pinmdl_lower_timer_fn(struct hrtimer *timer)
 {
-	struct pinmdl_lower_work *lw = kmalloc(sizeof(*lw), GFP_KERNEL);
+	struct pinmdl_lower_ctx *ctx =
+		container_of(timer, struct pinmdl_lower_ctx, timer);
 
-	if (!lw)
-		return -ENOMEM;
-	INIT_WORK(&lw->work, pinmdl_lower_work_fn);
-	lw->req = req;
-	queue_work(lower.wq, &lw->work);
+	pinmdl_complete(ctx->req, 0, ctx->req->arg);
+	return HRTIMER_NORESTART;
+}
+
+/* Check a request's op and segments, and say how each segment is used. */
+static int pinmdl_lower_check(struct pinmdl_request *req)
+{
+	struct pinmdl_io_segment *segs = req->segments;
+	unsigned int i, n = req->nr_segments;
+	enum dma_data_direction dir;
+
+	if (req->dev_offset)
+		return -EINVAL;
+	switch (req->op) {
+	case PINMDL_LOWER_FILL:
+		dir = DMA_FROM_DEVICE;
+		break;
+	case PINMDL_LOWER_CHECKSUM:
+		dir = DMA_TO_DEVICE;
+		break;
+	case PINMDL_LOWER_COPY:
+		if (n != 2 || segs[0].length != segs[1].length)
+			return -EINVAL;
+		segs[0].dir = DMA_FROM_DEVICE;
+		segs[1].dir = DMA_TO_DEVICE;
+		return 0;
+	case PINMDL_LOWER_DELAY:
+		if (req->arg > PINMDL_LOWER_DELAY_MAX)
+			return -EINVAL;
+		for (i = 0; i < n; i++)
+			segs[i].dir = DMA_NONE;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+	if (!n)
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		segs[i].dir = dir;
 	return 0;
 }
 
-static const struct pinmdl_lower_ops pinmdl_lower_ops = {
+/* Take a request: a DELAY starts its timer, the others go to the wq. */
+static int pinmdl_lower_queue(struct pinmdl_request *req)
+{
+	struct pinmdl_lower_ctx *ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+
+	if (!ctx)
+		return -ENOMEM;
+	ctx->req = req;
+	req->target_data = ctx;
+	if (req->op == PINMDL_LOWER_DELAY) {
+		hrtimer_init(&ctx->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
+		ctx->timer.function = pinmdl_lower_timer_fn;
+		hrtimer_start(&ctx->timer, ms_to_ktime(req->arg),
+			      HRTIMER_MODE_REL);
+	} else {
+		INIT_WORK(&ctx->work, pinmdl_lower_work_fn);
+		queue_work(lower.wq, &ctx->work);
+	}
+	return 0;
+}
+
+/*
+ * Stop a request: a DELAY whose timer has not fired completes now; a data
+ * operation notices between chunks (pinmdl_request_cancelled()).
+ */
+static void pinmdl_lower_cancel(struct pinmdl_request *req)
+{
+	struct pinmdl_lower_ctx *ctx = req->target_data;
+
+	if (req->op == PINMDL_LOWER_DELAY &&
+	    hrtimer_try_to_cancel(&ctx->timer) == 1)
+		pinmdl_complete(req, -ECANCELED, 0);
+}
+
+static void pinmdl_lower_release(struct pinmdl_request *req)
+{
+	kfree(req->target_data);
+}
+
+static const struct pinmdl_target_ops pinmdl_lower_ops = {
 	.owner = THIS_MODULE,
+	.check = pinmdl_lower_check,
 	.queue = pinmdl_lower_queue,
+	.cancel = pinmdl_lower_cancel,
+	.release = pinmdl_lower_release,
 };
+
+/* Register @dev's target (plug it), or unregister it (unplug it). */
+static int pinmdl_lower_plug(struct pinmdl_lower_dev *dev, bool present)
+{
+	struct pinmdl_target_limits limits = {
+		.block_size = 1,
+		.max_segments = PINMDL_LOWER_MAX_SEGMENTS,
+		.dma_dev = &lower.pdev->dev,
+	};
+	struct pinmdl_target *target;
+	int ret = 0;
+
+	mutex_lock(&dev->lock);
+	if (present && !dev->target) {
+		target = pinmdl_target_register(dev->name, &pinmdl_lower_ops,
+						&limits, dev);
+		if (IS_ERR(target))
+			ret = PTR_ERR(target);
+		else
+			dev->target = target;
+	} else if (!present && dev->target) {
+		pinmdl_target_unregister(dev->target);
+		dev->target = NULL;
+	}
+	mutex_unlock(&dev->lock);
+	return ret;
+}
+
+static int pinmdl_lower_present_get(void *data, u64 *val)
+{
+	struct pinmdl_lower_dev *dev = data;
+
+	mutex_lock(&dev->lock);
+	*val = !!dev->target;
+	mutex_unlock(&dev->lock);
+	return 0;
+}
+
+static int pinmdl_lower_present_set(void *data, u64 val)
+{
+	if (val > 1)
+		return -EINVAL;
+	return pinmdl_lower_plug(data, val);
+}
+DEFINE_DEBUGFS_ATTRIBUTE(pinmdl_lower_present_fops, pinmdl_lower_present_get,
+			 pinmdl_lower_present_set, "%llu\n");
 
 static int pinmdl_lower_task_show(struct seq_file *m, void *unused)
 {
@@ -229,9 +386,18 @@ static int pinmdl_lower_task_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(pinmdl_lower_task);
 
+static void pinmdl_lower_unplug_all(void)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(lower.devs); i++)
+		pinmdl_lower_plug(&lower.devs[i], false);
+}
+
 static int __init pinmdl_lower_init(void)
 {
-	int ret;
+	struct pinmdl_lower_dev *dev;
+	int ret, i;
 
 	spin_lock_init(&lower.task_lock);
 	lower.pdev = platform_device_register_simple("pinmdl_lower",
@@ -252,14 +418,21 @@ static int __init pinmdl_lower_init(void)
 	lower.debugfs = debugfs_create_dir("pinmdl_lower", NULL);
 	debugfs_create_file("last_task", 0444, lower.debugfs, NULL,
 			    &pinmdl_lower_task_fops);
-
-	ret = pinmdl_lower_register(&pinmdl_lower_ops);
-	if (ret)
-		goto err_remove_debugfs;
+	for (i = 0; i < ARRAY_SIZE(lower.devs); i++) {
+		dev = &lower.devs[i];
+		mutex_init(&dev->lock);
+		ret = pinmdl_lower_plug(dev, true);
+		if (ret)
+			goto err_unplug;
+		dev->dir = debugfs_create_dir(dev->name, lower.debugfs);
+		debugfs_create_file_unsafe("present", 0644, dev->dir, dev,
+					   &pinmdl_lower_present_fops);
+	}
 	return 0;
 
-err_remove_debugfs:
+err_unplug:
 	debugfs_remove(lower.debugfs);
+	pinmdl_lower_unplug_all();
 	destroy_workqueue(lower.wq);
 err_unregister_device:
 	platform_device_unregister(lower.pdev);
@@ -269,8 +442,8 @@ module_init(pinmdl_lower_init);
 
 static void __exit pinmdl_lower_exit(void)
 {
-	pinmdl_lower_unregister(&pinmdl_lower_ops);
 	debugfs_remove(lower.debugfs);
+	pinmdl_lower_unplug_all();
 	destroy_workqueue(lower.wq);
 	platform_device_unregister(lower.pdev);
 }

@@ -1,112 +1,87 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The request path (IoCallDriver with an MDL): one lower driver registers
- * with the core; requests on locked descriptors are handed to it and
- * completed by it, and the descriptors they use stay in flight meanwhile.
+ * The request path (IoCallDriver with an MDL chain): a request carries a
+ * chain of descriptor segments to a target, which executes it from its own
+ * context and completes it from any context, hard IRQ included. Each
+ * segment's descriptor stays in flight until the request is done.
+ *
+ * Completion and cancellation race safely, as with a cancel-safe queue:
+ * a request has one completion whichever wins. The core counts the parties
+ * that keep a request from finishing (the target until it completes it,
+ * the submitter until queue returned, a canceller while the target's cancel
+ * runs); the last one out finishes it: releases the segments, its views
+ * and the target's count, then calls its done.
  */
+#include <linux/dma-mapping.h>
 #include <linux/export.h>
-#include <linux/module.h>
-#include <linux/spinlock.h>
-#include <linux/wait.h>
+#include <linux/llist.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/uio.h>
+#include <linux/vmalloc.h>
 
-#include "core/desc.h"
+#include "request/request.h"
 
-static DEFINE_SPINLOCK(pinmdl_lower_lock);
-static const struct pinmdl_lower_ops *pinmdl_lower;
-static unsigned long pinmdl_lower_in_flight;
-static DECLARE_WAIT_QUEUE_HEAD(pinmdl_lower_idle);
+static LLIST_HEAD(pinmdl_vfree_list);
+
+static void pinmdl_vfree_work_fn(struct work_struct *work)
+{
+	struct llist_node *node, *next;
+
+	llist_for_each_safe(node, next, llist_del_all(&pinmdl_vfree_list))
+		vfree(node);
+}
+static DECLARE_WORK(pinmdl_vfree_work, pinmdl_vfree_work_fn);
 
 /**
- * pinmdl_lower_register() - register the lower driver
- * @ops: the driver's operations; must stay valid until unregistered
+ * pinmdl_kvfree_any() - kvfree() from any context
+ * @p: memory of kvmalloc(), at least a pointer long, or NULL
  *
- * Context: process context.
- * Return: 0, -EINVAL without a queue operation, or -EBUSY if a lower
- * driver is registered already.
+ * vmalloc memory is freed later from pinmdl_wq.
  */
-int pinmdl_lower_register(const struct pinmdl_lower_ops *ops)
+void pinmdl_kvfree_any(void *p)
 {
-	int ret = 0;
-
-	if (!ops->queue)
-		return -EINVAL;
-	spin_lock(&pinmdl_lower_lock);
-	if (pinmdl_lower)
-		ret = -EBUSY;
-	else
-		pinmdl_lower = ops;
-	spin_unlock(&pinmdl_lower_lock);
-	return ret;
-}
-EXPORT_SYMBOL_GPL(pinmdl_lower_register);
-
-static bool pinmdl_lower_drained(void)
-{
-	bool idle;
-
-	spin_lock(&pinmdl_lower_lock);
-	idle = !pinmdl_lower_in_flight;
-	spin_unlock(&pinmdl_lower_lock);
-	return idle;
-}
-
-/**
- * pinmdl_lower_unregister() - unregister the lower driver
- * @ops: the operations given to pinmdl_lower_register()
- *
- * New requests fail with -ENODEV at once; this waits until every request
- * the driver took has been completed.
- *
- * Context: process context; sleeps.
- */
-void pinmdl_lower_unregister(const struct pinmdl_lower_ops *ops)
-{
-	spin_lock(&pinmdl_lower_lock);
-	if (WARN_ON_ONCE(pinmdl_lower != ops)) {
-		spin_unlock(&pinmdl_lower_lock);
+	if (!is_vmalloc_addr(p)) {
+		kfree(p);
 		return;
 	}
-	pinmdl_lower = NULL;
-	spin_unlock(&pinmdl_lower_lock);
-	wait_event(pinmdl_lower_idle, pinmdl_lower_drained());
-}
-EXPORT_SYMBOL_GPL(pinmdl_lower_unregister);
-
-/* Take a reference on the lower driver for one request. */
-static const struct pinmdl_lower_ops *pinmdl_lower_get(void)
-{
-	const struct pinmdl_lower_ops *ops;
-
-	spin_lock(&pinmdl_lower_lock);
-	ops = pinmdl_lower;
-	if (ops && try_module_get(ops->owner))
-		pinmdl_lower_in_flight++;
-	else
-		ops = NULL;
-	spin_unlock(&pinmdl_lower_lock);
-	return ops;
+	if (llist_add(p, &pinmdl_vfree_list))
+		queue_work(pinmdl_wq, &pinmdl_vfree_work);
 }
 
-static void pinmdl_lower_put(const struct pinmdl_lower_ops *ops)
+/**
+ * pinmdl_request_check() - check a request against its target
+ * @req: request with @binding, @op, @dev_offset, @arg and @nr_segments set
+ *
+ * Return: 0, or -EINVAL for too many segments, a misaligned dev_offset, or
+ * what the target's check refuses.
+ */
+int pinmdl_request_check(struct pinmdl_request *req)
 {
-	struct module *owner = ops->owner;
+	const struct pinmdl_target_limits *limits = &req->binding->limits;
 
-	spin_lock(&pinmdl_lower_lock);
-	if (!--pinmdl_lower_in_flight)
-		wake_up(&pinmdl_lower_idle);
-	spin_unlock(&pinmdl_lower_lock);
-	module_put(owner);
+	if (req->nr_segments > limits->max_segments ||
+	    !IS_ALIGNED(req->dev_offset, limits->block_size))
+		return -EINVAL;
+	return req->binding->target->ops->check(req);
 }
 
-static bool pinmdl_op_writes(u32 op)
+/**
+ * pinmdl_request_hold() - check segment @i and hold its descriptor in flight
+ * @req: request past pinmdl_request_check()
+ * @i: the segment, whose @mdl is set
+ *
+ * Return: 0; -ENOENT for a freed descriptor; -EBUSY for one being locked;
+ * -EINVAL for one without pages, a range outside it or misaligned;
+ * -EACCES if the target writes into a descriptor not locked for write.
+ */
+int pinmdl_request_hold(struct pinmdl_request *req, unsigned int i)
 {
-	return op == PINMDL_LOWER_FILL || op == PINMDL_LOWER_COPY;
-}
-
-/* Mark @mdl in flight for a request on [offset, offset + length). */
-static int pinmdl_hold(struct pinmdl *mdl, u64 offset, u64 length,
-		       bool write)
-{
+	u32 block = req->binding->limits.block_size;
+	struct pinmdl_io_segment *seg = &req->segments[i];
+	struct pinmdl *mdl = seg->mdl;
+	bool write = seg->dir == DMA_FROM_DEVICE ||
+		     seg->dir == DMA_BIDIRECTIONAL;
 	int ret = 0;
 
 	mutex_lock(&mdl->lock);
@@ -115,114 +90,443 @@ static int pinmdl_hold(struct pinmdl *mdl, u64 offset, u64 length,
 	else if (mdl->locking)
 		ret = -EBUSY;
 	else if (!pinmdl_has_pfns(mdl) ||
-		 !pinmdl_range_valid(mdl, offset, length))
+		 !pinmdl_range_valid(mdl, seg->offset, seg->length) ||
+		 !IS_ALIGNED(mdl->byte_offset + seg->offset, block) ||
+		 !IS_ALIGNED(seg->length, block))
 		ret = -EINVAL;
 	else if (write && !(mdl->flags & PINMDL_F_WRITE_OPERATION))
 		ret = -EACCES;
-	if (!ret) {
-		mdl->in_flight++;
-		mdl->flags |= PINMDL_F_IN_FLIGHT;
-		pinmdl_get(mdl);
-	}
+	if (!ret)
+		atomic_inc(&mdl->in_flight);
 	mutex_unlock(&mdl->lock);
 	return ret;
 }
 
-static void pinmdl_release_hold(struct pinmdl *mdl)
+/**
+ * pinmdl_request_unhold() - release the first @n segments' descriptors
+ * @req: request
+ * @n: segments held
+ *
+ * Context: any. Nothing of a descriptor is touched after its release.
+ */
+void pinmdl_request_unhold(struct pinmdl_request *req, unsigned int n)
 {
-	mutex_lock(&mdl->lock);
-	if (!--mdl->in_flight)
-		mdl->flags &= ~PINMDL_F_IN_FLIGHT;
-	mutex_unlock(&mdl->lock);
-	pinmdl_put(mdl);
+	while (n--)
+		atomic_dec(&req->segments[n].mdl->in_flight);
 }
 
-static void pinmdl_release_holds(struct pinmdl_request *req)
+/* The last party is out: release everything, then call done. */
+static void pinmdl_request_finish(struct pinmdl_request *req)
 {
-	if (req->src)
-		pinmdl_release_hold(req->src);
-	pinmdl_release_hold(req->mdl);
+	struct pinmdl_binding *b = req->binding;
+
+	pinmdl_request_unhold(req, req->nr_segments);
+	if (req->dma) {
+		sg_free_table(req->dma);
+		kfree(req->dma);
+		req->dma = NULL;
+	}
+	pinmdl_kvfree_any(req->bvec);
+	req->bvec = NULL;
+	if (b->target->ops->release)
+		b->target->ops->release(req);
+	pinmdl_target_leave(b->target, req);
+	atomic_dec(&b->in_flight);
+	req->done(req);
 }
 
 /**
- * pinmdl_submit() - hand a request to the lower driver (IoCallDriver)
- * @req: request; @mdl, @op, @offset, @length, @arg (and @src for COPY) and
- *	 @done filled in by the caller
+ * pinmdl_request_tryget() - keep a request from finishing
+ * @req: request in flight, whose memory the caller keeps valid
  *
- * The descriptors are checked and held in flight, and the request is
- * queued to the lower driver, which completes it from its own context.
- * @req->done runs exactly once if this returns 0, never otherwise.
+ * Context: any.
+ * Return: true, to be undone with pinmdl_request_put(); false if it is
+ * finishing already.
+ */
+bool pinmdl_request_tryget(struct pinmdl_request *req)
+{
+	unsigned long flags;
+	bool ok;
+
+	spin_lock_irqsave(&req->lock, flags);
+	ok = req->users;
+	if (ok)
+		req->users++;
+	spin_unlock_irqrestore(&req->lock, flags);
+	return ok;
+}
+
+/**
+ * pinmdl_request_put() - undo pinmdl_request_tryget()
+ * @req: request
+ *
+ * Finishes the request if it was the last party: done may run here.
+ *
+ * Context: any.
+ */
+void pinmdl_request_put(struct pinmdl_request *req)
+{
+	unsigned long flags;
+	bool last;
+
+	spin_lock_irqsave(&req->lock, flags);
+	last = !--req->users;
+	spin_unlock_irqrestore(&req->lock, flags);
+	if (last)
+		pinmdl_request_finish(req);
+}
+
+/*
+ * Mark @req with @set and decide under its lock whether the target's
+ * cancel is to be called now: asked for, queued, not called yet and not
+ * completed. Then the caller holds a party until the call returns.
+ */
+static bool pinmdl_request_cancel_due(struct pinmdl_request *req,
+				      unsigned int set, bool *completed)
+{
+	const struct pinmdl_target_ops *ops = req->binding->target->ops;
+	unsigned long flags;
+	bool due;
+
+	spin_lock_irqsave(&req->lock, flags);
+	*completed = req->state & PINMDL_REQ_COMPLETED;
+	if (!*completed)
+		req->state |= set;
+	due = ops->cancel && !*completed &&
+	      (req->state & PINMDL_REQ_QUEUED) &&
+	      (req->state & PINMDL_REQ_CANCEL_WANTED) &&
+	      !(req->state & PINMDL_REQ_CANCEL_CALLED);
+	if (due) {
+		req->state |= PINMDL_REQ_CANCEL_CALLED;
+		req->users++;
+	}
+	spin_unlock_irqrestore(&req->lock, flags);
+	return due;
+}
+
+static void pinmdl_request_call_cancel(struct pinmdl_request *req)
+{
+	req->binding->target->ops->cancel(req);
+	pinmdl_request_put(req);
+}
+
+/**
+ * pinmdl_request_start() - check the request as a whole and queue it
+ * @req: request whose segments are all held
+ *
+ * On success the request finishes exactly once; on failure the caller
+ * still holds the segments.
+ *
+ * Return: 0; -EINVAL past the target's capacity; the target's refusal
+ * (-EBADF); -ENODEV if the target is gone; or the target's queue error.
+ */
+int pinmdl_request_start(struct pinmdl_request *req)
+{
+	struct pinmdl_binding *b = req->binding;
+	struct pinmdl_target *target = b->target;
+	bool completed;
+	unsigned int i;
+	int ret;
+
+	req->total = 0;
+	for (i = 0; i < req->nr_segments; i++)
+		req->total += req->segments[i].length;
+	if (b->limits.capacity &&
+	    (req->dev_offset > b->limits.capacity ||
+	     req->total > b->limits.capacity - req->dev_offset))
+		return -EINVAL;
+	if (target->ops->permit) {
+		ret = target->ops->permit(req);
+		if (ret)
+			return ret;
+	}
+
+	spin_lock_init(&req->lock);
+	req->state = 0;
+	req->users = 2;	/* the target's completion and this submission */
+	req->status = 0;
+	req->result = 0;
+	req->dma = NULL;
+	req->bvec = NULL;
+	req->nr_bvec = 0;
+	ret = pinmdl_target_enter(target, req);
+	if (ret)
+		return ret;
+	atomic_inc(&b->in_flight);
+	ret = target->ops->queue(req);
+	if (ret) {
+		atomic_dec(&b->in_flight);
+		pinmdl_target_leave(target, req);
+		return ret;
+	}
+	if (pinmdl_request_cancel_due(req, PINMDL_REQ_QUEUED, &completed))
+		pinmdl_request_call_cancel(req);
+	pinmdl_request_put(req);
+	return 0;
+}
+
+/**
+ * pinmdl_submit() - send a request to a target (IoCallDriver)
+ * @req: request; @binding, @op, @dev_offset, @arg, @segments,
+ *	 @nr_segments and @done filled in by the caller
+ *
+ * The request is checked by the target, its segments held in flight, and
+ * it is queued to the target, which completes it from its own context.
+ * @req->done runs exactly once if this returns 0, never otherwise, and it
+ * may run before this returns.
  *
  * Context: process context.
- * Return: 0 once queued; -EINVAL for an unknown op, an empty range, a
- * COPY without source, a descriptor without pages or a range outside it;
+ * Return: 0 once queued; -EINVAL for what the target's limits or check
+ * refuse, a segment without pages, outside its descriptor or misaligned;
  * -ENOENT for a freed descriptor; -EBUSY for one being locked; -EACCES for
- * a writing op on a descriptor not locked for write; -ENODEV without a
- * lower driver; or the lower driver's refusal.
+ * a write into a descriptor not locked for write; the target's refusal;
+ * -ENODEV if the target is gone.
  */
 int pinmdl_submit(struct pinmdl_request *req)
 {
-	bool copy = req->op == PINMDL_LOWER_COPY;
-	const struct pinmdl_lower_ops *ops;
+	unsigned int i;
 	int ret;
 
-	if (req->op < PINMDL_LOWER_FILL || req->op > PINMDL_LOWER_COPY ||
-	    !req->length || !req->done || copy != !!req->src)
+	if (!req->done)
 		return -EINVAL;
-
-	ret = pinmdl_hold(req->mdl, req->offset, req->length,
-			  pinmdl_op_writes(req->op));
+	ret = pinmdl_request_check(req);
 	if (ret)
 		return ret;
-	if (req->src) {
-		ret = pinmdl_hold(req->src, req->offset, req->length, false);
+	for (i = 0; i < req->nr_segments; i++) {
+		ret = pinmdl_request_hold(req, i);
 		if (ret)
-			goto err_release_mdl;
+			goto err_unhold;
 	}
-	ops = pinmdl_lower_get();
-	if (!ops) {
-		ret = -ENODEV;
-		goto err_release_src;
-	}
-	req->lower = ops;
-	req->status = 0;
-	req->result = 0;
-	ret = ops->queue(req);
+	ret = pinmdl_request_start(req);
 	if (ret)
-		goto err_put_lower;
+		goto err_unhold;
 	return 0;
 
-err_put_lower:
-	pinmdl_lower_put(ops);
-err_release_src:
-	if (req->src)
-		pinmdl_release_hold(req->src);
-err_release_mdl:
-	pinmdl_release_hold(req->mdl);
+err_unhold:
+	pinmdl_request_unhold(req, i);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(pinmdl_submit);
 
 /**
- * pinmdl_complete() - complete a request taken by the lower driver
+ * pinmdl_complete() - complete a request taken by a target
  *		       (IoCompleteRequest)
- * @req: request given to the lower driver's queue operation
- * @status: 0 or a negative errno
- * @result: result of the operation (CHECKSUM), 0 otherwise
+ * @req: request given to the target's queue operation
+ * @status: 0 or a negative errno (-ECANCELED if cancelled)
+ * @result: bytes moved, or the operation's result
  *
- * Releases the descriptors, then calls @req->done, then drops the lower
- * driver's module reference.
+ * The request finishes (its descriptors released, then its done called)
+ * here or, if a cancel or the submission is still running, when that ends.
+ * A target completes each request exactly once.
  *
- * Context: process context (the lower driver's worker).
+ * Context: any, hard IRQ included.
  */
 void pinmdl_complete(struct pinmdl_request *req, int status, u64 result)
 {
-	const struct pinmdl_lower_ops *ops = req->lower;
+	unsigned long flags;
+	bool last;
 
+	spin_lock_irqsave(&req->lock, flags);
+	if (WARN_ONCE(req->state & PINMDL_REQ_COMPLETED,
+		      "pinmdl: request completed twice\n")) {
+		spin_unlock_irqrestore(&req->lock, flags);
+		return;
+	}
+	req->state |= PINMDL_REQ_COMPLETED;
 	req->status = status;
 	req->result = result;
-	pinmdl_release_holds(req);
-	req->done(req);
-	pinmdl_lower_put(ops);
+	last = !--req->users;
+	spin_unlock_irqrestore(&req->lock, flags);
+	if (last)
+		pinmdl_request_finish(req);
 }
 EXPORT_SYMBOL_GPL(pinmdl_complete);
+
+/**
+ * pinmdl_cancel() - ask the target to stop a request (IoCancelIrp)
+ * @req: request submitted and not finished, or finishing: its memory must
+ *	 stay valid during the call (the done of a child request of one's
+ *	 own, say, has not freed it)
+ *
+ * The target's cancel operation runs at most once per request, never
+ * before its queue operation returned nor after the request completed.
+ * The request still completes exactly once: -ECANCELED if the target
+ * stopped it, else with its real status.
+ *
+ * Context: process context.
+ * Return: 0 once asked, or -ENOENT if the request had completed.
+ */
+int pinmdl_cancel(struct pinmdl_request *req)
+{
+	bool completed;
+
+	if (pinmdl_request_cancel_due(req, PINMDL_REQ_CANCEL_WANTED,
+				      &completed))
+		pinmdl_request_call_cancel(req);
+	return completed ? -ENOENT : 0;
+}
+EXPORT_SYMBOL_GPL(pinmdl_cancel);
+
+/**
+ * pinmdl_request_cancelled() - whether cancelling a request was asked for
+ * @req: request the caller's target holds
+ *
+ * A target without a cancel operation, or working in steps, polls this
+ * between steps and completes the request with -ECANCELED.
+ *
+ * Context: any.
+ * Return: true once pinmdl_cancel() was called on the request.
+ */
+bool pinmdl_request_cancelled(struct pinmdl_request *req)
+{
+	return READ_ONCE(req->state) & PINMDL_REQ_CANCEL_WANTED;
+}
+EXPORT_SYMBOL_GPL(pinmdl_request_cancelled);
+
+/**
+ * pinmdl_request_target() - the target a request was sent to
+ * @req: request submitted
+ *
+ * Return: the target, whose pinmdl_target_private() is its driver's.
+ */
+struct pinmdl_target *pinmdl_request_target(const struct pinmdl_request *req)
+{
+	return req->binding->target;
+}
+EXPORT_SYMBOL_GPL(pinmdl_request_target);
+
+/**
+ * pinmdl_request_iter() - an iov_iter over exactly a request's bytes
+ * @req: request the caller's target holds
+ * @direction: ITER_DEST to write into the memory, ITER_SOURCE to read it
+ * @iter: the iterator, over every segment in order (@req->total bytes)
+ *
+ * Contiguous pages share one bio_vec; its array is freed when the request
+ * finishes, so each call may build the iterator again.
+ *
+ * Context: process context.
+ * Return: 0, -EINVAL for a request without data, or -ENOMEM.
+ */
+int pinmdl_request_iter(struct pinmdl_request *req, unsigned int direction,
+			struct iov_iter *iter)
+{
+	struct pinmdl_io_segment *seg;
+	unsigned int i, n = 0;
+
+	if (!req->nr_segments)
+		return -EINVAL;
+	if (!req->bvec) {
+		for (i = 0; i < req->nr_segments; i++) {
+			seg = &req->segments[i];
+			n += pinmdl_bvec_count(seg->mdl, seg->offset,
+					       seg->length);
+		}
+		req->bvec = kvmalloc_array(n, sizeof(*req->bvec), GFP_KERNEL);
+		if (!req->bvec)
+			return -ENOMEM;
+		for (i = 0, n = 0; i < req->nr_segments; i++) {
+			seg = &req->segments[i];
+			n += pinmdl_bvec_fill(seg->mdl, seg->offset,
+					      seg->length, req->bvec + n);
+		}
+		req->nr_bvec = n;
+	}
+	iov_iter_bvec(iter, direction, req->bvec, req->nr_bvec, req->total);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(pinmdl_request_iter);
+
+/* Walk every segment's DMA range of @req into @b. */
+static int pinmdl_request_dma_walk(struct pinmdl_request *req,
+				   struct pinmdl_dma_builder *b)
+{
+	struct pinmdl_dma_domain *dom = &req->binding->target->dma;
+	struct pinmdl_io_segment *seg;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < req->nr_segments; i++) {
+		seg = &req->segments[i];
+		ret = pinmdl_dma_range(seg->mdl, seg->offset, seg->length,
+				       dom, b);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/**
+ * pinmdl_request_dma() - a request's bytes mapped for the target's device
+ * @req: request the caller's target holds; the target has a dma_dev
+ *
+ * Each descriptor is mapped once for the device and the mapping cached
+ * until its pages go (as ib_umem maps a region once); the table describes
+ * just the request's ranges, segment after segment, contiguous DMA ranges
+ * merged up to the device's max segment size. Only its DMA addresses and
+ * lengths are set (for_each_sgtable_dma_sg()). It is freed when the
+ * request finishes. Between requests the memory belongs to the CPU: sync
+ * with pinmdl_request_dma_sync() before the device's access and after it.
+ *
+ * Context: process context.
+ * Return: the table, ERR_PTR(-EINVAL) for a request without data or a
+ * target without device, ERR_PTR(-ENOMEM) or a DMA mapping error.
+ */
+struct sg_table *pinmdl_request_dma(struct pinmdl_request *req)
+{
+	struct pinmdl_target *target = req->binding->target;
+	struct pinmdl_dma_builder b = {};
+	struct sg_table *sgt;
+	int ret;
+
+	if (!req->nr_segments || !target->dma.dev)
+		return ERR_PTR(-EINVAL);
+	if (req->dma)
+		return req->dma;
+	b.max = dma_get_max_seg_size(target->dma.dev);
+	ret = pinmdl_request_dma_walk(req, &b);
+	if (ret)
+		return ERR_PTR(ret);
+	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
+	if (!sgt)
+		return ERR_PTR(-ENOMEM);
+	ret = sg_alloc_table(sgt, b.nents, GFP_KERNEL);
+	if (ret)
+		goto err_free;
+	b = (struct pinmdl_dma_builder){ .sg = sgt->sgl, .max = b.max };
+	ret = pinmdl_request_dma_walk(req, &b);
+	if (ret)
+		goto err_free_table;
+	req->dma = sgt;
+	return sgt;
+
+err_free_table:
+	sg_free_table(sgt);
+err_free:
+	kfree(sgt);
+	return ERR_PTR(ret);
+}
+EXPORT_SYMBOL_GPL(pinmdl_request_dma);
+
+/**
+ * pinmdl_request_dma_sync() - hand a request's mapped bytes to the device,
+ *			       or back to the CPU
+ * @req: request whose pinmdl_request_dma() succeeded
+ * @for_device: true before the device's access, false after it
+ *
+ * Context: process context.
+ */
+void pinmdl_request_dma_sync(struct pinmdl_request *req, bool for_device)
+{
+	struct pinmdl_dma_domain *dom = &req->binding->target->dma;
+	struct pinmdl_io_segment *seg;
+	unsigned int i;
+
+	if (WARN_ON_ONCE(!req->dma))
+		return;
+	for (i = 0; i < req->nr_segments; i++) {
+		seg = &req->segments[i];
+		pinmdl_dma_sync_range(seg->mdl, seg->offset, seg->length, dom,
+				      for_device);
+	}
+}
+EXPORT_SYMBOL_GPL(pinmdl_request_dma_sync);

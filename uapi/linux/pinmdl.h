@@ -34,10 +34,21 @@
 #define PINMDL_F_MAPPED_SYSTEM_VA	0x10
 #define PINMDL_F_IN_FLIGHT		0x20
 
-/* Lower-driver operations (struct pinmdl_submit.op). */
-#define PINMDL_LOWER_FILL		1 /* low byte of arg over the range */
+/*
+ * Operations of target "pinmdl_lower" (struct pinmdl_io.op and
+ * struct pinmdl_submit.op). Through SUBMIT, COPY's source is descriptor
+ * handle arg; through IO, it is segment 1, copied onto segment 0.
+ */
+#define PINMDL_LOWER_FILL		1 /* low byte of arg over the data */
 #define PINMDL_LOWER_CHECKSUM		2 /* crc32c(~0, data, len) into result */
-#define PINMDL_LOWER_COPY		3 /* from descriptor handle arg */
+#define PINMDL_LOWER_COPY		3 /* source onto destination */
+#define PINMDL_LOWER_DELAY		4 /* complete after arg ms, result arg */
+
+/* Longest PINMDL_LOWER_DELAY, in milliseconds. */
+#define PINMDL_LOWER_DELAY_MAX		60000
+
+/* Longest target name, NUL included. */
+#define PINMDL_TARGET_NAME_MAX		32
 
 /* struct pinmdl_submit.flags */
 #define PINMDL_SUBMIT_ASYNC		0x1
@@ -153,7 +164,7 @@ struct pinmdl_submit {
 /**
  * struct pinmdl_completion - completion of an asynchronous request, read(2)
  *			      from /dev/pinmdl
- * @request_id: id returned by PINMDL_IOC_SUBMIT
+ * @request_id: id returned by PINMDL_IOC_SUBMIT or PINMDL_IOC_IO
  * @status: 0 or a negative errno
  * @reserved: zero
  * @result: result of the request (CHECKSUM)
@@ -184,6 +195,79 @@ struct pinmdl_submit_buffered {
 	__u64 result;
 };
 
+/**
+ * struct pinmdl_target_open - open a target (a device a driver registered)
+ * @name: (in) user pointer to the target's NUL-terminated name
+ * @fd: (in) a file the target binds to, or -1 for a target that takes none
+ * @flags: (in) must be zero
+ * @target: (out) the target's id in this file, > 0
+ * @block_size: (out) alignment of dev_offset, lengths and buffers (1: none)
+ * @capacity: (out) bytes addressable by dev_offset (0: no device space)
+ * @max_segments: (out) segments one request may chain, at least 16
+ * @reserved: (in) must be zero
+ */
+struct pinmdl_target_open {
+	__u64 name;
+	__s32 fd;
+	__u32 flags;
+	__u32 target;
+	__u32 block_size;
+	__u64 capacity;
+	__u32 max_segments;
+	__u32 reserved;
+};
+
+/**
+ * struct pinmdl_segment - one piece of a request's data (an MDL of a chain)
+ * @handle: a locked, partial or kernel-source descriptor of this file
+ * @reserved: must be zero
+ * @offset: start of the piece, from the descriptor's first byte
+ * @length: length of the piece in bytes, > 0
+ */
+struct pinmdl_segment {
+	__u32 handle;
+	__u32 reserved;
+	__u64 offset;
+	__u64 length;
+};
+
+/**
+ * struct pinmdl_io - an I/O request to an open target (IoCallDriver with an
+ *		      MDL chain)
+ * @target: (in) target id from PINMDL_IOC_TARGET_OPEN
+ * @op: (in) one of the target's operations
+ * @dev_offset: (in) position on the target, in bytes
+ * @segments: (in) user pointer to struct pinmdl_segment[@nr_segments]
+ * @nr_segments: (in) 1 to max_segments; 0 for an op that moves no data
+ * @flags: (in) PINMDL_SUBMIT_ASYNC or 0
+ * @arg: (in) the operation's argument
+ * @request_id: (out) id of the request; its completion carries it
+ * @result: (out, synchronous only) bytes moved, or the op's result
+ */
+struct pinmdl_io {
+	__u32 target;
+	__u32 op;
+	__u64 dev_offset;
+	__u64 segments;
+	__u32 nr_segments;
+	__u32 flags;
+	__u64 arg;
+	__u64 request_id;
+	__u64 result;
+};
+
+/**
+ * struct pinmdl_cancel - ask the target to stop an asynchronous request
+ * @request_id: (in) an asynchronous request of this file, in flight
+ * @flags: (in) must be zero
+ * @reserved: (in) must be zero
+ */
+struct pinmdl_cancel {
+	__u64 request_id;
+	__u32 flags;
+	__u32 reserved;
+};
+
 #define PINMDL_IOC_MAGIC	0xBD
 
 #define PINMDL_IOC_CREATE	_IOWR(PINMDL_IOC_MAGIC, 1, struct pinmdl_create)
@@ -195,5 +279,11 @@ struct pinmdl_submit_buffered {
 #define PINMDL_IOC_SUBMIT	_IOWR(PINMDL_IOC_MAGIC, 7, struct pinmdl_submit)
 #define PINMDL_IOC_SUBMIT_BUFFERED \
 	_IOWR(PINMDL_IOC_MAGIC, 8, struct pinmdl_submit_buffered)
+#define PINMDL_IOC_TARGET_OPEN \
+	_IOWR(PINMDL_IOC_MAGIC, 9, struct pinmdl_target_open)
+#define PINMDL_IOC_TARGET_CLOSE \
+	_IOW(PINMDL_IOC_MAGIC, 10, struct pinmdl_handle_arg)
+#define PINMDL_IOC_IO		_IOWR(PINMDL_IOC_MAGIC, 11, struct pinmdl_io)
+#define PINMDL_IOC_CANCEL	_IOW(PINMDL_IOC_MAGIC, 12, struct pinmdl_cancel)
 
 #endif /* _UAPI_LINUX_PINMDL_H */

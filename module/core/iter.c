@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Views of just a part of a descriptor: a bvec iov_iter over its bytes,
+ * and a kernel mapping of its pages alone.
+ */
+#include <linux/bvec.h>
+#include <linux/export.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/uio.h>
+#include <linux/vmalloc.h>
+
+#include "core/desc.h"
+
+/* Longest bvec: contiguous pages merge up to this many bytes. */
+#define PINMDL_BVEC_MAX		SZ_1G
+
+/* Pages of the contiguous run at page @i, at most @max, before @end. */
+static u64 pinmdl_run(const struct pinmdl *mdl, u64 i, u64 end, u64 max)
+{
+	u64 run = 1;
+
+	while (i + run < end && run < max &&
+	       mdl->pfns[i + run] == mdl->pfns[i] + run)
+		run++;
+	return run;
+}
+
+/**
+ * pinmdl_bvec_fill() - describe part of a descriptor as bio_vecs
+ * @mdl: locked, partial or kernel-source descriptor whose pages stay
+ * @offset: start of the part, from @mdl's first byte
+ * @length: length of the part, > 0, inside @mdl
+ * @bvec: array of pinmdl_bvec_count() entries, or NULL to count only
+ *
+ * Contiguous pages merge into one bio_vec of at most 1 GiB.
+ *
+ * Return: the number of bio_vecs.
+ */
+unsigned int pinmdl_bvec_fill(const struct pinmdl *mdl, u64 offset,
+			      u64 length, struct bio_vec *bvec)
+{
+	u64 first, end, i, run, left = length;
+	unsigned int n = 0, in_page, len;
+
+	offset += mdl->byte_offset;
+	first = offset >> PAGE_SHIFT;
+	end = (offset + length - 1) / PAGE_SIZE + 1;
+	in_page = offset_in_page(offset);
+	for (i = first; i < end; i += run, n++) {
+		run = pinmdl_run(mdl, i, end, PINMDL_BVEC_MAX >> PAGE_SHIFT);
+		if (!bvec)
+			continue;
+		len = min_t(u64, left, run * PAGE_SIZE - in_page);
+		bvec[n].bv_page = pfn_to_page(mdl->pfns[i]);
+		bvec[n].bv_len = len;
+		bvec[n].bv_offset = in_page;
+		left -= len;
+		in_page = 0;
+	}
+	return n;
+}
+
+/**
+ * pinmdl_bvec_count() - bio_vecs pinmdl_bvec_fill() needs for a part
+ * @mdl: descriptor
+ * @offset: start of the part
+ * @length: its length
+ *
+ * Return: the number of bio_vecs.
+ */
+unsigned int pinmdl_bvec_count(const struct pinmdl *mdl, u64 offset,
+			       u64 length)
+{
+	return pinmdl_bvec_fill(mdl, offset, length, NULL);
+}
+
+/* Check that [@offset, @offset + @length) of @mdl has pages to show. */
+static int pinmdl_part_valid(struct pinmdl *mdl, u64 offset, u64 length)
+{
+	int ret = 0;
+
+	mutex_lock(&mdl->lock);
+	if (mdl->dead || !pinmdl_has_pfns(mdl) ||
+	    !pinmdl_range_valid(mdl, offset, length))
+		ret = -EINVAL;
+	mutex_unlock(&mdl->lock);
+	return ret;
+}
+
+/**
+ * pinmdl_iter() - an iov_iter over part of a descriptor
+ * @mdl: locked, partial or kernel-source descriptor
+ * @offset: start of the part, from the descriptor's first byte
+ * @length: length of the part in bytes, > 0
+ * @direction: ITER_SOURCE to read the memory, ITER_DEST to write it
+ * @iter: the iterator, over exactly the part's bytes
+ * @bvec: its bio_vec array; the caller frees it with kvfree()
+ *
+ * Contiguous pages share one bio_vec. The iterator is valid while the
+ * descriptor stays locked (or, if partial or kernel-source, allocated).
+ *
+ * Context: process context.
+ * Return: 0, -EINVAL if the descriptor has no pages or the part is empty
+ * or outside it, or -ENOMEM.
+ */
+int pinmdl_iter(struct pinmdl *mdl, u64 offset, u64 length,
+		unsigned int direction, struct iov_iter *iter,
+		struct bio_vec **bvec)
+{
+	unsigned int n;
+	int ret;
+
+	ret = pinmdl_part_valid(mdl, offset, length);
+	if (ret)
+		return ret;
+	n = pinmdl_bvec_count(mdl, offset, length);
+	*bvec = kvmalloc_array(n, sizeof(**bvec), GFP_KERNEL);
+	if (!*bvec)
+		return -ENOMEM;
+	pinmdl_bvec_fill(mdl, offset, length, *bvec);
+	iov_iter_bvec(iter, direction, *bvec, n, length);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(pinmdl_iter);
+
+/**
+ * pinmdl_map_range() - map part of a descriptor into the kernel
+ * @mdl: locked, partial or kernel-source descriptor
+ * @offset: start of the part, from the descriptor's first byte
+ * @length: length of the part in bytes, > 0
+ *
+ * Only the pages of the part are mapped (vmap), writable only if the
+ * descriptor is locked for write or is a kernel buffer.
+ *
+ * Context: process context; may sleep. The mapping must be undone with
+ * pinmdl_unmap_range() before the descriptor is unlocked.
+ * Return: the kernel address of the part's first byte, ERR_PTR(-EINVAL)
+ * if the descriptor has no pages or the part is empty or outside it, or
+ * ERR_PTR(-ENOMEM).
+ */
+void *pinmdl_map_range(struct pinmdl *mdl, u64 offset, u64 length)
+{
+	struct page **pages;
+	u64 first, count, i;
+	pgprot_t prot;
+	void *va;
+	int ret;
+
+	ret = pinmdl_part_valid(mdl, offset, length);
+	if (ret)
+		return ERR_PTR(ret);
+	prot = (mdl->flags & (PINMDL_F_WRITE_OPERATION |
+			      PINMDL_F_SOURCE_IS_KERNEL)) ?
+	       PAGE_KERNEL : PAGE_KERNEL_RO;
+	offset += mdl->byte_offset;
+	first = offset >> PAGE_SHIFT;
+	count = (offset + length - 1) / PAGE_SIZE + 1 - first;
+	if (count > UINT_MAX)
+		return ERR_PTR(-ENOMEM);
+	pages = kvmalloc_array(count, sizeof(*pages), GFP_KERNEL);
+	if (!pages)
+		return ERR_PTR(-ENOMEM);
+	for (i = 0; i < count; i++)
+		pages[i] = pfn_to_page(mdl->pfns[first + i]);
+	va = vmap(pages, count, VM_MAP, prot);
+	kvfree(pages);
+	if (!va)
+		return ERR_PTR(-ENOMEM);
+	return va + offset_in_page(offset);
+}
+EXPORT_SYMBOL_GPL(pinmdl_map_range);
+
+/**
+ * pinmdl_unmap_range() - undo pinmdl_map_range()
+ * @addr: the address it returned
+ *
+ * Context: process context; may sleep.
+ */
+void pinmdl_unmap_range(const void *addr)
+{
+	vunmap((const void *)((unsigned long)addr & PAGE_MASK));
+}
+EXPORT_SYMBOL_GPL(pinmdl_unmap_range);

@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * PINMDL_IOC_IO: a request with a chain of segments to an open target,
+ * checked in the order of the errno table: the struct, the target, the op
+ * on that target, each segment first to last, the request as a whole, and
+ * last whether the target is still there.
+ */
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "dev/file.h"
+#include "dev/io.h"
+#include "dev/request.h"
+#include "dev/target.h"
+#include "request/request.h"
+
+/**
+ * pinmdl_file_hold_segment() - find segment @i's descriptor and hold it
+ * @fr: request whose segments before @i are held
+ * @i: the segment, its offset, length and dir set
+ * @handle: its descriptor's handle in the file
+ *
+ * Return: 0; -ENOENT for an unknown handle; -EPERM for a descriptor of
+ * another address space; or the errors of pinmdl_request_hold().
+ */
+int pinmdl_file_hold_segment(struct pinmdl_file_request *fr, unsigned int i,
+			     u32 handle)
+{
+	struct pinmdl *mdl = pinmdl_file_get(fr->pf, handle);
+	int ret;
+
+	if (IS_ERR(mdl))
+		return PTR_ERR(mdl);
+	fr->req.segments[i].mdl = mdl;
+	fr->refs++;
+	ret = pinmdl_file_owns(mdl);
+	if (ret)
+		return ret;
+	return pinmdl_request_hold(&fr->req, i);
+}
+
+/* Copy in the segment array of @arg, if it can be as long as it says. */
+static struct pinmdl_segment *pinmdl_io_segments(const struct pinmdl_io *arg)
+{
+	struct pinmdl_segment *useg;
+	size_t size;
+
+	if (!arg->nr_segments || arg->nr_segments > PINMDL_MAX_SEGMENTS)
+		return NULL;
+	size = array_size(arg->nr_segments, sizeof(*useg));
+	useg = kvmalloc(size, GFP_KERNEL);
+	if (!useg)
+		return ERR_PTR(-ENOMEM);
+	if (copy_from_user(useg, u64_to_user_ptr(arg->segments), size)) {
+		kvfree(useg);
+		return ERR_PTR(-EFAULT);
+	}
+	return useg;
+}
+
+/* Steps 3 to 6 of the errno table, then start: the segments are held. */
+static int pinmdl_io_start(struct pinmdl_file_request *fr,
+			   const struct pinmdl_segment *useg,
+			   struct pinmdl_io __user *user)
+{
+	struct pinmdl_request *req = &fr->req;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; useg && i < req->nr_segments; i++) {
+		req->segments[i].offset = useg[i].offset;
+		req->segments[i].length = useg[i].length;
+	}
+	ret = pinmdl_request_check(req);
+	if (ret)
+		return ret;
+	for (i = 0; i < req->nr_segments; i++) {
+		ret = -EINVAL;
+		if (useg[i].reserved)
+			break;
+		ret = pinmdl_file_hold_segment(fr, i, useg[i].handle);
+		if (ret)
+			break;
+	}
+	if (!ret)
+		ret = pinmdl_file_request_start(fr, &user->request_id);
+	if (ret)
+		pinmdl_request_unhold(req, i);
+	return ret;
+}
+
+/**
+ * pinmdl_ioctl_io() - PINMDL_IOC_IO
+ * @pf: open file
+ * @uarg: struct pinmdl_io
+ *
+ * Context: process context.
+ * Return: 0 or a negative errno; a synchronous request returns its status.
+ */
+int pinmdl_ioctl_io(struct pinmdl_file *pf, void __user *uarg)
+{
+	struct pinmdl_io arg, __user *user = uarg;
+	struct pinmdl_file_request *fr;
+	struct pinmdl_file_target *ft;
+	struct pinmdl_segment *useg;
+	bool async;
+	int ret;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (arg.flags & ~PINMDL_SUBMIT_ASYNC)
+		return -EINVAL;
+	async = arg.flags & PINMDL_SUBMIT_ASYNC;
+	useg = pinmdl_io_segments(&arg);
+	if (IS_ERR(useg))
+		return PTR_ERR(useg);
+
+	ret = -ENOENT;
+	ft = pinmdl_file_target_get(pf, arg.target);
+	if (!ft)
+		goto out_free_segments;
+	ret = -ENOMEM;
+	fr = pinmdl_file_request_alloc(pf, async, useg ? arg.nr_segments : 0);
+	if (!fr)
+		goto out_put_target;
+	fr->req.binding = ft->binding;
+	fr->req.op = arg.op;
+	fr->req.dev_offset = arg.dev_offset;
+	fr->req.arg = arg.arg;
+	fr->req.nr_segments = arg.nr_segments;
+
+	ret = pinmdl_io_start(fr, useg, user);
+	pinmdl_file_target_put(pf, ft);
+	kvfree(useg);
+	if (ret)
+		goto out_free_request;
+	if (async)
+		return 0;
+	ret = pinmdl_file_request_wait(fr);
+	if (!ret && put_user(fr->req.result, &user->result))
+		ret = -EFAULT;
+out_free_request:
+	pinmdl_file_request_free(fr);
+	return ret;
+
+out_put_target:
+	pinmdl_file_target_put(pf, ft);
+out_free_segments:
+	kvfree(useg);
+	return ret;
+}

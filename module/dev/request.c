@@ -1,0 +1,449 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Requests of an open /dev/pinmdl: their start, the wait of a synchronous
+ * one, the completions of asynchronous ones (read(2) and poll(2)), CANCEL,
+ * and cancelling and waiting for them all when the file is closed.
+ *
+ * A request's completion may come from any context, hard IRQ included:
+ * everything here that it touches is under the IRQ-safe @pf->lock.
+ */
+#include <linux/fs.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "dev/file.h"
+#include "dev/request.h"
+#include "request/request.h"
+
+/* struct pinmdl_file_request.phase */
+enum {
+	PINMDL_FR_STARTING,	/* being started: on no list yet */
+	PINMDL_FR_IN_FLIGHT,	/* on @pf->requests */
+	PINMDL_FR_DONE,		/* completed */
+};
+
+static void pinmdl_file_request_done(struct pinmdl_request *req);
+
+/**
+ * pinmdl_file_request_alloc() - allocate a request of a file
+ * @pf: the file
+ * @async: its completion is read(2) later
+ * @nr_segments: segments to allocate
+ *
+ * Context: process context.
+ * Return: the request, or NULL.
+ */
+struct pinmdl_file_request *
+pinmdl_file_request_alloc(struct pinmdl_file *pf, bool async,
+			  unsigned int nr_segments)
+{
+	struct pinmdl_file_request *fr;
+
+	fr = kzalloc(sizeof(*fr), GFP_KERNEL_ACCOUNT);
+	if (!fr)
+		return NULL;
+	fr->req.segments = fr->inline_segs;
+	if (nr_segments > ARRAY_SIZE(fr->inline_segs)) {
+		fr->req.segments = kvcalloc(nr_segments,
+					    sizeof(*fr->req.segments),
+					    GFP_KERNEL_ACCOUNT);
+		if (!fr->req.segments) {
+			kfree(fr);
+			return NULL;
+		}
+	}
+	fr->req.nr_segments = nr_segments;
+	fr->req.done = pinmdl_file_request_done;
+	fr->pf = pf;
+	fr->async = async;
+	if (async && current->mm) {
+		mmgrab(current->mm);
+		fr->mm = current->mm;
+	}
+	INIT_LIST_HEAD(&fr->node);
+	init_completion(&fr->completed);
+	return fr;
+}
+
+/**
+ * pinmdl_file_request_free() - free a request that is not in flight
+ * @fr: request
+ *
+ * Drops the descriptor references it holds and closes its own binding if
+ * it never started.
+ *
+ * Context: process context.
+ */
+void pinmdl_file_request_free(struct pinmdl_file_request *fr)
+{
+	while (fr->refs)
+		pinmdl_put(fr->req.segments[--fr->refs].mdl);
+	if (fr->req.segments != fr->inline_segs)
+		kvfree(fr->req.segments);
+	if (fr->binding)
+		WARN_ON_ONCE(pinmdl_target_close(fr->binding));
+	if (fr->mm)
+		mmdrop(fr->mm);
+	kfree(fr);
+}
+
+/* Hand a completed request to its reader or its waiter. */
+static void pinmdl_file_request_deliver(struct pinmdl_file_request *fr)
+{
+	struct pinmdl_file *pf = fr->pf;
+
+	lockdep_assert_held(&pf->lock);
+
+	fr->phase = PINMDL_FR_DONE;
+	if (fr->async)
+		list_add_tail(&fr->node, &pf->completions);
+	else
+		complete(&fr->completed);
+	wake_up_all(&pf->wait);
+}
+
+/*
+ * The core's done: any context. A request still being started is left to
+ * its submitter, which delivers it once pinmdl_request_start() returned.
+ */
+static void pinmdl_file_request_done(struct pinmdl_request *req)
+{
+	struct pinmdl_file_request *fr =
+		container_of(req, struct pinmdl_file_request, req);
+	struct pinmdl_file *pf = fr->pf;
+	unsigned long flags;
+
+	if (fr->binding) {
+		pinmdl_binding_close_any(fr->binding);
+		fr->binding = NULL;
+	}
+	spin_lock_irqsave(&pf->lock, flags);
+	pf->in_flight--;
+	if (fr->phase == PINMDL_FR_STARTING) {
+		fr->phase = PINMDL_FR_DONE;
+		wake_up_all(&pf->wait);
+	} else {
+		list_del_init(&fr->node);
+		pinmdl_file_request_deliver(fr);
+	}
+	spin_unlock_irqrestore(&pf->lock, flags);
+}
+
+/*
+ * Drop the completions whose submitter's address space is gone: nobody can
+ * read them any more, and they would count against the file's bound.
+ */
+static void pinmdl_file_reap_orphans(struct pinmdl_file *pf)
+{
+	struct pinmdl_file_request *fr, *next;
+	LIST_HEAD(orphans);
+
+	spin_lock_irq(&pf->lock);
+	list_for_each_entry_safe(fr, next, &pf->completions, node) {
+		if (!fr->mm || atomic_read(&fr->mm->mm_users))
+			continue;
+		list_move(&fr->node, &orphans);
+		pf->unread--;
+	}
+	spin_unlock_irq(&pf->lock);
+	list_for_each_entry_safe(fr, next, &orphans, node)
+		pinmdl_file_request_free(fr);
+}
+
+/* Reserve a place for an unread completion and take an id, or -EAGAIN. */
+static int pinmdl_file_reserve(struct pinmdl_file_request *fr)
+{
+	struct pinmdl_file *pf = fr->pf;
+	int ret = 0;
+
+	if (fr->async && READ_ONCE(pf->unread) >= PINMDL_MAX_UNREAD)
+		pinmdl_file_reap_orphans(pf);
+	spin_lock_irq(&pf->lock);
+	if (fr->async && pf->unread >= PINMDL_MAX_UNREAD) {
+		ret = -EAGAIN;
+	} else {
+		pf->unread += fr->async;
+		fr->id = pf->next_id++;
+	}
+	spin_unlock_irq(&pf->lock);
+	return ret;
+}
+
+/**
+ * pinmdl_file_request_start() - start a request whose segments are held
+ * @fr: request past pinmdl_request_hold() on every segment
+ * @uid: where its id goes out to user space first, or NULL
+ *
+ * An asynchronous request takes a place among the file's unread
+ * completions (-EAGAIN when they are all taken). On failure the caller
+ * still holds the segments.
+ *
+ * Context: process context.
+ * Return: 0, or -EAGAIN, -EFAULT or the errors of pinmdl_request_start().
+ */
+int pinmdl_file_request_start(struct pinmdl_file_request *fr,
+			      u64 __user *uid)
+{
+	struct pinmdl_file *pf = fr->pf;
+	int ret;
+
+	ret = pinmdl_file_reserve(fr);
+	if (ret)
+		return ret;
+	/* The id goes out first: a started request always counts. */
+	if (uid && put_user(fr->id, uid)) {
+		ret = -EFAULT;
+		goto err_unreserve;
+	}
+	fr->phase = PINMDL_FR_STARTING;
+	reinit_completion(&fr->completed);
+	spin_lock_irq(&pf->lock);
+	pf->in_flight++;
+	spin_unlock_irq(&pf->lock);
+
+	ret = pinmdl_request_start(&fr->req);
+
+	spin_lock_irq(&pf->lock);
+	if (ret) {
+		pf->in_flight--;
+		wake_up_all(&pf->wait);
+	} else if (fr->phase == PINMDL_FR_DONE) {
+		pinmdl_file_request_deliver(fr);
+	} else {
+		fr->phase = PINMDL_FR_IN_FLIGHT;
+		list_add_tail(&fr->node, &pf->requests);
+	}
+	spin_unlock_irq(&pf->lock);
+	if (!ret)
+		return 0;
+err_unreserve:
+	spin_lock_irq(&pf->lock);
+	pf->unread -= fr->async;
+	spin_unlock_irq(&pf->lock);
+	return ret;
+}
+
+/**
+ * pinmdl_file_request_wait() - wait for a synchronous request
+ * @fr: request started
+ *
+ * Killed meanwhile, the submitter cancels the request and waits for it.
+ *
+ * Context: process context.
+ * Return: the request's status, or -EINTR if killed.
+ */
+int pinmdl_file_request_wait(struct pinmdl_file_request *fr)
+{
+	if (!wait_for_completion_killable(&fr->completed))
+		return fr->req.status;
+	pinmdl_cancel(&fr->req);
+	wait_for_completion(&fr->completed);
+	return -EINTR;
+}
+
+/*
+ * Find the asynchronous request @id in flight that address space @mm
+ * submitted and keep it from finishing, or NULL.
+ */
+static struct pinmdl_file_request *
+pinmdl_file_request_find(struct pinmdl_file *pf, u64 id, struct mm_struct *mm)
+{
+	struct pinmdl_file_request *fr, *found = NULL;
+
+	spin_lock_irq(&pf->lock);
+	list_for_each_entry(fr, &pf->requests, node) {
+		if (fr->id != id || !fr->async || fr->mm != mm)
+			continue;
+		if (pinmdl_request_tryget(&fr->req))
+			found = fr;
+		break;
+	}
+	spin_unlock_irq(&pf->lock);
+	return found;
+}
+
+/*
+ * Any request in flight neither completed nor asked to cancel yet, kept
+ * from finishing, or NULL.
+ */
+static struct pinmdl_file_request *
+pinmdl_file_request_uncancelled(struct pinmdl_file *pf)
+{
+	struct pinmdl_file_request *fr, *found = NULL;
+
+	spin_lock_irq(&pf->lock);
+	list_for_each_entry(fr, &pf->requests, node) {
+		if (READ_ONCE(fr->req.state) & (PINMDL_REQ_CANCEL_WANTED |
+						PINMDL_REQ_COMPLETED))
+			continue;
+		if (pinmdl_request_tryget(&fr->req)) {
+			found = fr;
+			break;
+		}
+	}
+	spin_unlock_irq(&pf->lock);
+	return found;
+}
+
+/**
+ * pinmdl_ioctl_cancel() - PINMDL_IOC_CANCEL
+ * @pf: open file
+ * @uarg: struct pinmdl_cancel
+ *
+ * Context: process context.
+ * Return: 0 once the target was asked to stop the request; -EINVAL for
+ * non-zero flags or reserved; -ENOENT if no asynchronous request of the
+ * caller's address space with that id is in flight in the file.
+ */
+int pinmdl_ioctl_cancel(struct pinmdl_file *pf, void __user *uarg)
+{
+	struct pinmdl_file_request *fr;
+	struct pinmdl_cancel arg;
+	int ret;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (arg.flags || arg.reserved)
+		return -EINVAL;
+	if (!arg.request_id)
+		return -ENOENT;
+	fr = pinmdl_file_request_find(pf, arg.request_id, current->mm);
+	if (!fr)
+		return -ENOENT;
+	ret = pinmdl_cancel(&fr->req);
+	pinmdl_request_put(&fr->req);
+	return ret;
+}
+
+/*
+ * The oldest completion of the caller's address space: completions belong
+ * to the address space that submitted, and another one sharing the file
+ * never sees or takes them.
+ */
+static struct pinmdl_file_request *
+pinmdl_first_own_completion(struct pinmdl_file *pf)
+{
+	struct pinmdl_file_request *fr;
+
+	lockdep_assert_held(&pf->lock);
+
+	list_for_each_entry(fr, &pf->completions, node)
+		if (fr->mm == current->mm)
+			return fr;
+	return NULL;
+}
+
+static bool pinmdl_has_own_completion(struct pinmdl_file *pf)
+{
+	bool found;
+
+	spin_lock_irq(&pf->lock);
+	found = pinmdl_first_own_completion(pf);
+	spin_unlock_irq(&pf->lock);
+	return found;
+}
+
+/**
+ * pinmdl_read_completion() - read(2): one completion of an async request
+ *			      of the caller's address space
+ * @pf: open file
+ * @buf: user buffer
+ * @count: its size, at least one struct pinmdl_completion
+ * @nonblock: O_NONBLOCK
+ *
+ * Context: process context.
+ * Return: the size of one completion, -EINVAL for a short buffer, -EAGAIN
+ * (nonblocking, none ready), -ERESTARTSYS, or -EFAULT.
+ */
+ssize_t pinmdl_read_completion(struct pinmdl_file *pf, char __user *buf,
+			       size_t count, bool nonblock)
+{
+	struct pinmdl_completion c = {};
+	struct pinmdl_file_request *fr;
+	int ret;
+
+	if (count < sizeof(c))
+		return -EINVAL;
+	for (;;) {
+		spin_lock_irq(&pf->lock);
+		fr = pinmdl_first_own_completion(pf);
+		if (fr)
+			list_del(&fr->node);
+		spin_unlock_irq(&pf->lock);
+		if (fr)
+			break;
+		pinmdl_file_reap_orphans(pf);
+		if (nonblock)
+			return -EAGAIN;
+		ret = wait_event_interruptible(pf->wait,
+					       pinmdl_has_own_completion(pf));
+		if (ret)
+			return ret;
+	}
+
+	c.request_id = fr->id;
+	c.status = fr->req.status;
+	c.result = fr->req.result;
+	if (copy_to_user(buf, &c, sizeof(c))) {
+		spin_lock_irq(&pf->lock);
+		list_add(&fr->node, &pf->completions);
+		spin_unlock_irq(&pf->lock);
+		return -EFAULT;
+	}
+	spin_lock_irq(&pf->lock);
+	pf->unread--;
+	spin_unlock_irq(&pf->lock);
+	pinmdl_file_request_free(fr);
+	return sizeof(c);
+}
+
+/**
+ * pinmdl_poll_completions() - poll(2): readable when a completion is ready
+ * @pf: open file
+ * @file: the file
+ * @wait: poll table
+ *
+ * Return: EPOLLIN | EPOLLRDNORM when a completion of the caller's address
+ * space can be read.
+ */
+__poll_t pinmdl_poll_completions(struct pinmdl_file *pf, struct file *file,
+				 poll_table *wait)
+{
+	poll_wait(file, &pf->wait, wait);
+	return pinmdl_has_own_completion(pf) ? EPOLLIN | EPOLLRDNORM : 0;
+}
+
+static bool pinmdl_file_idle(struct pinmdl_file *pf)
+{
+	bool idle;
+
+	spin_lock_irq(&pf->lock);
+	idle = !pf->in_flight;
+	spin_unlock_irq(&pf->lock);
+	return idle;
+}
+
+/**
+ * pinmdl_file_drain_requests() - cancel and wait for a closing file's
+ *				  requests
+ * @pf: open file being released
+ *
+ * Asks the target of every request in flight to stop it, waits until none
+ * is in flight, then drops the unread completions.
+ *
+ * Context: process context, from the file's release; sleeps.
+ */
+void pinmdl_file_drain_requests(struct pinmdl_file *pf)
+{
+	struct pinmdl_file_request *fr, *next;
+
+	while ((fr = pinmdl_file_request_uncancelled(pf))) {
+		pinmdl_cancel(&fr->req);
+		pinmdl_request_put(&fr->req);
+	}
+	wait_event(pf->wait, pinmdl_file_idle(pf));
+	list_for_each_entry_safe(fr, next, &pf->completions, node)
+		pinmdl_file_request_free(fr);
+	INIT_LIST_HEAD(&pf->completions);
+}

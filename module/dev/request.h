@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Requests of an open /dev/pinmdl and their completions. */
+#ifndef _PINMDL_DEV_REQUEST_H
+#define _PINMDL_DEV_REQUEST_H
+
+#include <linux/completion.h>
+#include <linux/compiler_types.h>
+#include <linux/poll.h>
+#include <linux/sizes.h>
+#include <linux/types.h>
+
+#include "pinmdl.h"
+
+struct file;
+struct mm_struct;
+struct pinmdl_file;
+
+/* Asynchronous requests one file may have whose completion is unread. */
+#define PINMDL_MAX_UNREAD	256
+
+/**
+ * struct pinmdl_file_request - a request of an open file
+ * @req: the request handed to the core
+ * @pf: the file
+ * @mm: address space of an asynchronous submitter (mmgrab'd): only it may
+ *	read the completion or cancel the request
+ * @node: entry in @pf->requests while in flight, then in @pf->completions
+ *	  (asynchronous)
+ * @completed: completion of a synchronous request
+ * @id: request id returned to user space
+ * @binding: binding of its own that the request closes once done (SUBMIT's),
+ *	     or NULL
+ * @refs: segments, from the first, whose descriptor reference the
+ *	  request holds
+ * @phase: starting, in flight or done, under @pf->lock
+ * @async: completion goes to @pf->completions
+ * @inline_segs: the segments of a short chain
+ */
+struct pinmdl_file_request {
+	struct pinmdl_request req;
+	struct pinmdl_file *pf;
+	struct mm_struct *mm;
+	struct list_head node;
+	struct completion completed;
+	u64 id;
+	struct pinmdl_binding *binding;
+	unsigned int refs;
+	unsigned int phase;
+	bool async;
+	struct pinmdl_io_segment inline_segs[2];
+};
+
+struct pinmdl_file_request *
+pinmdl_file_request_alloc(struct pinmdl_file *pf, bool async,
+			  unsigned int nr_segments);
+void pinmdl_file_request_free(struct pinmdl_file_request *fr);
+int pinmdl_file_request_start(struct pinmdl_file_request *fr,
+			      u64 __user *uid);
+int pinmdl_file_request_wait(struct pinmdl_file_request *fr);
+int pinmdl_ioctl_cancel(struct pinmdl_file *pf, void __user *uarg);
+ssize_t pinmdl_read_completion(struct pinmdl_file *pf, char __user *buf,
+			       size_t count, bool nonblock);
+__poll_t pinmdl_poll_completions(struct pinmdl_file *pf, struct file *file,
+				 poll_table *wait);
+void pinmdl_file_drain_requests(struct pinmdl_file *pf);
+
+#endif /* _PINMDL_DEV_REQUEST_H */

@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * TARGET_OPEN and TARGET_CLOSE of /dev/pinmdl: each open gives the file a
+ * new id for a binding of the named target, at most
+ * PINMDL_MAX_FILE_TARGETS at once. The table's lock (the xarray's) also
+ * guards each entry's users, so that no binding is closed under an IO.
+ */
+#include <linux/file.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "dev/file.h"
+#include "dev/target.h"
+#include "request/request.h"
+
+/* Read a target name of at most PINMDL_TARGET_NAME_MAX bytes, NUL included. */
+static int pinmdl_target_name(u64 uname, char *name)
+{
+	long len = strncpy_from_user(name, u64_to_user_ptr(uname),
+				     PINMDL_TARGET_NAME_MAX);
+
+	if (len < 0)
+		return len;
+	return len < PINMDL_TARGET_NAME_MAX ? 0 : -EINVAL;
+}
+
+/* Open the target @name, bound to the file of @fd if it is not -1. */
+static struct pinmdl_binding *pinmdl_target_bind(const char *name, int fd)
+{
+	struct pinmdl_binding *b;
+	struct file *file = NULL;
+
+	if (fd != -1) {
+		file = fget(fd);
+		if (!file)
+			return ERR_PTR(-EBADF);
+	}
+	b = pinmdl_target_open(name, file);
+	if (file)
+		fput(file);
+	return b;
+}
+
+/* Give @b an id in @pf, unless the file has its maximum of targets open. */
+static int pinmdl_file_target_add(struct pinmdl_file *pf,
+				  struct pinmdl_binding *b, u32 *id)
+{
+	struct pinmdl_file_target *ft;
+	int ret;
+
+	ft = kzalloc(sizeof(*ft), GFP_KERNEL_ACCOUNT);
+	if (!ft)
+		return -ENOMEM;
+	ft->binding = b;
+	xa_lock(&pf->targets);
+	ret = -EMFILE;
+	if (pf->nr_targets < PINMDL_MAX_FILE_TARGETS)
+		ret = __xa_alloc(&pf->targets, id, ft, xa_limit_32b,
+				 GFP_KERNEL_ACCOUNT);
+	if (!ret)
+		pf->nr_targets++;
+	xa_unlock(&pf->targets);
+	if (ret) {
+		kfree(ft);
+		return ret == -EBUSY ? -ENOMEM : ret;
+	}
+	return 0;
+}
+
+/* Close target @id of @pf, unless an IO uses it or a request is in flight. */
+static int pinmdl_file_target_remove(struct pinmdl_file *pf, u32 id)
+{
+	struct pinmdl_file_target *ft;
+	int ret = 0;
+
+	xa_lock(&pf->targets);
+	ft = xa_load(&pf->targets, id);
+	if (!ft)
+		ret = -ENOENT;
+	else if (ft->users || atomic_read(&ft->binding->in_flight))
+		ret = -EBUSY;
+	else
+		__xa_erase(&pf->targets, id);
+	if (!ret)
+		pf->nr_targets--;
+	xa_unlock(&pf->targets);
+	if (ret)
+		return ret;
+	WARN_ON_ONCE(pinmdl_target_close(ft->binding));
+	kfree(ft);
+	return 0;
+}
+
+/**
+ * pinmdl_ioctl_target_open() - PINMDL_IOC_TARGET_OPEN
+ * @pf: open file
+ * @uarg: struct pinmdl_target_open
+ *
+ * Checks flags, reserved and the name (-EINVAL), then the fd (-EBADF),
+ * then the name's target (-ENODEV), then the target's own checks, then the
+ * file's cap (-EMFILE).
+ *
+ * Context: process context.
+ * Return: 0 or a negative errno.
+ */
+int pinmdl_ioctl_target_open(struct pinmdl_file *pf, void __user *uarg)
+{
+	struct pinmdl_target_open arg, __user *user = uarg;
+	const struct pinmdl_target_limits *limits;
+	char name[PINMDL_TARGET_NAME_MAX];
+	struct pinmdl_binding *b;
+	u32 id;
+	int ret;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (arg.flags || arg.reserved)
+		return -EINVAL;
+	ret = pinmdl_target_name(arg.name, name);
+	if (ret)
+		return ret;
+	b = pinmdl_target_bind(name, arg.fd);
+	if (IS_ERR(b))
+		return PTR_ERR(b);
+	ret = pinmdl_file_target_add(pf, b, &id);
+	if (ret) {
+		WARN_ON_ONCE(pinmdl_target_close(b));
+		return ret;
+	}
+
+	limits = pinmdl_binding_limits(b);
+	arg.target = id;
+	arg.block_size = limits->block_size;
+	arg.capacity = limits->capacity;
+	arg.max_segments = limits->max_segments;
+	if (copy_to_user(user, &arg, sizeof(arg))) {
+		WARN_ON_ONCE(pinmdl_file_target_remove(pf, id));
+		return -EFAULT;
+	}
+	return 0;
+}
+
+/**
+ * pinmdl_ioctl_target_close() - PINMDL_IOC_TARGET_CLOSE
+ * @pf: open file
+ * @uarg: struct pinmdl_handle_arg whose handle is the target id
+ *
+ * Context: process context.
+ * Return: 0; -EINVAL for non-zero flags; -ENOENT for an unknown id;
+ * -EBUSY with requests in flight on it.
+ */
+int pinmdl_ioctl_target_close(struct pinmdl_file *pf, void __user *uarg)
+{
+	struct pinmdl_handle_arg arg;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (arg.flags)
+		return -EINVAL;
+	return pinmdl_file_target_remove(pf, arg.handle);
+}
+
+/**
+ * pinmdl_file_target_get() - find an open target of the file for an IO
+ * @pf: open file
+ * @id: target id
+ *
+ * Context: process context.
+ * Return: the target, kept open until pinmdl_file_target_put(), or NULL.
+ */
+struct pinmdl_file_target *pinmdl_file_target_get(struct pinmdl_file *pf,
+						  u32 id)
+{
+	struct pinmdl_file_target *ft;
+
+	xa_lock(&pf->targets);
+	ft = xa_load(&pf->targets, id);
+	if (ft)
+		ft->users++;
+	xa_unlock(&pf->targets);
+	return ft;
+}
+
+/**
+ * pinmdl_file_target_put() - undo pinmdl_file_target_get()
+ * @pf: open file
+ * @ft: the target
+ */
+void pinmdl_file_target_put(struct pinmdl_file *pf,
+			    struct pinmdl_file_target *ft)
+{
+	xa_lock(&pf->targets);
+	ft->users--;
+	xa_unlock(&pf->targets);
+}
+
+/**
+ * pinmdl_file_close_targets() - close every target of a closing file
+ * @pf: open file being released, with no request in flight
+ *
+ * Context: process context.
+ */
+void pinmdl_file_close_targets(struct pinmdl_file *pf)
+{
+	struct pinmdl_file_target *ft;
+	unsigned long id;
+
+	xa_for_each(&pf->targets, id, ft) {
+		xa_erase(&pf->targets, id);
+		WARN_ON_ONCE(pinmdl_target_close(ft->binding));
+		kfree(ft);
+	}
+	pf->nr_targets = 0;
+	xa_destroy(&pf->targets);
+}
