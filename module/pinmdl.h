@@ -200,6 +200,7 @@ struct pinmdl_target *pinmdl_request_target(const struct pinmdl_request *req);
 int pinmdl_request_iter(struct pinmdl_request *req, unsigned int direction,
 			struct iov_iter *iter);
 struct sg_table *pinmdl_request_dma(struct pinmdl_request *req);
-void pinmdl_request_dma_sync(struct pinmdl_request *req, bool for_device);
+void pinmdl_request_dma_sync(struct pinmdl_request *req, unsigned int i,
+			     bool for_device);
 
 #endif /* _PINMDL_H */

@@ -141,6 +141,27 @@ TEST(target_open_errnos_in_order)
 	munmap(page, PM_PAGE);
 }
 
+/* An id that cannot be copied out leaves nothing open, and no WARN. */
+TEST(target_open_readonly_arg)
+{
+	struct pinmdl_target_open *o = pm_map(PM_PAGE, PROT_READ | PROT_WRITE);
+	int fd = pm_open(), i;
+
+	ASSERT_LE(0, fd);
+	ASSERT_NE(NULL, o);
+	o->name = (uintptr_t)LOWER;
+	o->fd = -1;
+	ASSERT_EQ(0, mprotect(o, PM_PAGE, PROT_READ));
+	for (i = 0; i < 100; i++)
+		EXPECT_EQ(-EFAULT, pm_ioctl(fd, PINMDL_IOC_TARGET_OPEN, o));
+	/* Not one of the 64 places was kept. */
+	for (i = 0; i < 64; i++)
+		EXPECT_LT(0, pm_target_open(fd, LOWER, -1, NULL));
+	EXPECT_EQ(-ENOENT, pm_target_close(fd, 1000));
+	close(fd);
+	munmap(o, PM_PAGE);
+}
+
 TEST(target_close_errnos)
 {
 	struct pinmdl_handle_arg a = { .handle = 1, .flags = 1 };

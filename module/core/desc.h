@@ -8,6 +8,7 @@
 
 #include <linux/kref.h>
 #include <linux/mm_types.h>
+#include <linux/dma-direction.h>
 #include <linux/mutex.h>
 #include <linux/workqueue.h>
 
@@ -105,6 +106,8 @@ void pinmdl_dma_unmap_all(struct pinmdl *mdl);
  * @addr: DMA address of the last entry
  * @len: its length
  * @max: longest entry (the device's max segment size)
+ * @boundary: no entry crosses a multiple of @boundary + 1 (the device's
+ *	      segment boundary mask), unless a mapped piece itself does
  */
 struct pinmdl_dma_builder {
 	struct scatterlist *sg;
@@ -112,6 +115,7 @@ struct pinmdl_dma_builder {
 	dma_addr_t addr;
 	u32 len;
 	u32 max;
+	unsigned long boundary;
 };
 
 int pinmdl_dma_range(struct pinmdl *mdl, u64 offset, u64 length,
@@ -121,7 +125,8 @@ int pinmdl_sg_table_locked(struct pinmdl *mdl, u64 offset, u64 length,
 			   struct sg_table *sgt, unsigned int max_segment,
 			   gfp_t gfp);
 int pinmdl_dma_sync_range(struct pinmdl *mdl, u64 offset, u64 length,
-			  struct pinmdl_dma_domain *dom, bool for_device);
+			  struct pinmdl_dma_domain *dom,
+			  enum dma_data_direction dir, bool for_device);
 unsigned int pinmdl_bvec_count(const struct pinmdl *mdl, u64 offset,
 			       u64 length);
 unsigned int pinmdl_bvec_fill(const struct pinmdl *mdl, u64 offset,

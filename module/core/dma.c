@@ -12,16 +12,20 @@
  *
  * Each mapping is on two lists, its descriptor's and its device domain's,
  * both under pinmdl_dma_lock: whichever of the descriptor's unlock and the
- * domain's purge takes it off first unmaps it.
+ * domain's purge takes it off first unmaps it, before dropping the lock.
  */
 #include <linux/dma-mapping.h>
 #include <linux/slab.h>
-#include <linux/spinlock.h>
+#include <linux/mutex.h>
 
 #include "core/desc.h"
 #include "core/stats.h"
 
-static DEFINE_SPINLOCK(pinmdl_dma_lock);
+/*
+ * Held from taking a mapping off its lists until it is unmapped, so that a
+ * purge returns only once no mapping of its device is left.
+ */
+static DEFINE_MUTEX(pinmdl_dma_lock);
 
 /**
  * struct pinmdl_dma_map - a descriptor's pages mapped for one device
@@ -70,17 +74,15 @@ static void pinmdl_dma_map_free(struct pinmdl_dma_map *map)
 void pinmdl_dma_domain_purge(struct pinmdl_dma_domain *dom)
 {
 	struct pinmdl_dma_map *map, *next;
-	LIST_HEAD(gone);
 
-	spin_lock(&pinmdl_dma_lock);
+	mutex_lock(&pinmdl_dma_lock);
 	dom->dead = true;
 	list_for_each_entry_safe(map, next, &dom->maps, dom_node) {
 		list_del(&map->mdl_node);
-		list_move(&map->dom_node, &gone);
-	}
-	spin_unlock(&pinmdl_dma_lock);
-	list_for_each_entry_safe(map, next, &gone, dom_node)
+		list_del(&map->dom_node);
 		pinmdl_dma_map_free(map);
+	}
+	mutex_unlock(&pinmdl_dma_lock);
 }
 
 /**
@@ -92,18 +94,16 @@ void pinmdl_dma_domain_purge(struct pinmdl_dma_domain *dom)
 void pinmdl_dma_unmap_all(struct pinmdl *mdl)
 {
 	struct pinmdl_dma_map *map, *next;
-	LIST_HEAD(gone);
 
 	lockdep_assert_held(&mdl->lock);
 
-	spin_lock(&pinmdl_dma_lock);
+	mutex_lock(&pinmdl_dma_lock);
 	list_for_each_entry_safe(map, next, &mdl->dma_maps, mdl_node) {
 		list_del(&map->dom_node);
-		list_move(&map->mdl_node, &gone);
-	}
-	spin_unlock(&pinmdl_dma_lock);
-	list_for_each_entry_safe(map, next, &gone, mdl_node)
+		list_del(&map->mdl_node);
 		pinmdl_dma_map_free(map);
+	}
+	mutex_unlock(&pinmdl_dma_lock);
 }
 
 static struct pinmdl_dma_map *pinmdl_dma_find(struct pinmdl *root,
@@ -111,14 +111,14 @@ static struct pinmdl_dma_map *pinmdl_dma_find(struct pinmdl *root,
 {
 	struct pinmdl_dma_map *map, *found = NULL;
 
-	spin_lock(&pinmdl_dma_lock);
+	mutex_lock(&pinmdl_dma_lock);
 	list_for_each_entry(map, &root->dma_maps, mdl_node) {
 		if (map->dom == dom) {
 			found = map;
 			break;
 		}
 	}
-	spin_unlock(&pinmdl_dma_lock);
+	mutex_unlock(&pinmdl_dma_lock);
 	return found;
 }
 
@@ -148,16 +148,16 @@ static struct pinmdl_dma_map *pinmdl_dma_map_new(struct pinmdl *root,
 	if (ret)
 		goto err_free_table;
 
-	spin_lock(&pinmdl_dma_lock);
+	mutex_lock(&pinmdl_dma_lock);
 	if (dom->dead) {
-		spin_unlock(&pinmdl_dma_lock);
+		mutex_unlock(&pinmdl_dma_lock);
 		ret = -ENODEV;
 		goto err_unmap;
 	}
 	list_add(&map->mdl_node, &root->dma_maps);
 	list_add(&map->dom_node, &dom->maps);
 	atomic_long_inc(&pinmdl_stats.dma_maps);
-	spin_unlock(&pinmdl_dma_lock);
+	mutex_unlock(&pinmdl_dma_lock);
 	return map;
 
 err_unmap:
@@ -222,7 +222,8 @@ static void pinmdl_dma_emit(dma_addr_t addr, u32 len, void *ctx)
 {
 	struct pinmdl_dma_builder *b = ctx;
 
-	if (b->nents && b->addr + b->len == addr && len <= b->max - b->len) {
+	if (b->nents && b->addr + b->len == addr && len <= b->max - b->len &&
+	    (b->addr | b->boundary) == ((addr + len - 1) | b->boundary)) {
 		b->len += len;
 	} else {
 		if (b->nents && b->sg)
@@ -298,13 +299,15 @@ static void pinmdl_dma_sync_one(dma_addr_t addr, u32 len, void *ctx)
  * @offset: start of the part, from @mdl's first byte
  * @length: length of the part, > 0, inside @mdl
  * @dom: the device's domain
+ * @dir: how the device accesses the part; the mapping allows it
  * @for_device: before the device accesses the memory; false after
  *
  * Context: process context.
  * Return: 0, or the errors of pinmdl_dma_range().
  */
 int pinmdl_dma_sync_range(struct pinmdl *mdl, u64 offset, u64 length,
-			  struct pinmdl_dma_domain *dom, bool for_device)
+			  struct pinmdl_dma_domain *dom,
+			  enum dma_data_direction dir, bool for_device)
 {
 	struct pinmdl_dma_map *map = pinmdl_dma_get(mdl, &offset, dom);
 	struct pinmdl_dma_syncer s = {
@@ -314,7 +317,8 @@ int pinmdl_dma_sync_range(struct pinmdl *mdl, u64 offset, u64 length,
 
 	if (IS_ERR(map))
 		return PTR_ERR(map);
-	s.dir = map->dir;
+	/* A read lock's mapping lets the device read only. */
+	s.dir = map->dir == DMA_BIDIRECTIONAL ? dir : map->dir;
 	pinmdl_dma_walk(map, offset, length, pinmdl_dma_sync_one, &s);
 	return 0;
 }

@@ -12,7 +12,6 @@
 #include "core/timing.h"
 
 struct pinmdl_stats pinmdl_stats;
-EXPORT_SYMBOL_IF_KUNIT(pinmdl_stats);
 
 /* The errnos the ABI promises; anything else is counted as "other". */
 static const struct {
@@ -83,6 +82,17 @@ void pinmdl_stats_failure(int err)
 			break;
 	atomic_long_inc(&pinmdl_failures[i]);
 }
+
+/**
+ * pinmdl_stats_dma_maps() - cached DMA mappings of descriptors now
+ *
+ * Return: the number of descriptor-and-device mappings cached.
+ */
+long pinmdl_stats_dma_maps(void)
+{
+	return atomic_long_read(&pinmdl_stats.dma_maps);
+}
+EXPORT_SYMBOL_IF_KUNIT(pinmdl_stats_dma_maps);
 
 static int pinmdl_stats_show(struct seq_file *m, void *unused)
 {

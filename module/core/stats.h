@@ -34,6 +34,7 @@ extern struct pinmdl_stats pinmdl_stats;
 bool pinmdl_stats_pin(unsigned long pages, unsigned long limit);
 void pinmdl_stats_unpin(unsigned long pages);
 void pinmdl_stats_failure(int err);
+long pinmdl_stats_dma_maps(void);
 void pinmdl_stats_init(void);
 void pinmdl_stats_exit(void);
 

@@ -19,7 +19,7 @@ struct pinmdl;
  * @descriptors: live descriptors, at most max_descriptors
  * @show_pfns: the opener had CAP_SYS_ADMIN: QUERY shows PFNs
  * @targets: target id -> struct pinmdl_file_target
- * @nr_targets: entries in @targets, under its lock
+ * @nr_targets: entries in @targets, at most PINMDL_MAX_FILE_TARGETS
  * @lock: protects the request fields below
  * @requests: requests in flight (struct pinmdl_file_request)
  * @completions: completed asynchronous requests not read yet
@@ -35,7 +35,7 @@ struct pinmdl_file {
 	atomic_t descriptors;
 	bool show_pfns;
 	struct xarray targets;
-	unsigned int nr_targets;
+	atomic_t nr_targets;
 	spinlock_t lock; /* protects the request fields below */
 	struct list_head requests;
 	struct list_head completions;

@@ -42,20 +42,12 @@ int pinmdl_file_hold_segment(struct pinmdl_file_request *fr, unsigned int i,
 /* Copy in the segment array of @arg, if it can be as long as it says. */
 static struct pinmdl_segment *pinmdl_io_segments(const struct pinmdl_io *arg)
 {
-	struct pinmdl_segment *useg;
 	size_t size;
 
 	if (!arg->nr_segments || arg->nr_segments > PINMDL_MAX_SEGMENTS)
 		return NULL;
-	size = array_size(arg->nr_segments, sizeof(*useg));
-	useg = kvmalloc(size, GFP_KERNEL);
-	if (!useg)
-		return ERR_PTR(-ENOMEM);
-	if (copy_from_user(useg, u64_to_user_ptr(arg->segments), size)) {
-		kvfree(useg);
-		return ERR_PTR(-EFAULT);
-	}
-	return useg;
+	size = array_size(arg->nr_segments, sizeof(struct pinmdl_segment));
+	return vmemdup_user(u64_to_user_ptr(arg->segments), size);
 }
 
 /* Steps 3 to 6 of the errno table, then start: the segments are held. */

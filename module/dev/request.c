@@ -70,8 +70,8 @@ pinmdl_file_request_alloc(struct pinmdl_file *pf, bool async,
  * pinmdl_file_request_free() - free a request that is not in flight
  * @fr: request
  *
- * Drops the descriptor references it holds and closes its own binding if
- * it never started.
+ * Drops the descriptor references it holds and closes its own binding
+ * (a synchronous request's, or one that never started).
  *
  * Context: process context.
  */
@@ -114,7 +114,8 @@ static void pinmdl_file_request_done(struct pinmdl_request *req)
 	struct pinmdl_file *pf = fr->pf;
 	unsigned long flags;
 
-	if (fr->binding) {
+	/* An asynchronous SUBMIT's binding must not wait for the read. */
+	if (fr->binding && fr->async) {
 		pinmdl_binding_close_any(fr->binding);
 		fr->binding = NULL;
 	}
@@ -175,12 +176,14 @@ static int pinmdl_file_reserve(struct pinmdl_file_request *fr)
  * @fr: request past pinmdl_request_hold() on every segment
  * @uid: where its id goes out to user space first, or NULL
  *
- * An asynchronous request takes a place among the file's unread
+ * The request as a whole is checked first (pinmdl_request_admit()); then
+ * an asynchronous request takes a place among the file's unread
  * completions (-EAGAIN when they are all taken). On failure the caller
  * still holds the segments.
  *
  * Context: process context.
- * Return: 0, or -EAGAIN, -EFAULT or the errors of pinmdl_request_start().
+ * Return: 0, or the errors of pinmdl_request_admit(), -EAGAIN, -EFAULT or
+ * the errors of pinmdl_request_start().
  */
 int pinmdl_file_request_start(struct pinmdl_file_request *fr,
 			      u64 __user *uid)
@@ -188,6 +191,9 @@ int pinmdl_file_request_start(struct pinmdl_file_request *fr,
 	struct pinmdl_file *pf = fr->pf;
 	int ret;
 
+	ret = pinmdl_request_admit(&fr->req);
+	if (ret)
+		return ret;
 	ret = pinmdl_file_reserve(fr);
 	if (ret)
 		return ret;

@@ -28,8 +28,8 @@ struct pinmdl_file;
  *	  (asynchronous)
  * @completed: completion of a synchronous request
  * @id: request id returned to user space
- * @binding: binding of its own that the request closes once done (SUBMIT's),
- *	     or NULL
+ * @binding: binding of its own (SUBMIT's), closed once an asynchronous
+ *	     request is done or when a synchronous one is freed; or NULL
  * @refs: segments, from the first, whose descriptor reference the
  *	  request holds
  * @phase: starting, in flight or done, under @pf->lock

@@ -41,30 +41,58 @@ static struct pinmdl_binding *pinmdl_target_bind(const char *name, int fd)
 	return b;
 }
 
-/* Give @b an id in @pf, unless the file has its maximum of targets open. */
+/* Count one more open target, unless the file has its maximum. */
+static bool pinmdl_file_target_count(struct pinmdl_file *pf)
+{
+	int old = atomic_read(&pf->nr_targets);
+
+	do {
+		if (old >= PINMDL_MAX_FILE_TARGETS)
+			return false;
+	} while (!atomic_try_cmpxchg(&pf->nr_targets, &old, old + 1));
+	return true;
+}
+
+/*
+ * Give @b an id in @pf: reserved, copied out to @uid, and only then
+ * published, so that no other thread can use or close it before the
+ * caller has it, and a failed copy has nothing to undo but the reservation.
+ */
 static int pinmdl_file_target_add(struct pinmdl_file *pf,
-				  struct pinmdl_binding *b, u32 *id)
+				  struct pinmdl_binding *b, u32 __user *uid)
 {
 	struct pinmdl_file_target *ft;
+	u32 id;
 	int ret;
 
+	if (!pinmdl_file_target_count(pf))
+		return -EMFILE;
+	ret = -ENOMEM;
 	ft = kzalloc(sizeof(*ft), GFP_KERNEL_ACCOUNT);
 	if (!ft)
-		return -ENOMEM;
+		goto err_uncount;
 	ft->binding = b;
-	xa_lock(&pf->targets);
-	ret = -EMFILE;
-	if (pf->nr_targets < PINMDL_MAX_FILE_TARGETS)
-		ret = __xa_alloc(&pf->targets, id, ft, xa_limit_32b,
-				 GFP_KERNEL_ACCOUNT);
-	if (!ret)
-		pf->nr_targets++;
-	xa_unlock(&pf->targets);
+	ret = xa_alloc(&pf->targets, &id, NULL, xa_limit_32b,
+		       GFP_KERNEL_ACCOUNT);
 	if (ret) {
-		kfree(ft);
-		return ret == -EBUSY ? -ENOMEM : ret;
+		ret = ret == -EBUSY ? -ENOMEM : ret;
+		goto err_free;
 	}
+	if (put_user(id, uid)) {
+		ret = -EFAULT;
+		goto err_release;
+	}
+	/* The slot is reserved: storing in it allocates nothing. */
+	xa_store(&pf->targets, id, ft, GFP_KERNEL_ACCOUNT);
 	return 0;
+
+err_release:
+	xa_release(&pf->targets, id);
+err_free:
+	kfree(ft);
+err_uncount:
+	atomic_dec(&pf->nr_targets);
+	return ret;
 }
 
 /* Close target @id of @pf, unless an IO uses it or a request is in flight. */
@@ -81,11 +109,10 @@ static int pinmdl_file_target_remove(struct pinmdl_file *pf, u32 id)
 		ret = -EBUSY;
 	else
 		__xa_erase(&pf->targets, id);
-	if (!ret)
-		pf->nr_targets--;
 	xa_unlock(&pf->targets);
 	if (ret)
 		return ret;
+	atomic_dec(&pf->nr_targets);
 	WARN_ON_ONCE(pinmdl_target_close(ft->binding));
 	kfree(ft);
 	return 0;
@@ -109,7 +136,6 @@ int pinmdl_ioctl_target_open(struct pinmdl_file *pf, void __user *uarg)
 	const struct pinmdl_target_limits *limits;
 	char name[PINMDL_TARGET_NAME_MAX];
 	struct pinmdl_binding *b;
-	u32 id;
 	int ret;
 
 	if (copy_from_user(&arg, uarg, sizeof(arg)))
@@ -122,22 +148,22 @@ int pinmdl_ioctl_target_open(struct pinmdl_file *pf, void __user *uarg)
 	b = pinmdl_target_bind(name, arg.fd);
 	if (IS_ERR(b))
 		return PTR_ERR(b);
-	ret = pinmdl_file_target_add(pf, b, &id);
-	if (ret) {
-		WARN_ON_ONCE(pinmdl_target_close(b));
-		return ret;
-	}
-
 	limits = pinmdl_binding_limits(b);
-	arg.target = id;
 	arg.block_size = limits->block_size;
 	arg.capacity = limits->capacity;
 	arg.max_segments = limits->max_segments;
-	if (copy_to_user(user, &arg, sizeof(arg))) {
-		WARN_ON_ONCE(pinmdl_file_target_remove(pf, id));
-		return -EFAULT;
-	}
+	/* Everything but the id first: nothing to undo if it fails. */
+	ret = -EFAULT;
+	if (copy_to_user(user, &arg, sizeof(arg)))
+		goto err_close;
+	ret = pinmdl_file_target_add(pf, b, &user->target);
+	if (ret)
+		goto err_close;
 	return 0;
+
+err_close:
+	pinmdl_target_close(b);
+	return ret;
 }
 
 /**
@@ -210,6 +236,6 @@ void pinmdl_file_close_targets(struct pinmdl_file *pf)
 		WARN_ON_ONCE(pinmdl_target_close(ft->binding));
 		kfree(ft);
 	}
-	pf->nr_targets = 0;
+	atomic_set(&pf->nr_targets, 0);
 	xa_destroy(&pf->targets);
 }

@@ -198,6 +198,20 @@ static int pinmdl_lower_run(struct pinmdl_request *req, u32 *crc)
 	return 0;
 }
 
+/*
+ * Sync what the device reads (every segment of CHECKSUM, COPY's source)
+ * for it, or back. What the CPU writes itself is never synced: syncing it
+ * back would copy the device's stale view over it.
+ */
+static void pinmdl_lower_sync(struct pinmdl_request *req, bool for_device)
+{
+	unsigned int i;
+
+	for (i = 0; i < req->nr_segments; i++)
+		if (req->segments[i].dir == DMA_TO_DEVICE)
+			pinmdl_request_dma_sync(req, i, for_device);
+}
+
 static int pinmdl_lower_execute(struct pinmdl_request *req, u64 *result)
 {
 	bool reads = req->op != PINMDL_LOWER_FILL;
@@ -206,15 +220,15 @@ static int pinmdl_lower_execute(struct pinmdl_request *req, u64 *result)
 	int ret;
 
 	if (reads) {
-		/* The device's view of what it reads, synced to it. */
+		/* The device's view of the request, mapped once per buffer. */
 		dma = pinmdl_request_dma(req);
 		if (IS_ERR(dma))
 			return PTR_ERR(dma);
-		pinmdl_request_dma_sync(req, true);
+		pinmdl_lower_sync(req, true);
 	}
 	ret = pinmdl_lower_run(req, &crc);
 	if (reads)
-		pinmdl_request_dma_sync(req, false);
+		pinmdl_lower_sync(req, false);
 	*result = req->op == PINMDL_LOWER_CHECKSUM ? crc : req->total;
 	return ret;
 }
@@ -418,9 +432,10 @@ static int __init pinmdl_lower_init(void)
 	lower.debugfs = debugfs_create_dir("pinmdl_lower", NULL);
 	debugfs_create_file("last_task", 0444, lower.debugfs, NULL,
 			    &pinmdl_lower_task_fops);
+	for (i = 0; i < ARRAY_SIZE(lower.devs); i++)
+		mutex_init(&lower.devs[i].lock);
 	for (i = 0; i < ARRAY_SIZE(lower.devs); i++) {
 		dev = &lower.devs[i];
-		mutex_init(&dev->lock);
 		ret = pinmdl_lower_plug(dev, true);
 		if (ret)
 			goto err_unplug;

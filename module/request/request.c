@@ -31,6 +31,7 @@ static void pinmdl_vfree_work_fn(struct work_struct *work)
 	llist_for_each_safe(node, next, llist_del_all(&pinmdl_vfree_list))
 		vfree(node);
 }
+
 static DECLARE_WORK(pinmdl_vfree_work, pinmdl_vfree_work_fn);
 
 /**
@@ -120,7 +121,8 @@ static void pinmdl_request_finish(struct pinmdl_request *req)
 {
 	struct pinmdl_binding *b = req->binding;
 
-	pinmdl_request_unhold(req, req->nr_segments);
+	if (b->target->ops->release)
+		b->target->ops->release(req);
 	if (req->dma) {
 		sg_free_table(req->dma);
 		kfree(req->dma);
@@ -128,8 +130,7 @@ static void pinmdl_request_finish(struct pinmdl_request *req)
 	}
 	pinmdl_kvfree_any(req->bvec);
 	req->bvec = NULL;
-	if (b->target->ops->release)
-		b->target->ops->release(req);
+	pinmdl_request_unhold(req, req->nr_segments);
 	pinmdl_target_leave(b->target, req);
 	atomic_dec(&b->in_flight);
 	req->done(req);
@@ -184,18 +185,23 @@ void pinmdl_request_put(struct pinmdl_request *req)
 static bool pinmdl_request_cancel_due(struct pinmdl_request *req,
 				      unsigned int set, bool *completed)
 {
-	const struct pinmdl_target_ops *ops = req->binding->target->ops;
 	unsigned long flags;
-	bool due;
+	bool due = false;
 
 	spin_lock_irqsave(&req->lock, flags);
 	*completed = req->state & PINMDL_REQ_COMPLETED;
-	if (!*completed)
+	/*
+	 * Only a request not completed is sure to have its binding and
+	 * target still: a completed one may be finished and its binding
+	 * closed already.
+	 */
+	if (!*completed) {
 		req->state |= set;
-	due = ops->cancel && !*completed &&
-	      (req->state & PINMDL_REQ_QUEUED) &&
-	      (req->state & PINMDL_REQ_CANCEL_WANTED) &&
-	      !(req->state & PINMDL_REQ_CANCEL_CALLED);
+		due = req->binding->target->ops->cancel &&
+		      (req->state & PINMDL_REQ_QUEUED) &&
+		      (req->state & PINMDL_REQ_CANCEL_WANTED) &&
+		      !(req->state & PINMDL_REQ_CANCEL_CALLED);
+	}
 	if (due) {
 		req->state |= PINMDL_REQ_CANCEL_CALLED;
 		req->users++;
@@ -211,20 +217,16 @@ static void pinmdl_request_call_cancel(struct pinmdl_request *req)
 }
 
 /**
- * pinmdl_request_start() - check the request as a whole and queue it
+ * pinmdl_request_admit() - check a request as a whole
  * @req: request whose segments are all held
  *
- * On success the request finishes exactly once; on failure the caller
- * still holds the segments.
- *
  * Return: 0; -EINVAL past the target's capacity; the target's refusal
- * (-EBADF); -ENODEV if the target is gone; or the target's queue error.
+ * (-EBADF); or -ENODEV if the target is gone.
  */
-int pinmdl_request_start(struct pinmdl_request *req)
+int pinmdl_request_admit(struct pinmdl_request *req)
 {
 	struct pinmdl_binding *b = req->binding;
 	struct pinmdl_target *target = b->target;
-	bool completed;
 	unsigned int i;
 	int ret;
 
@@ -240,8 +242,27 @@ int pinmdl_request_start(struct pinmdl_request *req)
 		if (ret)
 			return ret;
 	}
+	return READ_ONCE(target->gone) ? -ENODEV : 0;
+}
+
+/**
+ * pinmdl_request_start() - queue an admitted request to its target
+ * @req: request past pinmdl_request_admit()
+ *
+ * On success the request finishes exactly once; on failure the caller
+ * still holds the segments.
+ *
+ * Return: 0, -ENODEV if the target is gone, or the target's queue error.
+ */
+int pinmdl_request_start(struct pinmdl_request *req)
+{
+	struct pinmdl_binding *b = req->binding;
+	struct pinmdl_target *target = b->target;
+	bool completed;
+	int ret;
 
 	spin_lock_init(&req->lock);
+	INIT_LIST_HEAD(&req->node);
 	req->state = 0;
 	req->users = 2;	/* the target's completion and this submission */
 	req->status = 0;
@@ -249,7 +270,7 @@ int pinmdl_request_start(struct pinmdl_request *req)
 	req->dma = NULL;
 	req->bvec = NULL;
 	req->nr_bvec = 0;
-	ret = pinmdl_target_enter(target, req);
+	ret = pinmdl_target_enter(target);
 	if (ret)
 		return ret;
 	atomic_inc(&b->in_flight);
@@ -259,6 +280,10 @@ int pinmdl_request_start(struct pinmdl_request *req)
 		pinmdl_target_leave(target, req);
 		return ret;
 	}
+	/* Listed only once taken, so that unregistering can cancel it. */
+	if (pinmdl_target_list(target, req))
+		pinmdl_request_cancel_due(req, PINMDL_REQ_CANCEL_WANTED,
+					  &completed);
 	if (pinmdl_request_cancel_due(req, PINMDL_REQ_QUEUED, &completed))
 		pinmdl_request_call_cancel(req);
 	pinmdl_request_put(req);
@@ -297,7 +322,9 @@ int pinmdl_submit(struct pinmdl_request *req)
 		if (ret)
 			goto err_unhold;
 	}
-	ret = pinmdl_request_start(req);
+	ret = pinmdl_request_admit(req);
+	if (!ret)
+		ret = pinmdl_request_start(req);
 	if (ret)
 		goto err_unhold;
 	return 0;
@@ -411,7 +438,8 @@ int pinmdl_request_iter(struct pinmdl_request *req, unsigned int direction,
 			struct iov_iter *iter)
 {
 	struct pinmdl_io_segment *seg;
-	unsigned int i, n = 0;
+	unsigned int i;
+	u64 n = 0;
 
 	if (!req->nr_segments)
 		return -EINVAL;
@@ -421,7 +449,10 @@ int pinmdl_request_iter(struct pinmdl_request *req, unsigned int direction,
 			n += pinmdl_bvec_count(seg->mdl, seg->offset,
 					       seg->length);
 		}
-		req->bvec = kvmalloc_array(n, sizeof(*req->bvec), GFP_KERNEL);
+		if (n > INT_MAX / sizeof(*req->bvec))
+			return -ENOMEM;
+		req->bvec = kvmalloc_array(n, sizeof(*req->bvec),
+					   GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 		if (!req->bvec)
 			return -ENOMEM;
 		for (i = 0, n = 0; i < req->nr_segments; i++) {
@@ -483,16 +514,19 @@ struct sg_table *pinmdl_request_dma(struct pinmdl_request *req)
 	if (req->dma)
 		return req->dma;
 	b.max = dma_get_max_seg_size(target->dma.dev);
+	b.boundary = dma_get_seg_boundary(target->dma.dev);
 	ret = pinmdl_request_dma_walk(req, &b);
 	if (ret)
 		return ERR_PTR(ret);
-	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
+	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL_ACCOUNT);
 	if (!sgt)
 		return ERR_PTR(-ENOMEM);
-	ret = sg_alloc_table(sgt, b.nents, GFP_KERNEL);
+	ret = sg_alloc_table(sgt, b.nents, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (ret)
 		goto err_free;
-	b = (struct pinmdl_dma_builder){ .sg = sgt->sgl, .max = b.max };
+	b = (struct pinmdl_dma_builder){
+		.sg = sgt->sgl, .max = b.max, .boundary = b.boundary,
+	};
 	ret = pinmdl_request_dma_walk(req, &b);
 	if (ret)
 		goto err_free_table;
@@ -508,25 +542,27 @@ err_free:
 EXPORT_SYMBOL_GPL(pinmdl_request_dma);
 
 /**
- * pinmdl_request_dma_sync() - hand a request's mapped bytes to the device,
+ * pinmdl_request_dma_sync() - hand a segment's mapped bytes to the device,
  *			       or back to the CPU
  * @req: request whose pinmdl_request_dma() succeeded
+ * @i: the segment, synced in its @dir (nothing for DMA_NONE)
  * @for_device: true before the device's access, false after it
+ *
+ * Sync only what the device accesses: a segment the CPU writes itself
+ * must not be synced back over from the device's view.
  *
  * Context: process context.
  */
-void pinmdl_request_dma_sync(struct pinmdl_request *req, bool for_device)
+void pinmdl_request_dma_sync(struct pinmdl_request *req, unsigned int i,
+			     bool for_device)
 {
 	struct pinmdl_dma_domain *dom = &req->binding->target->dma;
-	struct pinmdl_io_segment *seg;
-	unsigned int i;
+	struct pinmdl_io_segment *seg = &req->segments[i];
 
-	if (WARN_ON_ONCE(!req->dma))
+	if (WARN_ON_ONCE(!req->dma || i >= req->nr_segments) ||
+	    seg->dir == DMA_NONE)
 		return;
-	for (i = 0; i < req->nr_segments; i++) {
-		seg = &req->segments[i];
-		pinmdl_dma_sync_range(seg->mdl, seg->offset, seg->length, dom,
-				      for_device);
-	}
+	pinmdl_dma_sync_range(seg->mdl, seg->offset, seg->length, dom,
+			      seg->dir, for_device);
 }
 EXPORT_SYMBOL_GPL(pinmdl_request_dma_sync);

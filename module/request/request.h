@@ -69,10 +69,12 @@ struct pinmdl_binding {
 int pinmdl_request_check(struct pinmdl_request *req);
 int pinmdl_request_hold(struct pinmdl_request *req, unsigned int i);
 void pinmdl_request_unhold(struct pinmdl_request *req, unsigned int n);
+int pinmdl_request_admit(struct pinmdl_request *req);
 int pinmdl_request_start(struct pinmdl_request *req);
 bool pinmdl_request_tryget(struct pinmdl_request *req);
 void pinmdl_request_put(struct pinmdl_request *req);
-int pinmdl_target_enter(struct pinmdl_target *target,
+int pinmdl_target_enter(struct pinmdl_target *target);
+bool pinmdl_target_list(struct pinmdl_target *target,
 			struct pinmdl_request *req);
 void pinmdl_target_leave(struct pinmdl_target *target,
 			 struct pinmdl_request *req);

@@ -304,6 +304,9 @@ static void kt_req_init(struct pinmdl_request *req,
 	req->private = w;
 }
 
+/* A name of PINMDL_TARGET_NAME_MAX characters: no room for its NUL. */
+static const char kt_long_name[] = "kt_45678901234567890123456789012";
+
 static void target_register_test(struct kunit *test)
 {
 	struct pinmdl_target_limits bad = kt_limits;
@@ -319,9 +322,10 @@ static void target_register_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, PTR_ERR(pinmdl_target_register("", &kt_ops,
 							     &kt_limits, NULL)),
 			-EINVAL);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(pinmdl_target_register(
-				"kt_0123456789012345678901234567890", &kt_ops,
-				&kt_limits, NULL)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pinmdl_target_register(kt_long_name,
+							     &kt_ops,
+							     &kt_limits, NULL)),
+			-EINVAL);
 	KUNIT_EXPECT_EQ(test, PTR_ERR(pinmdl_target_register("kt_b", &noqueue,
 							     &kt_limits, NULL)),
 			-EINVAL);
@@ -533,15 +537,15 @@ static void cancel_race_test(struct kunit *test)
 		kt_req_init(&req, &seg, &w, b, KT_NODATA, NULL, 0, 0);
 		KUNIT_ASSERT_EQ(test, pinmdl_submit(&req), 0);
 		if (i & 1)
-			udelay(i % 53);
+			ndelay((i % 53) * NSEC_PER_USEC);
 		pinmdl_cancel(&req);
 		KUNIT_ASSERT_NE(test, wait_for_completion_timeout(&w.done, HZ),
 				0);
 		/* A second done would have come by now, or WARNed. */
-		udelay(20);
+		usleep_range(20, 40);
 		KUNIT_ASSERT_EQ(test, atomic_read(&w.calls), 1);
-		KUNIT_ASSERT_TRUE(test, req.status == 0 ||
-					req.status == -ECANCELED);
+		KUNIT_ASSERT_TRUE(test,
+				  !req.status || req.status == -ECANCELED);
 		cancelled += req.status == -ECANCELED;
 	}
 	kunit_info(test, "%d of 2000 cancelled before the timer", cancelled);
@@ -599,7 +603,7 @@ static void kt_mirror_child_end(struct kt_mirror_ctx *ctx, int status)
 {
 	if (status)
 		atomic_cmpxchg(&ctx->status, 0, status);
-	if (atomic_dec_and_test(&ctx->pending))
+	if (!atomic_dec_return(&ctx->pending))
 		schedule_work(&ctx->work);
 }
 
@@ -617,11 +621,15 @@ static int kt_mirror_build(struct kt_mirror_ctx *ctx, struct kt_mirror *m,
 	struct pinmdl_io_segment *seg;
 	unsigned int j;
 
+	u64 va;
+
 	for (j = 0; j < parent->nr_segments; j++) {
 		seg = &parent->segments[j];
-		ctx->segs[i][j].mdl = pinmdl_build_partial(seg->mdl,
-			pinmdl_start_va(seg->mdl) + pinmdl_byte_offset(seg->mdl) +
-			seg->offset, seg->length, GFP_KERNEL);
+		va = pinmdl_start_va(seg->mdl) + pinmdl_byte_offset(seg->mdl) +
+		     seg->offset;
+		ctx->segs[i][j].mdl = pinmdl_build_partial(seg->mdl, va,
+							   seg->length,
+							   GFP_KERNEL);
 		if (IS_ERR(ctx->segs[i][j].mdl))
 			return PTR_ERR(ctx->segs[i][j].mdl);
 		ctx->segs[i][j].length = seg->length;
@@ -849,7 +857,7 @@ static void views_test(struct kunit *test)
 	size_t lens[2] = { 3 * PAGE_SIZE, PAGE_SIZE + 10 };
 	size_t offs[2] = { 100, 5 };
 	char *bufs[2], *flat, *va;
-	long maps = atomic_long_read(&pinmdl_stats.dma_maps);
+	long maps = pinmdl_stats_dma_maps();
 	struct pinmdl_request req;
 	struct pinmdl_binding *b;
 	struct scatterlist *sg;
@@ -862,6 +870,8 @@ static void views_test(struct kunit *test)
 	struct kt_target *kt;
 	unsigned int i, j;
 	struct kt_wait w;
+	phys_addr_t phys;
+	dma_addr_t dma;
 	int round;
 
 	dev = kunit_device_register(test, "pinmdl-kunit-dma");
@@ -916,26 +926,27 @@ static void views_test(struct kunit *test)
 		sgt = pinmdl_request_dma(&req);
 		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
 		KUNIT_EXPECT_PTR_EQ(test, pinmdl_request_dma(&req), sgt);
-		pinmdl_request_dma_sync(&req, true);
+		pinmdl_request_dma_sync(&req, 0, true);
+		pinmdl_request_dma_sync(&req, 1, true);
 		/* Mapped once per descriptor and device, then cached. */
-		KUNIT_EXPECT_EQ(test, atomic_long_read(&pinmdl_stats.dma_maps),
+		KUNIT_EXPECT_EQ(test, pinmdl_stats_dma_maps(),
 				maps + 2);
 		pos = 0;
 		for_each_sgtable_dma_sg(sgt, sg, j) {
 			KUNIT_EXPECT_LE(test, sg_dma_len(sg), 2 * PAGE_SIZE);
 			for (k = 0; k < sg_dma_len(sg); k++, pos++) {
 				i = pos >= lens[0];
-				if (k && offset_in_page(kt_phys(bufs[i],
-						offs[i] + pos - i * lens[0])))
+				phys = kt_phys(bufs[i], offs[i] + pos - i * lens[0]);
+				/* Each entry's start and each page in it. */
+				if (k && offset_in_page(phys))
 					continue;
-				KUNIT_EXPECT_EQ(test,
-					dma_to_phys(dev, sg_dma_address(sg) + k),
-					kt_phys(bufs[i],
-						offs[i] + pos - i * lens[0]));
+				dma = sg_dma_address(sg) + k;
+				KUNIT_EXPECT_EQ(test, dma_to_phys(dev, dma), phys);
 			}
 		}
 		KUNIT_EXPECT_EQ(test, pos, total);
-		pinmdl_request_dma_sync(&req, false);
+		pinmdl_request_dma_sync(&req, 0, false);
+		pinmdl_request_dma_sync(&req, 1, false);
 		kt_finish(kt->held, 0);
 		KUNIT_EXPECT_EQ(test, atomic_read(&w.calls), 1);
 	}
@@ -958,7 +969,7 @@ static void views_test(struct kunit *test)
 
 	KUNIT_EXPECT_EQ(test, pinmdl_free(mdl[0]), 0);
 	KUNIT_EXPECT_EQ(test, pinmdl_free(mdl[1]), 0);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&pinmdl_stats.dma_maps), maps);
+	KUNIT_EXPECT_EQ(test, pinmdl_stats_dma_maps(), maps);
 	KUNIT_EXPECT_EQ(test, pinmdl_target_close(b), 0);
 }
 

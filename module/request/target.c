@@ -305,25 +305,42 @@ EXPORT_SYMBOL_GPL(pinmdl_binding_private);
 /**
  * pinmdl_target_enter() - count a request in the target, unless it is gone
  * @target: the request's target
- * @req: the request
  *
  * Return: 0, or -ENODEV if the target is unregistered.
  */
-int pinmdl_target_enter(struct pinmdl_target *target,
-			struct pinmdl_request *req)
+int pinmdl_target_enter(struct pinmdl_target *target)
 {
 	unsigned long flags;
 	int ret = 0;
 
 	spin_lock_irqsave(&target->lock, flags);
-	if (target->gone) {
+	if (target->gone)
 		ret = -ENODEV;
-	} else {
+	else
 		target->in_flight++;
-		list_add_tail(&req->node, &target->requests);
-	}
 	spin_unlock_irqrestore(&target->lock, flags);
 	return ret;
+}
+
+/**
+ * pinmdl_target_list() - list a request the target took, for cancelling
+ * @target: the request's target
+ * @req: the request, counted by pinmdl_target_enter()
+ *
+ * Return: true if the target went away meanwhile: unregistering may have
+ * looked for requests to cancel already, so the caller cancels this one.
+ */
+bool pinmdl_target_list(struct pinmdl_target *target,
+			struct pinmdl_request *req)
+{
+	unsigned long flags;
+	bool gone;
+
+	spin_lock_irqsave(&target->lock, flags);
+	list_add_tail(&req->node, &target->requests);
+	gone = target->gone;
+	spin_unlock_irqrestore(&target->lock, flags);
+	return gone;
 }
 
 /**
@@ -339,7 +356,7 @@ void pinmdl_target_leave(struct pinmdl_target *target,
 	unsigned long flags;
 
 	spin_lock_irqsave(&target->lock, flags);
-	list_del(&req->node);
+	list_del_init(&req->node);
 	if (!--target->in_flight)
 		wake_up_all(&target->idle);
 	spin_unlock_irqrestore(&target->lock, flags);
