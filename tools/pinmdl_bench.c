@@ -27,7 +27,9 @@
  * as pinmdl does.
  *
  * Then direct I/O (LOCK, SUBMIT CHECKSUM, UNLOCK) against SUBMIT_BUFFERED
- * CHECKSUM from 4 KiB up, and the descriptor memory a page from debugfs.
+ * CHECKSUM from 4 KiB up; the request path of targets (IO CHECKSUM) against
+ * SUBMIT, and a DELAY 0 round trip; and the descriptor memory a page from
+ * debugfs.
  * Each figure is the median of the rounds, and each ratio the median of
  * the ratios of the rounds, so that a slow spell of the machine running
  * the guest moves both sides of a ratio alike. Lines for machines:
@@ -35,6 +37,7 @@
  *   SPLIT <memory> <pages> <lock> <unlock> <floor get> <floor put> (usec)
  *   MEM bytes_per_page <value>, MEM header_bytes <value>
  *   PLOT <memory> <method> <pages> <usec>, IO <method> <bytes> <usec>
+ *   ROUNDTRIP delay0 <async|sync> <usec>
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -585,6 +588,109 @@ static void bench_io(size_t max_bytes)
 		       len / PAGE, q[i], len, d[i], len, b[i]);
 }
 
+/* Open target @name of /dev/pinmdl; return its id. */
+static uint32_t target_open(const char *name)
+{
+	struct pinmdl_target_open o = { .name = (uintptr_t)name, .fd = -1 };
+
+	xioctl(dev_fd, PINMDL_IOC_TARGET_OPEN, &o, "TARGET_OPEN");
+	return o.target;
+}
+
+/* LOCK, one IO CHECKSUM of the whole descriptor to @target, UNLOCK. */
+static uint64_t checksum_io(uint32_t target, uint32_t h, size_t len)
+{
+	struct pinmdl_segment seg = { .handle = h, .length = len };
+	struct pinmdl_io io = { .target = target,
+				.op = PINMDL_LOWER_CHECKSUM,
+				.segments = (uintptr_t)&seg, .nr_segments = 1 };
+
+	lock(h, PINMDL_IO_READ_ACCESS);
+	xioctl(dev_fd, PINMDL_IOC_IO, &io, "IO");
+	unlock(h);
+	return io.result;
+}
+
+/*
+ * The request path of targets against SUBMIT, side by side: LOCK, IO
+ * CHECKSUM, UNLOCK against LOCK, SUBMIT CHECKSUM, UNLOCK, 4 KiB to
+ * @max_bytes; then the round trip of one asynchronous DELAY 0 (IO, then
+ * read(2) of its completion) and of a synchronous one.
+ */
+static void bench_requests(size_t max_bytes)
+{
+	static double via_io[MAX_ROUNDS], via_submit[MAX_ROUNDS],
+		      ratio[MAX_ROUNDS], async_rt[MAX_ROUNDS],
+		      sync_rt[MAX_ROUNDS];
+	struct pinmdl_io delay = { .op = PINMDL_LOWER_DELAY,
+				   .flags = PINMDL_SUBMIT_ASYNC };
+	struct memory m = { .name = "4k" };
+	uint64_t sum_io = 0, sum_submit = 0;
+	struct pinmdl_completion c;
+	int r, calls, i;
+	uint32_t target, h;
+	size_t len;
+	double t;
+
+	if (memory_map(&m, max_bytes))
+		die("mmap");
+	target = target_open("pinmdl_lower");
+	printf("\nrequests: LOCK+IO(CHECKSUM)+UNLOCK against "
+	       "LOCK+SUBMIT(CHECKSUM)+UNLOCK, usec an operation:\n"
+	       "%10s %10s %10s %7s\n", "bytes", "io", "submit", "ratio");
+	for (len = PAGE; len <= max_bytes; len *= 4) {
+		h = create(m.buf, len);
+		calls = len < (1 << 20) ? (1 << 20) / len : 1;
+		for (r = 0; r < rounds; r++) {
+			t = now_usec();
+			for (i = 0; i < calls; i++)
+				sum_io = checksum_io(target, h, len);
+			via_io[r] = (now_usec() - t) / calls;
+			t = now_usec();
+			for (i = 0; i < calls; i++)
+				sum_submit = checksum_direct(h, len);
+			via_submit[r] = (now_usec() - t) / calls;
+			ratio[r] = via_io[r] / via_submit[r];
+		}
+		destroy(h);
+		if (sum_io != sum_submit) {
+			errno = EIO;
+			die("IO and SUBMIT checksums differ");
+		}
+		printf("%10zu %10.1f %10.1f %6.3fx\n", len,
+		       median(via_io, rounds), median(via_submit, rounds),
+		       median(ratio, rounds));
+		printf("RATIO io_vs_submit 4k %zu %.3f\n", len / PAGE,
+		       median(ratio, rounds));
+		fflush(stdout);
+	}
+	munmap(m.map, m.map_len);
+
+	delay.target = target;
+	calls = 256;
+	for (r = 0; r < rounds; r++) {
+		t = now_usec();
+		for (i = 0; i < calls; i++) {
+			xioctl(dev_fd, PINMDL_IOC_IO, &delay, "IO DELAY");
+			if (read(dev_fd, &c, sizeof(c)) != sizeof(c) ||
+			    c.status)
+				die("completion of DELAY 0");
+		}
+		async_rt[r] = (now_usec() - t) / calls;
+		delay.flags = 0;
+		t = now_usec();
+		for (i = 0; i < calls; i++)
+			xioctl(dev_fd, PINMDL_IOC_IO, &delay, "IO DELAY");
+		sync_rt[r] = (now_usec() - t) / calls;
+		delay.flags = PINMDL_SUBMIT_ASYNC;
+	}
+	printf("DELAY 0 round trip: %.1f usec asynchronous (IO, read(2) of "
+	       "its completion), %.1f usec synchronous\n",
+	       median(async_rt, rounds), median(sync_rt, rounds));
+	printf("ROUNDTRIP delay0 async %.3f\nROUNDTRIP delay0 sync %.3f\n",
+	       median(async_rt, rounds), median(sync_rt, rounds));
+}
+
 /* A counter of debugfs pinmdl/stats. */
 static long stat_read(const char *name)
 {
@@ -715,6 +821,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < ARRAY_SIZE(memories); i++)
 		bench_memory(memories[i], max_pages);
 	bench_io(max_io);
+	bench_requests(max_io);
 	bench_memory_use(max_pages);
 	return 0;
 }

@@ -153,27 +153,6 @@ void pinmdl_put(struct pinmdl *mdl)
 	kref_put(&mdl->ref, pinmdl_release);
 }
 
-static void pinmdl_put_work(struct work_struct *work)
-{
-	pinmdl_put(container_of(work, struct pinmdl, put_work));
-}
-
-/**
- * pinmdl_put_any() - drop a reference from any context
- * @mdl: descriptor
- *
- * The last reference is dropped from pinmdl_wq, where releasing may sleep.
- *
- * Context: any.
- */
-void pinmdl_put_any(struct pinmdl *mdl)
-{
-	if (refcount_dec_not_one(&mdl->ref.refcount))
-		return;
-	INIT_WORK(&mdl->put_work, pinmdl_put_work);
-	queue_work(pinmdl_wq, &mdl->put_work);
-}
-
 /**
  * pinmdl_root() - the descriptor that owns a descriptor's pages
  * @mdl: locked, partial or kernel-source descriptor

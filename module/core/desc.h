@@ -10,7 +10,6 @@
 #include <linux/mm_types.h>
 #include <linux/dma-direction.h>
 #include <linux/mutex.h>
-#include <linux/workqueue.h>
 
 #include "pinmdl.h"
 
@@ -18,12 +17,12 @@
  * struct pinmdl - a memory descriptor
  * @lock: serialises state changes (lock, unlock, partial, mapping, free)
  * @ref: lifetime; the creator holds one, each lookup and child one more
- * @mm: address space of a user descriptor (mmgrab'd), NULL for kernel ones
- * @parent: parent of a partial descriptor (a reference is held)
- * @children: partial descriptors built on this one
  * @in_flight: requests holding this descriptor; taken under @lock, dropped
  *	       from any context without it
+ * @mm: address space of a user descriptor (mmgrab'd), NULL for kernel ones
+ * @parent: parent of a partial descriptor (a reference is held)
  * @user: user charged for a lock in @user->locked_vm, NULL if none
+ * @children: partial descriptors built on this one
  * @dead: freed by its creator; no new state change may start
  * @locking: a probe-and-lock is pinning the pages, without @lock held;
  *	     every other state change is refused with -EBUSY meanwhile
@@ -39,7 +38,6 @@
  * @page_count: pages spanned by the range
  * @dma_maps: cached DMA mappings of the pages (struct pinmdl_dma_map),
  *	      under pinmdl_dma_lock
- * @put_work: drops the last reference of pinmdl_put_any()
  * @system_va: kernel mapping (vmap) of the pages, valid with MAPPED_SYSTEM_VA
  * @pfns: PFN of each page, valid when locked, partial or kernel-source: a
  *	  user or kernel-mode lock allocates it and unlock frees it, a
@@ -49,11 +47,11 @@
 struct pinmdl {
 	struct mutex lock; /* protects the state fields below */
 	struct kref ref;
+	atomic_t in_flight;
 	struct mm_struct *mm;
 	struct pinmdl *parent;
-	unsigned int children;
-	atomic_t in_flight;
 	struct user_struct *user;
+	unsigned int children;
 	bool dead;
 	bool locking;
 	bool kernel_mode;
@@ -66,14 +64,12 @@ struct pinmdl {
 	u64 byte_count;
 	u64 page_count;
 	struct list_head dma_maps;
-	struct work_struct put_work;
 	void *system_va;
 	u64 *pfns;
 };
 
 void pinmdl_get(struct pinmdl *mdl);
 void pinmdl_put(struct pinmdl *mdl);
-void pinmdl_put_any(struct pinmdl *mdl);
 struct pinmdl *pinmdl_root(struct pinmdl *mdl, u64 *offset);
 u64 pinmdl_pages_spanned(u64 addr, u64 length);
 bool pinmdl_has_pfns(const struct pinmdl *mdl);
@@ -132,7 +128,6 @@ unsigned int pinmdl_bvec_count(const struct pinmdl *mdl, u64 offset,
 unsigned int pinmdl_bvec_fill(const struct pinmdl *mdl, u64 offset,
 			      u64 length, struct bio_vec *bvec);
 
-extern struct workqueue_struct *pinmdl_wq;
 extern unsigned long pinmdl_max_pinned_pages;
 extern u64 pinmdl_max_descriptor_bytes;
 extern unsigned int pinmdl_max_descriptors;

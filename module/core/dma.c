@@ -131,7 +131,7 @@ static struct pinmdl_dma_map *pinmdl_dma_map_new(struct pinmdl *root,
 
 	lockdep_assert_held(&root->lock);
 
-	map = kzalloc(sizeof(*map), GFP_KERNEL);
+	map = kzalloc(sizeof(*map), GFP_KERNEL_ACCOUNT);
 	if (!map)
 		return ERR_PTR(-ENOMEM);
 	map->dom = dom;
@@ -140,7 +140,7 @@ static struct pinmdl_dma_map *pinmdl_dma_map_new(struct pinmdl *root,
 		   DMA_BIDIRECTIONAL : DMA_TO_DEVICE;
 	ret = pinmdl_sg_table_locked(root, 0, root->byte_count, &map->sgt,
 				     dma_get_max_seg_size(dom->dev),
-				     GFP_KERNEL);
+				     GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (ret)
 		goto err_free;
 	ret = dma_map_sgtable(dom->dev, &map->sgt, map->dir,

@@ -26,6 +26,7 @@
 #include "dev/file.h"
 #include "dev/ioctl.h"
 #include "dev/request.h"
+#include "request/request.h"
 
 /*
  * No folio's reference count may overflow through pinmdl's pins. A pin adds
@@ -102,9 +103,6 @@ module_param_cb(max_folio_refs, &pinmdl_max_folio_refs_ops,
 		&pinmdl_max_folio_refs, 0644);
 MODULE_PARM_DESC(max_folio_refs,
 		 "References pinmdl's pins may add to one folio, at most 2^31 - 2^27; bounds max_pinned_pages (default: 2^30)");
-
-/* Where what completions may not do in their context is done later. */
-struct workqueue_struct *pinmdl_wq;
 
 u64 pinmdl_max_descriptor_bytes = SZ_4G;
 module_param_named(max_descriptor_bytes, pinmdl_max_descriptor_bytes, ullong,
@@ -202,9 +200,9 @@ static int __init pinmdl_init(void)
 	kernel_param_unlock(THIS_MODULE);
 	if (ret)
 		return ret;
-	pinmdl_wq = alloc_workqueue("pinmdl", 0, 0);
-	if (!pinmdl_wq)
-		return -ENOMEM;
+	ret = pinmdl_request_init();
+	if (ret)
+		return ret;
 	pinmdl_stats_init();
 	ret = misc_register(&pinmdl_misc);
 	if (ret)
@@ -213,7 +211,7 @@ static int __init pinmdl_init(void)
 
 err_stats:
 	pinmdl_stats_exit();
-	destroy_workqueue(pinmdl_wq);
+	pinmdl_request_exit();
 	return ret;
 }
 module_init(pinmdl_init);
@@ -221,8 +219,7 @@ module_init(pinmdl_init);
 static void __exit pinmdl_exit(void)
 {
 	misc_deregister(&pinmdl_misc);
-	/* Last descriptor puts, vfrees and binding closes. */
-	destroy_workqueue(pinmdl_wq);
+	pinmdl_request_exit();
 	pinmdl_stats_exit();
 }
 module_exit(pinmdl_exit);

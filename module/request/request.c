@@ -22,6 +22,9 @@
 
 #include "request/request.h"
 
+/* Where what a completion may not do in its context is done later. */
+struct workqueue_struct *pinmdl_wq;
+
 static LLIST_HEAD(pinmdl_vfree_list);
 
 static void pinmdl_vfree_work_fn(struct work_struct *work)
@@ -48,6 +51,27 @@ void pinmdl_kvfree_any(void *p)
 	}
 	if (llist_add(p, &pinmdl_vfree_list))
 		queue_work(pinmdl_wq, &pinmdl_vfree_work);
+}
+
+/**
+ * pinmdl_request_init() - set up the request layer
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int pinmdl_request_init(void)
+{
+	pinmdl_wq = alloc_workqueue("pinmdl", 0, 0);
+	return pinmdl_wq ? 0 : -ENOMEM;
+}
+
+/**
+ * pinmdl_request_exit() - tear the request layer down
+ *
+ * Runs what completions left to do (vfrees, closing bindings) first.
+ */
+void pinmdl_request_exit(void)
+{
+	destroy_workqueue(pinmdl_wq);
 }
 
 /**

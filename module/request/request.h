@@ -10,6 +10,7 @@
 #include <linux/list.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 
 #include "core/desc.h"
 #include "pinmdl.h"
@@ -78,6 +79,10 @@ bool pinmdl_target_list(struct pinmdl_target *target,
 			struct pinmdl_request *req);
 void pinmdl_target_leave(struct pinmdl_target *target,
 			 struct pinmdl_request *req);
+extern struct workqueue_struct *pinmdl_wq;
+
+int pinmdl_request_init(void);
+void pinmdl_request_exit(void);
 void pinmdl_kvfree_any(void *p);
 void pinmdl_binding_close_any(struct pinmdl_binding *binding);
 
