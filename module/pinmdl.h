@@ -97,9 +97,11 @@ struct pinmdl_target_limits {
  *	     any context: free what @queue set up in @target_data
  * @cancel: optional: ask the target to stop a request it took. Called at
  *	    most once per request, in process context, never before @queue
- *	    returned nor after pinmdl_complete(); the request stays valid
- *	    during the call. The target completes the request as it can
- *	    (-ECANCELED if it stopped it); it must not wait for it here.
+ *	    returned nor once the request finished; the request stays valid
+ *	    during the call, but may complete meanwhile (a completion racing
+ *	    the call), so the target completes it here only if it stopped it
+ *	    itself (-ECANCELED), as a cancel-safe queue does; it must not
+ *	    wait for the request here.
  */
 struct pinmdl_target_ops {
 	struct module *owner;

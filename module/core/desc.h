@@ -103,7 +103,7 @@ void pinmdl_dma_unmap_all(struct pinmdl *mdl);
  * @len: its length
  * @max: longest entry (the device's max segment size)
  * @boundary: no entry crosses a multiple of @boundary + 1 (the device's
- *	      segment boundary mask), unless a mapped piece itself does
+ *	      segment boundary mask)
  */
 struct pinmdl_dma_builder {
 	struct scatterlist *sg;

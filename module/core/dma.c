@@ -12,7 +12,7 @@
  *
  * Each mapping is on two lists, its descriptor's and its device domain's,
  * both under pinmdl_dma_lock: whichever of the descriptor's unlock and the
- * domain's purge takes it off first unmaps it, before dropping the lock.
+ * domain's purge takes it off first unmaps it, within pinmdl_dma_teardown.
  */
 #include <linux/dma-mapping.h>
 #include <linux/slab.h>
@@ -21,11 +21,15 @@
 #include "core/desc.h"
 #include "core/stats.h"
 
+/* Protects the lists of mappings and the domains' dead flags. */
+static DEFINE_SPINLOCK(pinmdl_dma_lock);
+
 /*
- * Held from taking a mapping off its lists until it is unmapped, so that a
- * purge returns only once no mapping of its device is left.
+ * Held from taking mappings off their lists until they are unmapped, so
+ * that a purge returns only once no mapping of its device is left, even
+ * one an unlock took first.
  */
-static DEFINE_MUTEX(pinmdl_dma_lock);
+static DEFINE_MUTEX(pinmdl_dma_teardown);
 
 /**
  * struct pinmdl_dma_map - a descriptor's pages mapped for one device
@@ -74,15 +78,19 @@ static void pinmdl_dma_map_free(struct pinmdl_dma_map *map)
 void pinmdl_dma_domain_purge(struct pinmdl_dma_domain *dom)
 {
 	struct pinmdl_dma_map *map, *next;
+	LIST_HEAD(gone);
 
-	mutex_lock(&pinmdl_dma_lock);
+	mutex_lock(&pinmdl_dma_teardown);
+	spin_lock(&pinmdl_dma_lock);
 	dom->dead = true;
 	list_for_each_entry_safe(map, next, &dom->maps, dom_node) {
 		list_del(&map->mdl_node);
-		list_del(&map->dom_node);
-		pinmdl_dma_map_free(map);
+		list_move(&map->dom_node, &gone);
 	}
-	mutex_unlock(&pinmdl_dma_lock);
+	spin_unlock(&pinmdl_dma_lock);
+	list_for_each_entry_safe(map, next, &gone, dom_node)
+		pinmdl_dma_map_free(map);
+	mutex_unlock(&pinmdl_dma_teardown);
 }
 
 /**
@@ -94,16 +102,22 @@ void pinmdl_dma_domain_purge(struct pinmdl_dma_domain *dom)
 void pinmdl_dma_unmap_all(struct pinmdl *mdl)
 {
 	struct pinmdl_dma_map *map, *next;
+	LIST_HEAD(gone);
 
 	lockdep_assert_held(&mdl->lock);
 
-	mutex_lock(&pinmdl_dma_lock);
+	if (list_empty(&mdl->dma_maps))
+		return;
+	mutex_lock(&pinmdl_dma_teardown);
+	spin_lock(&pinmdl_dma_lock);
 	list_for_each_entry_safe(map, next, &mdl->dma_maps, mdl_node) {
 		list_del(&map->dom_node);
-		list_del(&map->mdl_node);
-		pinmdl_dma_map_free(map);
+		list_move(&map->mdl_node, &gone);
 	}
-	mutex_unlock(&pinmdl_dma_lock);
+	spin_unlock(&pinmdl_dma_lock);
+	list_for_each_entry_safe(map, next, &gone, mdl_node)
+		pinmdl_dma_map_free(map);
+	mutex_unlock(&pinmdl_dma_teardown);
 }
 
 static struct pinmdl_dma_map *pinmdl_dma_find(struct pinmdl *root,
@@ -111,14 +125,14 @@ static struct pinmdl_dma_map *pinmdl_dma_find(struct pinmdl *root,
 {
 	struct pinmdl_dma_map *map, *found = NULL;
 
-	mutex_lock(&pinmdl_dma_lock);
+	spin_lock(&pinmdl_dma_lock);
 	list_for_each_entry(map, &root->dma_maps, mdl_node) {
 		if (map->dom == dom) {
 			found = map;
 			break;
 		}
 	}
-	mutex_unlock(&pinmdl_dma_lock);
+	spin_unlock(&pinmdl_dma_lock);
 	return found;
 }
 
@@ -148,16 +162,16 @@ static struct pinmdl_dma_map *pinmdl_dma_map_new(struct pinmdl *root,
 	if (ret)
 		goto err_free_table;
 
-	mutex_lock(&pinmdl_dma_lock);
+	spin_lock(&pinmdl_dma_lock);
 	if (dom->dead) {
-		mutex_unlock(&pinmdl_dma_lock);
+		spin_unlock(&pinmdl_dma_lock);
 		ret = -ENODEV;
 		goto err_unmap;
 	}
 	list_add(&map->mdl_node, &root->dma_maps);
 	list_add(&map->dom_node, &dom->maps);
 	atomic_long_inc(&pinmdl_stats.dma_maps);
-	mutex_unlock(&pinmdl_dma_lock);
+	spin_unlock(&pinmdl_dma_lock);
 	return map;
 
 err_unmap:
@@ -218,10 +232,10 @@ static void pinmdl_dma_walk(const struct pinmdl_dma_map *map, u64 offset,
 	}
 }
 
-static void pinmdl_dma_emit(dma_addr_t addr, u32 len, void *ctx)
+/* Add [@addr, @addr + @len) to the table, merged into its last entry if it can. */
+static void pinmdl_dma_emit_one(struct pinmdl_dma_builder *b, dma_addr_t addr,
+				u32 len)
 {
-	struct pinmdl_dma_builder *b = ctx;
-
 	if (b->nents && b->addr + b->len == addr && len <= b->max - b->len &&
 	    (b->addr | b->boundary) == ((addr + len - 1) | b->boundary)) {
 		b->len += len;
@@ -235,6 +249,21 @@ static void pinmdl_dma_emit(dma_addr_t addr, u32 len, void *ctx)
 	if (b->sg) {
 		sg_dma_address(b->sg) = b->addr;
 		sg_dma_len(b->sg) = b->len;
+	}
+}
+
+/* Add a mapped piece, split at the device's segment boundaries and size. */
+static void pinmdl_dma_emit(dma_addr_t addr, u32 len, void *ctx)
+{
+	struct pinmdl_dma_builder *b = ctx;
+	u32 piece;
+
+	while (len) {
+		piece = min_t(u64, len - 1, (addr | b->boundary) - addr) + 1;
+		piece = min(piece, b->max);
+		pinmdl_dma_emit_one(b, addr, piece);
+		addr += piece;
+		len -= piece;
 	}
 }
 
@@ -302,6 +331,10 @@ static void pinmdl_dma_sync_one(dma_addr_t addr, u32 len, void *ctx)
  * @dir: how the device accesses the part; the mapping allows it
  * @for_device: before the device accesses the memory; false after
  *
+ * Before the access the whole mapping's direction is synced, so that a
+ * bounce buffer holds what the CPU wrote since; after it, @dir only, so
+ * that only what the device may have written comes back.
+ *
  * Context: process context.
  * Return: 0, or the errors of pinmdl_dma_range().
  */
@@ -317,8 +350,7 @@ int pinmdl_dma_sync_range(struct pinmdl *mdl, u64 offset, u64 length,
 
 	if (IS_ERR(map))
 		return PTR_ERR(map);
-	/* A read lock's mapping lets the device read only. */
-	s.dir = map->dir == DMA_BIDIRECTIONAL ? dir : map->dir;
+	s.dir = for_device || map->dir != DMA_BIDIRECTIONAL ? map->dir : dir;
 	pinmdl_dma_walk(map, offset, length, pinmdl_dma_sync_one, &s);
 	return 0;
 }

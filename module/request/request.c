@@ -282,6 +282,7 @@ int pinmdl_request_start(struct pinmdl_request *req)
 {
 	struct pinmdl_binding *b = req->binding;
 	struct pinmdl_target *target = b->target;
+	unsigned int set;
 	bool completed;
 	int ret;
 
@@ -304,11 +305,14 @@ int pinmdl_request_start(struct pinmdl_request *req)
 		pinmdl_target_leave(target, req);
 		return ret;
 	}
-	/* Listed only once taken, so that unregistering can cancel it. */
+	/*
+	 * Listed only once taken, so that unregistering can cancel it; one
+	 * listed after the target went away cancels itself.
+	 */
+	set = PINMDL_REQ_QUEUED;
 	if (pinmdl_target_list(target, req))
-		pinmdl_request_cancel_due(req, PINMDL_REQ_CANCEL_WANTED,
-					  &completed);
-	if (pinmdl_request_cancel_due(req, PINMDL_REQ_QUEUED, &completed))
+		set |= PINMDL_REQ_CANCEL_WANTED;
+	if (pinmdl_request_cancel_due(req, set, &completed))
 		pinmdl_request_call_cancel(req);
 	pinmdl_request_put(req);
 	return 0;
@@ -400,7 +404,9 @@ EXPORT_SYMBOL_GPL(pinmdl_complete);
  *	 own, say, has not freed it)
  *
  * The target's cancel operation runs at most once per request, never
- * before its queue operation returned nor after the request completed.
+ * before its queue operation returned nor after the request finished; the
+ * request may complete while it runs, so it completes only what it
+ * stopped itself.
  * The request still completes exactly once: -ECANCELED if the target
  * stopped it, else with its real status.
  *

@@ -883,6 +883,7 @@ static void views_test(struct kunit *test)
 							   DMA_BIT_MASK(64)),
 			0);
 	dma_set_max_seg_size(dev, 2 * PAGE_SIZE);
+	dma_set_seg_boundary(dev, 2 * PAGE_SIZE - 1);
 	limits.dma_dev = dev;
 	kt = kt_register(test, "kt_dma", &kt_ops, &limits);
 	b = kt_open(test, "kt_dma");
@@ -934,6 +935,11 @@ static void views_test(struct kunit *test)
 		pos = 0;
 		for_each_sgtable_dma_sg(sgt, sg, j) {
 			KUNIT_EXPECT_LE(test, sg_dma_len(sg), 2 * PAGE_SIZE);
+			/* No entry crosses the device's segment boundary. */
+			KUNIT_EXPECT_EQ(test, sg_dma_address(sg) |
+					(2 * PAGE_SIZE - 1),
+					(sg_dma_address(sg) + sg_dma_len(sg) - 1) |
+					(2 * PAGE_SIZE - 1));
 			for (k = 0; k < sg_dma_len(sg); k++, pos++) {
 				i = pos >= lens[0];
 				phys = kt_phys(bufs[i], offs[i] + pos - i * lens[0]);
