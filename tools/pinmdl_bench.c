@@ -640,7 +640,8 @@ static void bench_requests(size_t max_bytes)
 	       "%10s %10s %10s %7s\n", "bytes", "io", "submit", "ratio");
 	for (len = PAGE; len <= max_bytes; len *= 4) {
 		h = create(m.buf, len);
-		calls = len < (1 << 20) ? (1 << 20) / len : 1;
+		/* At least 4 MiB a round: one call alone is too noisy. */
+		calls = len < (4 << 20) ? (4 << 20) / len : 1;
 		for (r = 0; r < rounds; r++) {
 			t = now_usec();
 			for (i = 0; i < calls; i++)

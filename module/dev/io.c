@@ -14,17 +14,13 @@
 #include "dev/target.h"
 #include "request/request.h"
 
-/**
- * pinmdl_file_hold_segment() - find segment @i's descriptor and hold it
- * @fr: request whose segments before @i are held
- * @i: the segment, its offset, length and dir set
- * @handle: its descriptor's handle in the file
- *
- * Return: 0; -ENOENT for an unknown handle; -EPERM for a descriptor of
- * another address space; or the errors of pinmdl_request_hold().
+/*
+ * Find segment @i's descriptor by @handle and hold it: -ENOENT for an
+ * unknown handle, -EPERM for a descriptor of another address space, or
+ * the errors of pinmdl_request_hold().
  */
-int pinmdl_file_hold_segment(struct pinmdl_file_request *fr, unsigned int i,
-			     u32 handle)
+static int pinmdl_file_hold_segment(struct pinmdl_file_request *fr,
+				    unsigned int i, u32 handle)
 {
 	struct pinmdl *mdl = pinmdl_file_get(fr->pf, handle);
 	int ret;

@@ -7,13 +7,10 @@
 #include <linux/sizes.h>
 
 struct pinmdl_file;
-struct pinmdl_file_request;
 
 /* Kernel memory one SUBMIT_BUFFERED holds for data, whatever its length. */
 #define PINMDL_BOUNCE_MAX	SZ_1M
 
-int pinmdl_file_hold_segment(struct pinmdl_file_request *fr, unsigned int i,
-			     u32 handle);
 int pinmdl_ioctl_io(struct pinmdl_file *pf, void __user *uarg);
 int pinmdl_ioctl_submit(struct pinmdl_file *pf, void __user *uarg);
 int pinmdl_ioctl_submit_buffered(struct pinmdl_file *pf, void __user *uarg);
