@@ -119,7 +119,7 @@ int pinmdl_dma_range(struct pinmdl *mdl, u64 offset, u64 length,
 		     struct pinmdl_dma_builder *b);
 int pinmdl_sg_table_locked(struct pinmdl *mdl, u64 offset, u64 length,
 			   struct sg_table *sgt, unsigned int max_segment,
-			   gfp_t gfp);
+			   unsigned long boundary, gfp_t gfp);
 int pinmdl_dma_sync_range(struct pinmdl *mdl, u64 offset, u64 length,
 			  struct pinmdl_dma_domain *dom,
 			  enum dma_data_direction dir, bool for_device);

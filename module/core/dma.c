@@ -154,6 +154,7 @@ static struct pinmdl_dma_map *pinmdl_dma_map_new(struct pinmdl *root,
 		   DMA_BIDIRECTIONAL : DMA_TO_DEVICE;
 	ret = pinmdl_sg_table_locked(root, 0, root->byte_count, &map->sgt,
 				     dma_get_max_seg_size(dom->dev),
+				     dma_get_seg_boundary(dom->dev),
 				     GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (ret)
 		goto err_free;

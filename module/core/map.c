@@ -101,14 +101,18 @@ out_unlock:
 }
 EXPORT_SYMBOL_GPL(pinmdl_system_address);
 
-/* Pages of the contiguous run at @i, at most @max_pages, before @end. */
+/*
+ * Pages of the contiguous run at @i, at most @max_pages, before @end, and
+ * within one window of @bmask + 1 pages (a device's segment boundary).
+ */
 static unsigned int pinmdl_sg_run(const struct pinmdl *mdl, u64 i, u64 end,
-				  unsigned int max_pages)
+				  unsigned int max_pages, unsigned long bmask)
 {
 	unsigned int run = 1;
 
 	while (i + run < end && run < max_pages &&
-	       mdl->pfns[i + run] == mdl->pfns[i] + run)
+	       mdl->pfns[i + run] == mdl->pfns[i] + run &&
+	       (mdl->pfns[i] | bmask) == ((mdl->pfns[i] + run) | bmask))
 		run++;
 	return run;
 }
@@ -141,7 +145,7 @@ int pinmdl_sg_table(struct pinmdl *mdl, u64 offset, u64 length,
 
 	mutex_lock(&mdl->lock);
 	ret = pinmdl_sg_table_locked(mdl, offset, length, sgt, max_segment,
-				     gfp);
+				     ULONG_MAX, gfp);
 	mutex_unlock(&mdl->lock);
 	return ret;
 }
@@ -154,6 +158,8 @@ EXPORT_SYMBOL_GPL(pinmdl_sg_table);
  * @length: length of the part in bytes, > 0
  * @sgt: table to fill
  * @max_segment: longest entry in bytes, or 0
+ * @boundary: no entry spans two windows of @boundary + 1 bytes (a device's
+ *	      segment boundary mask, at least PAGE_SIZE - 1), ULONG_MAX for none
  * @gfp: allocation flags for the table
  *
  * Context: process context, @mdl->lock held.
@@ -161,8 +167,9 @@ EXPORT_SYMBOL_GPL(pinmdl_sg_table);
  */
 int pinmdl_sg_table_locked(struct pinmdl *mdl, u64 offset, u64 length,
 			   struct sg_table *sgt, unsigned int max_segment,
-			   gfp_t gfp)
+			   unsigned long boundary, gfp_t gfp)
 {
+	unsigned long bmask = boundary >> PAGE_SHIFT;
 	unsigned int nents = 0, max_pages, in_page;
 	u64 left = length, first, end, i;
 	struct scatterlist *sg;
@@ -180,7 +187,8 @@ int pinmdl_sg_table_locked(struct pinmdl *mdl, u64 offset, u64 length,
 	first = offset >> PAGE_SHIFT;
 	end = (offset + length - 1) / PAGE_SIZE + 1;
 	in_page = offset_in_page(offset);
-	for (i = first; i < end; i += pinmdl_sg_run(mdl, i, end, max_pages))
+	for (i = first; i < end;
+	     i += pinmdl_sg_run(mdl, i, end, max_pages, bmask))
 		nents++;
 	ret = sg_alloc_table(sgt, nents, gfp);
 	if (ret)
@@ -188,7 +196,8 @@ int pinmdl_sg_table_locked(struct pinmdl *mdl, u64 offset, u64 length,
 
 	sg = sgt->sgl;
 	for (i = first; i < end; sg = sg_next(sg)) {
-		unsigned int run = pinmdl_sg_run(mdl, i, end, max_pages);
+		unsigned int run = pinmdl_sg_run(mdl, i, end, max_pages,
+						 bmask);
 		unsigned int len = min_t(u64, left,
 					 (u64)run * PAGE_SIZE - in_page);
 

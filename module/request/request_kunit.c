@@ -849,6 +849,75 @@ static phys_addr_t kt_phys(const char *buf, size_t p)
 
 KUNIT_DEFINE_ACTION_WRAPPER(kt_vfree, vfree, const void *);
 
+/* A device whose DMA segments are at most 2 pages, within 2-page windows. */
+static struct device *kt_dma_device(struct kunit *test)
+{
+	struct device *dev = kunit_device_register(test, "pinmdl-kunit-dma");
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
+	dev->dma_parms = kunit_kzalloc(test, sizeof(*dev->dma_parms),
+				       GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, dev->dma_parms);
+	KUNIT_ASSERT_EQ(test, dma_coerce_mask_and_coherent(dev,
+							   DMA_BIT_MASK(64)),
+			0);
+	dma_set_max_seg_size(dev, 2 * PAGE_SIZE);
+	dma_set_seg_boundary(dev, 2 * PAGE_SIZE - 1);
+	return dev;
+}
+
+static void kt_free_pages(void *data)
+{
+	free_pages((unsigned long)data, 2);
+}
+
+/*
+ * Four physically contiguous pages, from their second page on: the
+ * mapping and the request's table split them at the device's boundary
+ * (DMA debugging would splat at a mapping that crosses it).
+ */
+static void dma_boundary_test(struct kunit *test)
+{
+	struct pinmdl_target_limits limits = kt_limits;
+	unsigned long buf = __get_free_pages(GFP_KERNEL | __GFP_ZERO, 2);
+	struct pinmdl_io_segment seg;
+	struct pinmdl_request req;
+	struct pinmdl_binding *b;
+	struct scatterlist *sg;
+	struct kt_target *kt;
+	struct sg_table *sgt;
+	struct pinmdl *mdl;
+	struct kt_wait w;
+	unsigned int i;
+	u64 total = 0;
+
+	KUNIT_ASSERT_NE(test, buf, 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, kt_free_pages,
+							(void *)buf), 0);
+	limits.dma_dev = kt_dma_device(test);
+	kt = kt_register(test, "kt_dma", &kt_ops, &limits);
+	b = kt_open(test, "kt_dma");
+	mdl = pinmdl_build_for_kernel_buffer((void *)(buf + PAGE_SIZE + 8),
+					     3 * PAGE_SIZE - 8, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, mdl);
+	kt_req_init(&req, &seg, &w, b, KT_READ, mdl, 0, 3 * PAGE_SIZE - 8);
+	KUNIT_ASSERT_EQ(test, pinmdl_submit(&req), 0);
+	sgt = pinmdl_request_dma(&req);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
+	/* [8, 4096) of page 1, then pages 2-3: two entries. */
+	KUNIT_EXPECT_EQ(test, sgt->nents, 2);
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		KUNIT_EXPECT_EQ(test, sg_dma_address(sg) | (2 * PAGE_SIZE - 1),
+				(sg_dma_address(sg) + sg_dma_len(sg) - 1) |
+				(2 * PAGE_SIZE - 1));
+		total += sg_dma_len(sg);
+	}
+	KUNIT_EXPECT_EQ(test, total, 3 * PAGE_SIZE - 8);
+	kt_finish(kt->held, 0);
+	KUNIT_EXPECT_EQ(test, pinmdl_free(mdl), 0);
+	KUNIT_EXPECT_EQ(test, pinmdl_target_close(b), 0);
+}
+
 /* The iov_iter, DMA table and kernel mapping of a two-segment request. */
 static void views_test(struct kunit *test)
 {
@@ -874,16 +943,7 @@ static void views_test(struct kunit *test)
 	dma_addr_t dma;
 	int round;
 
-	dev = kunit_device_register(test, "pinmdl-kunit-dma");
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
-	dev->dma_parms = kunit_kzalloc(test, sizeof(*dev->dma_parms),
-				       GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, dev->dma_parms);
-	KUNIT_ASSERT_EQ(test, dma_coerce_mask_and_coherent(dev,
-							   DMA_BIT_MASK(64)),
-			0);
-	dma_set_max_seg_size(dev, 2 * PAGE_SIZE);
-	dma_set_seg_boundary(dev, 2 * PAGE_SIZE - 1);
+	dev = kt_dma_device(test);
 	limits.dma_dev = dev;
 	kt = kt_register(test, "kt_dma", &kt_ops, &limits);
 	b = kt_open(test, "kt_dma");
@@ -1036,6 +1096,7 @@ static struct kunit_case request_test_cases[] = {
 	KUNIT_CASE(mirror_test),
 	KUNIT_CASE(unregister_test),
 	KUNIT_CASE(views_test),
+	KUNIT_CASE(dma_boundary_test),
 	KUNIT_CASE(buffered_fill_zeroed_test),
 	{}
 };
