@@ -5,8 +5,9 @@
  * A descriptor describes a virtual range of the calling process. LOCK pins
  * every page of it for the lifetime of the lock (MmProbeAndLockPages),
  * UNLOCK releases them (MmUnlockPages). Pinned descriptors can be handed to
- * the lower driver with SUBMIT, which moves data through them from its own
- * context.
+ * the lower driver with SUBMIT, or in chains to any target a driver
+ * registered with IO (TARGET_OPEN first); the target moves data through
+ * them from its own context, and CANCEL asks it to stop a request.
  *
  * Every flags and reserved field must be zero; pointers are passed as __u64.
  * Handle 0 is never valid.
@@ -147,7 +148,8 @@ struct pinmdl_partial {
  * @flags: (in) 0 or PINMDL_SUBMIT_ASYNC
  * @reserved: (in) must be zero
  * @request_id: (out) id of the request, matched by its completion
- * @result: (out) result of a synchronous request (CHECKSUM)
+ * @result: (out) result of a synchronous request: CHECKSUM's value, or the
+ *	    bytes moved
  */
 struct pinmdl_submit {
 	__u32 handle;
@@ -167,7 +169,7 @@ struct pinmdl_submit {
  * @request_id: id returned by PINMDL_IOC_SUBMIT or PINMDL_IOC_IO
  * @status: 0 or a negative errno
  * @reserved: zero
- * @result: result of the request (CHECKSUM)
+ * @result: what a synchronous request returns in its result
  */
 struct pinmdl_completion {
 	__u64 request_id;
