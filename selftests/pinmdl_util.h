@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -474,6 +475,55 @@ static inline int pm_umount_ext2(void)
 {
 	return pm_run("umount /mnt/pm && losetup -d /dev/loop7 && "
 		      "rm /tmp/pm-ext2.img");
+}
+
+static inline int pm_target_open(int fd, const char *name, int tfd,
+			  struct pinmdl_target_open *out)
+{
+	struct pinmdl_target_open o = { .name = (uintptr_t)name, .fd = tfd };
+	int ret = pm_ioctl(fd, PINMDL_IOC_TARGET_OPEN, &o);
+
+	if (out)
+		*out = o;
+	return ret ? ret : (int)o.target;
+}
+
+static inline int pm_target_close(int fd, uint32_t target)
+{
+	struct pinmdl_handle_arg a = { .handle = target };
+
+	return pm_ioctl(fd, PINMDL_IOC_TARGET_CLOSE, &a);
+}
+
+static inline int pm_io(int fd, uint32_t target, uint32_t op,
+		 const struct pinmdl_segment *segs, uint32_t n, uint64_t arg,
+		 uint32_t flags, struct pinmdl_io *out)
+{
+	struct pinmdl_io io = { .target = target, .op = op,
+				.segments = (uintptr_t)segs,
+				.nr_segments = n, .arg = arg, .flags = flags };
+	int ret = pm_ioctl(fd, PINMDL_IOC_IO, &io);
+
+	if (out)
+		*out = io;
+	return ret;
+}
+
+static inline int pm_cancel(int fd, uint64_t id)
+{
+	struct pinmdl_cancel c = { .request_id = id };
+
+	return pm_ioctl(fd, PINMDL_IOC_CANCEL, &c);
+}
+
+/* Read one completion, waiting at most @ms; -errno if none. */
+static inline int pm_completion(int fd, struct pinmdl_completion *c, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	if (poll(&p, 1, ms) != 1)
+		return -ETIMEDOUT;
+	return read(fd, c, sizeof(*c)) == sizeof(*c) ? 0 : -errno;
 }
 
 /* Milliseconds since @t0 on the monotonic clock. */
