@@ -32,7 +32,7 @@ need_pkgs() {
 host_pkgs() {
 	need_pkgs build-essential qemu-system-x86 busybox-static cpio bc bison \
 		flex libelf-dev libssl-dev dwarves python3 kmod xz-utils rsync \
-		linux-source-6.12 sparse coccinelle dkms
+		linux-source-6.12 sparse coccinelle dkms liburing-dev
 }
 
 # pkg_version PKG: the installed version of a Debian package.

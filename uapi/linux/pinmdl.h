@@ -48,6 +48,15 @@
 /* Longest PINMDL_LOWER_DELAY, in milliseconds. */
 #define PINMDL_LOWER_DELAY_MAX		60000
 
+/*
+ * Operations of target "pinmdl_blk", bound to an open block device
+ * (struct pinmdl_target_open.fd). dev_offset, every segment's length and
+ * its start in memory are multiples of the target's block_size; arg is 0.
+ */
+#define PINMDL_BLK_READ			1 /* the device into the segments */
+#define PINMDL_BLK_WRITE		2 /* the segments onto the device */
+#define PINMDL_BLK_FLUSH		3 /* no segments: the volatile cache */
+
 /* Longest target name, NUL included. */
 #define PINMDL_TARGET_NAME_MAX		32
 

@@ -1,0 +1,822 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Target "pinmdl_blk" (pinmdl_blk.ko): direct I/O between a block device
+ * and locked memory. Each test runs on a memory-backed null_blk device
+ * made through configfs and on the guest's virtio-blk disk /dev/vda (when
+ * the guest has one): what pinmdl writes reads back byte for byte with
+ * pread(O_DIRECT) and the reverse, on every kind of memory and through
+ * chains; every errno row of pinmdl_blk; page cache coherence; and, on
+ * null_blk, bad blocks, a device removed with requests in flight and a
+ * process killed with requests in flight.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "pinmdl_util.h"
+
+#define BLK		"pinmdl_blk"
+#define NULLB_DIR	"/sys/kernel/config/nullb"
+#define DISK_MIB	64
+#define MAX_IO		(8UL << 20)
+
+/*
+ * Make (or remove, @attrs NULL) null_blk device @name through configfs:
+ * DISK_MIB MiB, memory-backed, with @attrs ("name=value ..." set before
+ * power on). Its node goes into @path. 0, or -1.
+ */
+static int nullb_make(const char *name, const char *attrs, char *path,
+		      size_t size)
+{
+	char cmd[1024], line[32];
+	FILE *f;
+	int index;
+
+	if (!attrs) {
+		snprintf(cmd, sizeof(cmd),
+			 "echo 0 > %s/%s/power; rmdir %s/%s", NULLB_DIR, name,
+			 NULLB_DIR, name);
+		return pm_run(cmd) ? -1 : 0;
+	}
+	snprintf(cmd, sizeof(cmd),
+		 "set -e; grep -q ' /sys/kernel/config ' /proc/mounts || "
+		 "mount -t configfs none /sys/kernel/config; "
+		 "d=%s/%s; mkdir $d; echo %d > $d/size; "
+		 "echo 1 > $d/memory_backed; for a in %s; do "
+		 "echo ${a#*=} > $d/${a%%=*}; done; echo 1 > $d/power",
+		 NULLB_DIR, name, DISK_MIB, attrs);
+	if (pm_run(cmd))
+		return -1;
+	snprintf(cmd, sizeof(cmd), "%s/%s/index", NULLB_DIR, name);
+	f = fopen(cmd, "r");
+	if (!f)
+		return -1;
+	index = fgets(line, sizeof(line), f) ? atoi(line) : -1;
+	fclose(f);
+	/* Named after the directory since Linux 6.8, by index before. */
+	snprintf(path, size, "/dev/%s", name);
+	if (!access(path, F_OK))
+		return 0;
+	snprintf(path, size, "/dev/nullb%d", index);
+	return access(path, F_OK);
+}
+
+static int nullb_set(const char *name, const char *attr, const char *val)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "echo %s > %s/%s/%s", val, NULLB_DIR, name,
+		 attr);
+	return pm_run(cmd);
+}
+
+/* Bytes of a pattern that tells apart every offset and every @seed. */
+static void pattern(char *buf, size_t len, uint64_t dev_off, unsigned int seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		buf[i] = (char)((dev_off + i) * 31 + ((dev_off + i) >> 9) * 7 +
+				seed * 101);
+}
+
+/* An aligned buffer for O_DIRECT, with its contents from @dev at @off. */
+static char *direct_read(int dev, uint64_t off, size_t len)
+{
+	char *buf = pm_map(len, PROT_READ | PROT_WRITE);
+
+	if (buf && pread(dev, buf, len, off) != (ssize_t)len) {
+		munmap(buf, len);
+		buf = NULL;
+	}
+	return buf;
+}
+
+static int direct_write(int dev, uint64_t off, size_t len, unsigned int seed)
+{
+	char *buf = pm_map(len, PROT_READ | PROT_WRITE);
+	int ret;
+
+	if (!buf)
+		return -1;
+	pattern(buf, len, off, seed);
+	ret = pwrite(dev, buf, len, off) == (ssize_t)len ? 0 : -1;
+	munmap(buf, len);
+	return ret;
+}
+
+/* An IO at @dev_off; the struct back in @out. */
+static int blk_io(int fd, int target, uint32_t op, uint64_t dev_off,
+		  const struct pinmdl_segment *segs, uint32_t n,
+		  uint32_t flags, struct pinmdl_io *out)
+{
+	struct pinmdl_io io = { .target = target, .op = op,
+				.dev_offset = dev_off,
+				.segments = (uintptr_t)segs,
+				.nr_segments = n, .flags = flags };
+	int ret = pm_ioctl(fd, PINMDL_IOC_IO, &io);
+
+	if (out)
+		*out = io;
+	return ret;
+}
+
+/* 0 if @io (async: its completion) moved @want bytes without error. */
+static int blk_result(int fd, const struct pinmdl_io *io, uint64_t want)
+{
+	struct pinmdl_completion c;
+
+	if (!(io->flags & PINMDL_SUBMIT_ASYNC))
+		return io->result == want ? 0 : -1;
+	if (pm_completion(fd, &c, 10000))
+		return -1;
+	return c.request_id == io->request_id && !c.status &&
+	       c.result == want ? 0 : -1;
+}
+
+/* Collect @n completions; each must have @status (or any error if < -1000). */
+static int collect(int fd, int n, int want_status, uint64_t want_result)
+{
+	struct pinmdl_completion c;
+	int i, bad = 0;
+
+	for (i = 0; i < n; i++) {
+		if (pm_completion(fd, &c, 30000))
+			return -1;
+		if (want_status < -1000 ? c.status >= 0 :
+		    c.status != want_status ||
+		    (!want_status && c.result != want_result))
+			bad++;
+	}
+	return bad;
+}
+
+FIXTURE(blk) {
+	int fd;
+	int dev;
+	int direct;
+	int target;
+	uint32_t block;
+	uint64_t capacity;
+	char path[64];
+	char name[32];
+	long pins;
+};
+
+FIXTURE_VARIANT(blk) {
+	int nullb;
+};
+
+FIXTURE_VARIANT_ADD(blk, nullb) {
+	.nullb = 1,
+};
+
+FIXTURE_VARIANT_ADD(blk, virtio) {
+	.nullb = 0,
+};
+
+FIXTURE_SETUP(blk)
+{
+	static int seq;
+	struct pinmdl_target_open o;
+
+	self->name[0] = 0;
+	self->pins = pm_pins();
+	if (variant->nullb) {
+		snprintf(self->name, sizeof(self->name), "pmblk%d_%d",
+			 getpid(), seq++);
+		ASSERT_EQ(0, nullb_make(self->name, "blocksize=512",
+					self->path, sizeof(self->path)));
+	} else {
+		snprintf(self->path, sizeof(self->path), "/dev/vda");
+		if (access(self->path, F_OK))
+			SKIP(return, "no virtio-blk disk in this guest");
+	}
+	self->dev = open(self->path, O_RDWR);
+	ASSERT_LE(0, self->dev);
+	self->direct = open(self->path, O_RDWR | O_DIRECT);
+	ASSERT_LE(0, self->direct);
+	self->fd = pm_open();
+	ASSERT_LE(0, self->fd);
+	self->target = pm_target_open(self->fd, BLK, self->dev, &o);
+	ASSERT_LT(0, self->target);
+	self->block = o.block_size;
+	self->capacity = o.capacity;
+	ASSERT_EQ(512, o.block_size);
+	ASSERT_EQ((uint64_t)DISK_MIB << 20, o.capacity);
+	ASSERT_LE(16, o.max_segments);
+}
+
+FIXTURE_TEARDOWN(blk)
+{
+	close(self->fd);
+	close(self->direct);
+	close(self->dev);
+	if (self->name[0])
+		nullb_make(self->name, NULL, NULL, 0);
+	/* Nothing stays pinned once the file and the device are closed. */
+	EXPECT_EQ(self->pins, pm_pins());
+}
+
+/* TARGET_OPEN's rows of pinmdl_blk: the fd's kind. */
+TEST_F(blk, open_errnos)
+{
+	int devnull = open("/dev/null", O_RDWR), reg;
+	char path[] = "/tmp/pmblk-XXXXXX";
+
+	ASSERT_LE(0, devnull);
+	reg = mkstemp(path);
+	ASSERT_LE(0, reg);
+	unlink(path);
+	EXPECT_EQ(-EINVAL, pm_target_open(self->fd, BLK, -1, NULL));
+	EXPECT_EQ(-ENOTBLK, pm_target_open(self->fd, BLK, devnull, NULL));
+	EXPECT_EQ(-ENOTBLK, pm_target_open(self->fd, BLK, reg, NULL));
+	EXPECT_EQ(-ENOTBLK, pm_target_open(self->fd, BLK, self->fd, NULL));
+	EXPECT_EQ(-EBADF, pm_target_open(self->fd, BLK, 12345, NULL));
+	/* Each open is a new id, also of the same device. */
+	EXPECT_LT(self->target, pm_target_open(self->fd, BLK, self->dev, NULL));
+	/* An open target holds its driver. */
+	EXPECT_NE(0, pm_run("rmmod pinmdl_blk 2>/dev/null"));
+	close(reg);
+	close(devnull);
+}
+
+/* IO's rows of pinmdl_blk, each provoked, in the contract's order. */
+TEST_F(blk, io_errnos_in_order)
+{
+	char *buf = pm_map(4 * PM_PAGE, PROT_READ | PROT_WRITE);
+	struct pinmdl_segment s = { .length = PM_PAGE };
+	uint32_t hw, hr, part, bogus = 9999;
+	int ro, wo, tro, two, one = 1, zero = 0;
+	struct pinmdl_io io;
+
+	ASSERT_NE(NULL, buf);
+	hw = pm_create_locked(self->fd, buf, 2 * PM_PAGE,
+			      PINMDL_IO_WRITE_ACCESS);
+	hr = pm_create_locked(self->fd, buf + 2 * PM_PAGE, 2 * PM_PAGE,
+			      PINMDL_IO_READ_ACCESS);
+	ASSERT_NE(0, hw);
+	ASSERT_NE(0, hr);
+	ASSERT_EQ(0, pm_partial(self->fd, hw, buf + 256, 1024, &part));
+	s.handle = hw;
+
+	/* The op: unknown, a non-zero arg, no segments, FLUSH's form. */
+	EXPECT_EQ(-EINVAL, pm_io(self->fd, self->target, 0, &s, 1, 0, 0, 0));
+	EXPECT_EQ(-EINVAL, pm_io(self->fd, self->target, 4, &s, 1, 0, 0, 0));
+	EXPECT_EQ(-EINVAL, pm_io(self->fd, self->target, PINMDL_BLK_READ, &s,
+				 1, 1, 0, 0));
+	EXPECT_EQ(-EINVAL, pm_io(self->fd, self->target, PINMDL_BLK_READ,
+				 NULL, 0, 0, 0, 0));
+	EXPECT_EQ(-EINVAL, pm_io(self->fd, self->target, PINMDL_BLK_FLUSH, &s,
+				 1, 0, 0, 0));
+	/* A misaligned dev_offset, before the segment's unknown handle. */
+	s.handle = bogus;
+	EXPECT_EQ(-EINVAL, blk_io(self->fd, self->target, PINMDL_BLK_WRITE,
+				  256, &s, 1, 0, NULL));
+	EXPECT_EQ(-EINVAL, blk_io(self->fd, self->target, PINMDL_BLK_FLUSH,
+				  512, NULL, 0, 0, NULL));
+	EXPECT_EQ(-ENOENT, blk_io(self->fd, self->target, PINMDL_BLK_WRITE,
+				  0, &s, 1, 0, NULL));
+	/* Segments: a length, then a start in memory, off the block size. */
+	s = (struct pinmdl_segment){ .handle = hw, .length = 256 };
+	EXPECT_EQ(-EINVAL, pm_io(self->fd, self->target, PINMDL_BLK_WRITE, &s,
+				 1, 0, 0, 0));
+	s = (struct pinmdl_segment){ .handle = hw, .offset = 256,
+				     .length = 512 };
+	EXPECT_EQ(-EINVAL, pm_io(self->fd, self->target, PINMDL_BLK_WRITE, &s,
+				 1, 0, 0, 0));
+	s = (struct pinmdl_segment){ .handle = part, .length = 512 };
+	EXPECT_EQ(-EINVAL, pm_io(self->fd, self->target, PINMDL_BLK_WRITE, &s,
+				 1, 0, 0, 0));
+	s.offset = 256;
+	EXPECT_EQ(0, pm_io(self->fd, self->target, PINMDL_BLK_WRITE, &s, 1, 0,
+			   0, &io));
+	EXPECT_EQ(512, io.result);
+	/* READ into a read lock: EACCES, before the range past capacity. */
+	s = (struct pinmdl_segment){ .handle = hr, .length = PM_PAGE };
+	EXPECT_EQ(-EACCES, blk_io(self->fd, self->target, PINMDL_BLK_READ,
+				  self->capacity, &s, 1, 0, NULL));
+	EXPECT_EQ(-EINVAL, blk_io(self->fd, self->target, PINMDL_BLK_WRITE,
+				  self->capacity, &s, 1, 0, NULL));
+	EXPECT_EQ(-EINVAL, blk_io(self->fd, self->target, PINMDL_BLK_WRITE,
+				  self->capacity - 512, &s, 1, 0, NULL));
+	EXPECT_EQ(0, blk_io(self->fd, self->target, PINMDL_BLK_WRITE,
+			    self->capacity - PM_PAGE, &s, 1, 0, &io));
+	EXPECT_EQ(PM_PAGE, io.result);
+
+	/* The bound file's rights; past capacity still comes first. */
+	ro = open(self->path, O_RDONLY);
+	wo = open(self->path, O_WRONLY);
+	ASSERT_LE(0, ro);
+	ASSERT_LE(0, wo);
+	tro = pm_target_open(self->fd, BLK, ro, NULL);
+	two = pm_target_open(self->fd, BLK, wo, NULL);
+	ASSERT_LT(0, tro);
+	ASSERT_LT(0, two);
+	s = (struct pinmdl_segment){ .handle = hw, .length = PM_PAGE };
+	EXPECT_EQ(-EBADF, pm_io(self->fd, tro, PINMDL_BLK_WRITE, &s, 1, 0, 0,
+				0));
+	EXPECT_EQ(-EBADF, pm_io(self->fd, tro, PINMDL_BLK_FLUSH, NULL, 0, 0, 0,
+				0));
+	EXPECT_EQ(0, pm_io(self->fd, tro, PINMDL_BLK_READ, &s, 1, 0, 0, 0));
+	EXPECT_EQ(-EBADF, pm_io(self->fd, two, PINMDL_BLK_READ, &s, 1, 0, 0,
+				0));
+	EXPECT_EQ(0, pm_io(self->fd, two, PINMDL_BLK_WRITE, &s, 1, 0, 0, 0));
+	EXPECT_EQ(0, pm_io(self->fd, two, PINMDL_BLK_FLUSH, NULL, 0, 0, 0, 0));
+	EXPECT_EQ(-EINVAL, blk_io(self->fd, tro, PINMDL_BLK_WRITE,
+				  self->capacity, &s, 1, 0, NULL));
+	/* A device set read-only refuses a write as write(2) would. */
+	ASSERT_EQ(0, ioctl(self->dev, BLKROSET, &one));
+	EXPECT_EQ(-EPERM, pm_io(self->fd, self->target, PINMDL_BLK_WRITE, &s,
+				1, 0, 0, 0));
+	EXPECT_EQ(0, pm_io(self->fd, self->target, PINMDL_BLK_READ, &s, 1, 0,
+			   0, 0));
+	ASSERT_EQ(0, ioctl(self->dev, BLKROSET, &zero));
+	EXPECT_EQ(0, pm_io(self->fd, self->target, PINMDL_BLK_WRITE, &s, 1, 0,
+			   0, 0));
+	close(ro);
+	close(wo);
+	munmap(buf, 4 * PM_PAGE);
+}
+
+/*
+ * 4 KiB to 8 MiB through every kind of memory: a WRITE reads back with
+ * pread(O_DIRECT), and what pwrite(O_DIRECT) wrote a READ brings back,
+ * synchronously and asynchronously.
+ */
+TEST_F(blk, roundtrip_every_kind_and_size)
+{
+	enum pm_mem_kind kinds[] = { PM_ANON, PM_THP, PM_HUGETLB, PM_MEMFD };
+	size_t sizes[] = { 4096, 65536, 1 << 20, MAX_IO }, len;
+	unsigned int seed = 1, flags;
+	struct pinmdl_segment s;
+	struct pinmdl_io io;
+	int k, i, async, ret;
+	struct pm_mem m;
+	uint64_t off;
+	uint32_t h;
+	char *back;
+
+	for (k = 0; k < 4; k++) {
+		ret = pm_mem_map(&m, kinds[k], MAX_IO, PROT_READ | PROT_WRITE,
+				 kinds[k] == PM_MEMFD);
+		ASSERT_LE(0, ret);
+		if (ret) {
+			TH_LOG("memory kind %d unavailable: skipped", k);
+			continue;
+		}
+		h = pm_create_locked(self->fd, m.buf, MAX_IO,
+				     PINMDL_IO_WRITE_ACCESS);
+		ASSERT_NE(0, h);
+		for (i = 0; i < 4; i++) {
+			for (async = 0; async < 2; async++, seed++) {
+				len = sizes[i];
+				flags = async ? PINMDL_SUBMIT_ASYNC : 0;
+				/* Device and buffer offsets vary. */
+				off = (seed * 3 * MAX_IO / 8) %
+				      (((uint64_t)DISK_MIB << 20) - len) &
+				      ~4095UL;
+				s = (struct pinmdl_segment){
+					.handle = h,
+					.offset = (MAX_IO - len) / 2 & ~511UL,
+					.length = len,
+				};
+				pattern(m.buf + s.offset, len, off, seed);
+				ASSERT_EQ(0, blk_io(self->fd, self->target,
+						    PINMDL_BLK_WRITE, off, &s,
+						    1, flags, &io));
+				ASSERT_EQ(0, blk_result(self->fd, &io, len));
+				back = direct_read(self->direct, off, len);
+				ASSERT_NE(NULL, back);
+				EXPECT_EQ(0, memcmp(back, m.buf + s.offset,
+						    len));
+				munmap(back, len);
+
+				/* The reverse. */
+				ASSERT_EQ(0, direct_write(self->direct, off,
+							  len, seed + 1000));
+				memset(m.buf + s.offset, 0, len);
+				ASSERT_EQ(0, blk_io(self->fd, self->target,
+						    PINMDL_BLK_READ, off, &s,
+						    1, flags, &io));
+				ASSERT_EQ(0, blk_result(self->fd, &io, len));
+				back = direct_read(self->direct, off, len);
+				ASSERT_NE(NULL, back);
+				EXPECT_EQ(0, memcmp(back, m.buf + s.offset,
+						    len));
+				munmap(back, len);
+			}
+		}
+		EXPECT_EQ(0, pm_unlock(self->fd, h));
+		EXPECT_EQ(0, pm_free(self->fd, h));
+		pm_mem_unmap(&m);
+	}
+}
+
+/*
+ * A chain of several descriptors, partial ones among them, of three kinds
+ * of memory, at one dev_offset: the device holds the segments in order,
+ * and a READ of a chain splits the device's bytes over it in order.
+ */
+TEST_F(blk, chains_and_partials)
+{
+	enum pm_mem_kind kinds[] = { PM_ANON, PM_MEMFD, PM_THP };
+	struct pinmdl_segment segs[6];
+	struct pinmdl_io io;
+	struct pm_mem m[3];
+	uint32_t h[3], part[3];
+	size_t total = 0, len = PM_HPAGE;
+	char *flat, *back;
+	const uint64_t off = 3 << 20;
+	int k, i;
+
+	for (k = 0; k < 3; k++) {
+		ASSERT_EQ(0, pm_mem_map(&m[k], kinds[k], len,
+					PROT_READ | PROT_WRITE,
+					kinds[k] == PM_MEMFD));
+		pattern(m[k].buf, len, k << 24, 7 + k);
+		h[k] = pm_create_locked(self->fd, m[k].buf, len,
+					PINMDL_IO_WRITE_ACCESS);
+		ASSERT_NE(0, h[k]);
+		/* A partial descriptor 1536 bytes into the buffer. */
+		ASSERT_EQ(0, pm_partial(self->fd, h[k], m[k].buf + 1536,
+					300 * 1024, &part[k]));
+	}
+	for (i = 0; i < 6; i++) {
+		k = i % 3;
+		segs[i] = (struct pinmdl_segment){
+			.handle = i < 3 ? h[k] : part[k],
+			.offset = 512 * (i * 37 % 64),
+			.length = 512 * (1 + i * 97 % 300),
+		};
+		total += segs[i].length;
+	}
+	flat = malloc(total);
+	ASSERT_NE(NULL, flat);
+	for (i = 0, total = 0; i < 6; i++) {
+		k = i % 3;
+		memcpy(flat + total,
+		       m[k].buf + (i < 3 ? 0 : 1536) + segs[i].offset,
+		       segs[i].length);
+		total += segs[i].length;
+	}
+	ASSERT_EQ(0, blk_io(self->fd, self->target, PINMDL_BLK_WRITE, off,
+			    segs, 6, 0, &io));
+	EXPECT_EQ(total, io.result);
+	back = direct_read(self->direct, off, (total + 511) & ~511UL);
+	ASSERT_NE(NULL, back);
+	EXPECT_EQ(0, memcmp(back, flat, total));
+	munmap(back, (total + 511) & ~511UL);
+
+	/* READ back over the chain, scrambled first. */
+	for (k = 0; k < 3; k++)
+		memset(m[k].buf, 0x5a, len);
+	ASSERT_EQ(0, blk_io(self->fd, self->target, PINMDL_BLK_READ, off,
+			    segs, 6, 0, &io));
+	EXPECT_EQ(total, io.result);
+	for (i = 0, total = 0; i < 6; i++) {
+		k = i % 3;
+		EXPECT_EQ(0, memcmp(flat + total, m[k].buf +
+				    (i < 3 ? 0 : 1536) + segs[i].offset,
+				    segs[i].length));
+		total += segs[i].length;
+	}
+	free(flat);
+	for (k = 0; k < 3; k++)
+		pm_mem_unmap(&m[k]);
+}
+
+/* 256 requests in flight at once, writes then reads, each 4 KiB apart. */
+TEST_F(blk, hundreds_in_flight)
+{
+	const int n = 256;
+	size_t len = n * PM_PAGE;
+	char *buf = pm_map(len, PROT_READ | PROT_WRITE), *back;
+	struct pinmdl_segment s;
+	struct pinmdl_io io;
+	uint32_t h;
+	int i;
+
+	ASSERT_NE(NULL, buf);
+	pattern(buf, len, 0, 77);
+	h = pm_create_locked(self->fd, buf, len, PINMDL_IO_WRITE_ACCESS);
+	ASSERT_NE(0, h);
+	for (i = 0; i < n; i++) {
+		s = (struct pinmdl_segment){ .handle = h,
+					     .offset = i * PM_PAGE,
+					     .length = PM_PAGE };
+		io = (struct pinmdl_io){ .target = self->target,
+					 .op = PINMDL_BLK_WRITE,
+					 .dev_offset = (n - 1 - i) * PM_PAGE,
+					 .segments = (uintptr_t)&s,
+					 .nr_segments = 1,
+					 .flags = PINMDL_SUBMIT_ASYNC };
+		ASSERT_EQ(0, pm_ioctl(self->fd, PINMDL_IOC_IO, &io));
+	}
+	EXPECT_EQ(0, collect(self->fd, n, 0, PM_PAGE));
+	back = direct_read(self->direct, 0, len);
+	ASSERT_NE(NULL, back);
+	for (i = 0; i < n; i++)
+		EXPECT_EQ(0, memcmp(back + (n - 1 - i) * PM_PAGE,
+				    buf + i * PM_PAGE, PM_PAGE));
+	/* And read back, in the device's order this time. */
+	memset(buf, 0, len);
+	for (i = 0; i < n; i++) {
+		s = (struct pinmdl_segment){ .handle = h,
+					     .offset = i * PM_PAGE,
+					     .length = PM_PAGE };
+		io = (struct pinmdl_io){ .target = self->target,
+					 .op = PINMDL_BLK_READ,
+					 .dev_offset = i * PM_PAGE,
+					 .segments = (uintptr_t)&s,
+					 .nr_segments = 1,
+					 .flags = PINMDL_SUBMIT_ASYNC };
+		ASSERT_EQ(0, pm_ioctl(self->fd, PINMDL_IOC_IO, &io));
+	}
+	EXPECT_EQ(0, collect(self->fd, n, 0, PM_PAGE));
+	EXPECT_EQ(0, memcmp(back, buf, len));
+	munmap(back, len);
+	EXPECT_EQ(0, pm_unlock(self->fd, h));
+	munmap(buf, len);
+}
+
+/*
+ * The device's page cache stays coherent as with O_DIRECT: dirty cached
+ * data is written back before a READ, and a WRITE replaces what a
+ * buffered read sees afterwards. FLUSH completes, sync and async.
+ */
+TEST_F(blk, page_cache_coherent_and_flush)
+{
+	char *buf = pm_map(16 * PM_PAGE, PROT_READ | PROT_WRITE);
+	char cached[16 * PM_PAGE];
+	struct pinmdl_segment s;
+	struct pinmdl_io io;
+	const uint64_t off = 5 << 20;
+	uint32_t h;
+
+	ASSERT_NE(NULL, buf);
+	h = pm_create_locked(self->fd, buf, 16 * PM_PAGE,
+			     PINMDL_IO_WRITE_ACCESS);
+	ASSERT_NE(0, h);
+	s = (struct pinmdl_segment){ .handle = h, .length = 16 * PM_PAGE };
+
+	/* Buffered data, dirty in the cache: a READ sees it. */
+	pattern(cached, sizeof(cached), off, 31);
+	ASSERT_EQ(sizeof(cached), pwrite(self->dev, cached, sizeof(cached),
+					 off));
+	io = (struct pinmdl_io){ .target = self->target, .op = PINMDL_BLK_READ,
+				 .dev_offset = off, .segments = (uintptr_t)&s,
+				 .nr_segments = 1 };
+	ASSERT_EQ(0, pm_ioctl(self->fd, PINMDL_IOC_IO, &io));
+	EXPECT_EQ(0, memcmp(buf, cached, sizeof(cached)));
+
+	/* The range is cached now; a WRITE replaces what it shows. */
+	ASSERT_EQ(sizeof(cached), pread(self->dev, cached, sizeof(cached),
+					off));
+	pattern(buf, 16 * PM_PAGE, off, 32);
+	io.op = PINMDL_BLK_WRITE;
+	ASSERT_EQ(0, pm_ioctl(self->fd, PINMDL_IOC_IO, &io));
+	ASSERT_EQ(sizeof(cached), pread(self->dev, cached, sizeof(cached),
+					off));
+	EXPECT_EQ(0, memcmp(buf, cached, sizeof(cached)));
+
+	/* FLUSH moves nothing. */
+	ASSERT_EQ(0, pm_io(self->fd, self->target, PINMDL_BLK_FLUSH, NULL, 0,
+			   0, 0, &io));
+	EXPECT_EQ(0, io.result);
+	ASSERT_EQ(0, pm_io(self->fd, self->target, PINMDL_BLK_FLUSH, NULL, 0,
+			   0, PINMDL_SUBMIT_ASYNC, &io));
+	EXPECT_EQ(0, collect(self->fd, 1, 0, 0));
+	munmap(buf, 16 * PM_PAGE);
+}
+
+/*
+ * Bad blocks: a request over them completes with EIO (sync and async), and
+ * its descriptor stays locked and usable.
+ */
+TEST_F(blk, bad_blocks_give_eio)
+{
+	char *buf = pm_map(8 * PM_PAGE, PROT_READ | PROT_WRITE);
+	struct pinmdl_segment s;
+	struct pinmdl_query q;
+	struct pinmdl_io io;
+	uint32_t h;
+
+	if (!variant->nullb)
+		SKIP(return, "bad blocks are null_blk's");
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, nullb_set(self->name, "badblocks", "+2048-2055"));
+	h = pm_create_locked(self->fd, buf, 8 * PM_PAGE,
+			     PINMDL_IO_WRITE_ACCESS);
+	ASSERT_NE(0, h);
+	s = (struct pinmdl_segment){ .handle = h, .length = 8 * PM_PAGE };
+	io = (struct pinmdl_io){ .target = self->target, .op = PINMDL_BLK_READ,
+				 .dev_offset = 2040 * 512,
+				 .segments = (uintptr_t)&s, .nr_segments = 1 };
+	EXPECT_EQ(-EIO, pm_ioctl(self->fd, PINMDL_IOC_IO, &io));
+	io.op = PINMDL_BLK_WRITE;
+	EXPECT_EQ(-EIO, pm_ioctl(self->fd, PINMDL_IOC_IO, &io));
+	io.flags = PINMDL_SUBMIT_ASYNC;
+	ASSERT_EQ(0, pm_ioctl(self->fd, PINMDL_IOC_IO, &io));
+	EXPECT_EQ(0, collect(self->fd, 1, -EIO, 0));
+	/* The descriptor is still locked, and works on good blocks. */
+	ASSERT_EQ(0, pm_query(self->fd, h, &q, NULL, 0));
+	EXPECT_EQ(PINMDL_F_PAGES_LOCKED | PINMDL_F_WRITE_OPERATION,
+		  q.flags & (PINMDL_F_PAGES_LOCKED | PINMDL_F_WRITE_OPERATION |
+			     PINMDL_F_IN_FLIGHT));
+	io.dev_offset = 4096 * 512;
+	io.flags = 0;
+	EXPECT_EQ(0, pm_ioctl(self->fd, PINMDL_IOC_IO, &io));
+	EXPECT_EQ(8 * PM_PAGE, io.result);
+	EXPECT_EQ(0, pm_unlock(self->fd, h));
+	munmap(buf, 8 * PM_PAGE);
+}
+
+struct power_off {
+	const char *name;
+	int ret;
+};
+
+static void *power_off_fn(void *arg)
+{
+	struct power_off *p = arg;
+
+	p->ret = nullb_set(p->name, "power", "0");
+	return NULL;
+}
+
+/*
+ * The device removed (power off) with requests in flight on a slow device
+ * and more submitted meanwhile: each completes exactly once, those the
+ * device did not finish with an error; later IO fails with ENODEV,
+ * TARGET_CLOSE works and nothing stays pinned.
+ */
+TEST_F(blk, device_removed_in_flight)
+{
+	const int n = 64;
+	char *buf = pm_map(n * PM_PAGE, PROT_READ | PROT_WRITE), path[64];
+	char name[48], cmd[128];
+	struct power_off p = { .name = name };
+	struct pinmdl_completion c;
+	struct pinmdl_segment s;
+	int dev, t, i, queued = 0, failed = 0, got = 0, errors = 0, ret;
+	struct pinmdl_io io;
+	pthread_t thr;
+	uint32_t h;
+	long pins;
+
+	if (!variant->nullb)
+		SKIP(return, "removal is null_blk's");
+	ASSERT_NE(NULL, buf);
+	snprintf(name, sizeof(name), "%s_slow", self->name);
+	/* Each request takes 20 ms in the device. */
+	ASSERT_EQ(0, nullb_make(name, "irqmode=2 completion_nsec=20000000",
+				path, sizeof(path)));
+	pins = pm_pins();
+	dev = open(path, O_RDWR);
+	ASSERT_LE(0, dev);
+	t = pm_target_open(self->fd, BLK, dev, NULL);
+	ASSERT_LT(0, t);
+	h = pm_create_locked(self->fd, buf, n * PM_PAGE,
+			     PINMDL_IO_WRITE_ACCESS);
+	ASSERT_NE(0, h);
+	for (i = 0; i < n; i++) {
+		s = (struct pinmdl_segment){ .handle = h,
+					     .offset = i * PM_PAGE,
+					     .length = PM_PAGE };
+		io = (struct pinmdl_io){ .target = t, .op = PINMDL_BLK_WRITE,
+					 .dev_offset = i * PM_PAGE,
+					 .segments = (uintptr_t)&s,
+					 .nr_segments = 1,
+					 .flags = PINMDL_SUBMIT_ASYNC };
+		ASSERT_EQ(0, pm_ioctl(self->fd, PINMDL_IOC_IO, &io));
+		queued++;
+	}
+	ASSERT_EQ(0, pthread_create(&thr, NULL, power_off_fn, &p));
+	/* Keep submitting while it goes, until it is gone. */
+	for (i = 0; i < 100000; i++) {
+		ret = pm_ioctl(self->fd, PINMDL_IOC_IO, &io);
+		if (!ret) {
+			queued++;
+		} else {
+			failed++;
+			if (ret == -ENODEV)
+				break;
+		}
+	}
+	pthread_join(thr, NULL);
+	EXPECT_EQ(0, p.ret);
+	EXPECT_EQ(-ENODEV, pm_ioctl(self->fd, PINMDL_IOC_IO, &io));
+	while (got < queued && !pm_completion(self->fd, &c, 10000)) {
+		got++;
+		if (c.status)
+			errors++;
+		else
+			EXPECT_EQ(PM_PAGE, c.result);
+	}
+	EXPECT_EQ(queued, got);
+	EXPECT_EQ(-ETIMEDOUT, pm_completion(self->fd, &c, 100));
+	TH_LOG("%d completed (%d with an error), %d refused", got, errors,
+	       failed);
+	EXPECT_EQ(0, pm_target_close(self->fd, t));
+	close(dev);
+	EXPECT_EQ(0, pm_unlock(self->fd, h));
+	EXPECT_EQ(pins, pm_pins());
+	snprintf(cmd, sizeof(cmd), "rmdir %s/%s", NULLB_DIR, name);
+	EXPECT_EQ(0, pm_run(cmd));
+	munmap(buf, n * PM_PAGE);
+}
+
+struct killed {
+	const char *path;
+	int pipe;
+};
+
+static int submit_then_wait(void *arg)
+{
+	struct killed *k = arg;
+	const int n = 64;
+	char *buf = pm_map(n * PM_PAGE, PROT_READ | PROT_WRITE);
+	int fd = pm_open(), dev = open(k->path, O_RDWR), t, i;
+	struct pinmdl_segment s;
+	struct pinmdl_io io;
+	uint32_t h;
+
+	if (!buf || fd < 0 || dev < 0)
+		return 1;
+	t = pm_target_open(fd, BLK, dev, NULL);
+	h = pm_create_locked(fd, buf, n * PM_PAGE, PINMDL_IO_WRITE_ACCESS);
+	if (t <= 0 || !h)
+		return 1;
+	for (i = 0; i < n; i++) {
+		s = (struct pinmdl_segment){ .handle = h,
+					     .offset = i * PM_PAGE,
+					     .length = PM_PAGE };
+		io = (struct pinmdl_io){ .target = t,
+					 .op = i & 1 ? PINMDL_BLK_READ :
+						       PINMDL_BLK_WRITE,
+					 .dev_offset = i * PM_PAGE,
+					 .segments = (uintptr_t)&s,
+					 .nr_segments = 1,
+					 .flags = PINMDL_SUBMIT_ASYNC };
+		if (pm_ioctl(fd, PINMDL_IOC_IO, &io))
+			return 1;
+	}
+	if (write(k->pipe, "x", 1) != 1)
+		return 1;
+	for (;;)
+		pause();
+}
+
+/* A process killed with 64 requests in flight leaves nothing pinned. */
+TEST_F(blk, killed_with_requests_in_flight)
+{
+	struct timespec t0;
+	char path[64], name[48], x;
+	struct killed k = { .path = path };
+	int pfd[2], status;
+	long pins;
+	pid_t pid;
+
+	if (!variant->nullb)
+		SKIP(return, "a slow device is null_blk's");
+	snprintf(name, sizeof(name), "%s_slow", self->name);
+	ASSERT_EQ(0, nullb_make(name, "irqmode=2 completion_nsec=50000000",
+				path, sizeof(path)));
+	ASSERT_EQ(0, pipe(pfd));
+	k.pipe = pfd[1];
+	pins = pm_pins();
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(submit_then_wait(&k));
+	ASSERT_EQ(1, read(pfd[0], &x, 1));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFSIGNALED(status));
+	TH_LOG("the killed process was reaped after %ld ms", pm_ms_since(&t0));
+	/* Its file is released once the requests completed. */
+	while (pm_pins() != pins && pm_ms_since(&t0) < 10000)
+		usleep(10000);
+	EXPECT_EQ(pins, pm_pins());
+	close(pfd[0]);
+	close(pfd[1]);
+	EXPECT_EQ(0, nullb_make(name, NULL, NULL, 0));
+}
+
+TEST_HARNESS_MAIN
