@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <linux/loop.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -36,8 +37,8 @@
 
 /*
  * Make (or remove, @attrs NULL) null_blk device @name through configfs:
- * DISK_MIB MiB, memory-backed, with @attrs ("name=value ..." set before
- * power on). Its node goes into @path. 0, or -1.
+ * DISK_MIB MiB, memory-backed, then @attrs ("name=value ...", which may
+ * change those) before power on. Its node goes into @path. 0, or -1.
  */
 static int nullb_make(const char *name, const char *attrs, char *path,
 		      size_t size)
@@ -216,8 +217,19 @@ FIXTURE_SETUP(blk)
 	ASSERT_LT(0, self->target);
 	self->block = o.block_size;
 	self->capacity = o.capacity;
-	ASSERT_EQ(512, o.block_size);
-	ASSERT_EQ((uint64_t)DISK_MIB << 20, o.capacity);
+	/* The device's own block size and size. */
+	{
+		uint64_t bytes;
+		int ssz;
+
+		ASSERT_EQ(0, ioctl(self->dev, BLKSSZGET, &ssz));
+		ASSERT_EQ(0, ioctl(self->dev, BLKGETSIZE64, &bytes));
+		ASSERT_EQ(ssz, o.block_size);
+		ASSERT_EQ(bytes, o.capacity);
+		/* The tests below need 512-byte blocks and 64 MiB. */
+		ASSERT_EQ(512, o.block_size);
+		ASSERT_LE((uint64_t)DISK_MIB << 20, o.capacity);
+	}
 	ASSERT_LE(16, o.max_segments);
 }
 
@@ -674,6 +686,7 @@ TEST_F(blk, device_removed_in_flight)
 	struct pinmdl_completion c;
 	struct pinmdl_segment s;
 	int dev, t, i, queued = 0, failed = 0, got = 0, errors = 0, ret;
+	int other = 0;
 	struct pinmdl_io io;
 	pthread_t thr;
 	uint32_t h;
@@ -716,6 +729,7 @@ TEST_F(blk, device_removed_in_flight)
 			failed++;
 			if (ret == -ENODEV)
 				break;
+			other++;
 		}
 	}
 	pthread_join(thr, NULL);
@@ -723,12 +737,16 @@ TEST_F(blk, device_removed_in_flight)
 	EXPECT_EQ(-ENODEV, pm_ioctl(self->fd, PINMDL_IOC_IO, &io));
 	while (got < queued && !pm_completion(self->fd, &c, 10000)) {
 		got++;
-		if (c.status)
+		if (c.status) {
 			errors++;
-		else
+			EXPECT_EQ(-EIO, c.status);
+		} else {
 			EXPECT_EQ(PM_PAGE, c.result);
+		}
 	}
 	EXPECT_EQ(queued, got);
+	/* Refused only once gone; completed whole, or with EIO. */
+	EXPECT_EQ(0, other);
 	EXPECT_EQ(-ETIMEDOUT, pm_completion(self->fd, &c, 100));
 	TH_LOG("%d completed (%d with an error), %d refused", got, errors,
 	       failed);
@@ -817,6 +835,217 @@ TEST_F(blk, killed_with_requests_in_flight)
 	close(pfd[0]);
 	close(pfd[1]);
 	EXPECT_EQ(0, nullb_make(name, NULL, NULL, 0));
+}
+
+/* A device used for swap refuses a WRITE, as write(2) of it would. */
+TEST_F(blk, swap_device_refuses_write)
+{
+	char *buf = pm_map(PM_PAGE, PROT_READ | PROT_WRITE), cmd[192];
+	struct pinmdl_segment s;
+	uint32_t h;
+
+	ASSERT_NE(NULL, buf);
+	h = pm_create_locked(self->fd, buf, PM_PAGE, PINMDL_IO_WRITE_ACCESS);
+	ASSERT_NE(0, h);
+	s = (struct pinmdl_segment){ .handle = h, .length = PM_PAGE };
+	snprintf(cmd, sizeof(cmd), "mkswap %s >/dev/null && swapon %s",
+		 self->path, self->path);
+	if (pm_run(cmd))
+		SKIP(return, "no swap in this kernel");
+	EXPECT_EQ(-ETXTBSY, blk_io(self->fd, self->target, PINMDL_BLK_WRITE,
+				   1 << 20, &s, 1, 0, NULL));
+	EXPECT_EQ(0, blk_io(self->fd, self->target, PINMDL_BLK_READ, 1 << 20,
+			    &s, 1, 0, NULL));
+	snprintf(cmd, sizeof(cmd), "swapoff %s", self->path);
+	ASSERT_EQ(0, pm_run(cmd));
+	EXPECT_EQ(0, blk_io(self->fd, self->target, PINMDL_BLK_WRITE, 1 << 20,
+			    &s, 1, 0, NULL));
+	munmap(buf, PM_PAGE);
+}
+
+/* Pages of a buffer touched one of each of two buffers in turn. */
+static char *scattered_pages(size_t pages, char **other)
+{
+	char *a = pm_map(pages * PM_PAGE, PROT_READ | PROT_WRITE);
+	char *b = pm_map(pages * PM_PAGE, PROT_READ | PROT_WRITE);
+	size_t i;
+
+	if (!a || !b)
+		return NULL;
+	madvise(a, pages * PM_PAGE, MADV_NOHUGEPAGE);
+	madvise(b, pages * PM_PAGE, MADV_NOHUGEPAGE);
+	for (i = 0; i < pages; i++) {
+		a[i * PM_PAGE] = 1;
+		b[i * PM_PAGE] = 1;
+	}
+	*other = b;
+	return a;
+}
+
+/* Runs of physically contiguous pages in @buf (pagemap, as root). */
+static size_t page_runs(const char *buf, size_t pages)
+{
+	uint64_t pfn, last = 0;
+	size_t i, runs = 0;
+
+	for (i = 0; i < pages; i++, last = pfn) {
+		pfn = pm_pagemap_pfn(buf + i * PM_PAGE);
+		if (!i || pfn != last + 1)
+			runs++;
+	}
+	return runs;
+}
+
+/*
+ * Requests past what one bio may carry: a chain over more than 65535
+ * bio_vecs (one buffer repeated 1024 times) reads back exactly; a READ of
+ * 2 GiB goes as several bios; a long one stops when cancelled.
+ */
+TEST_F(blk, requests_of_many_bios)
+{
+	const size_t pages = 80, len = pages * PM_PAGE;
+	struct pinmdl_segment *segs = calloc(1024, sizeof(*segs));
+	char *other = NULL, *buf = scattered_pages(pages, &other), *back;
+	char path[64], name[48];
+	struct pm_mem big;
+	struct pinmdl_io io;
+	int dev, t, i;
+	uint32_t h;
+
+	if (!variant->nullb)
+		SKIP(return, "big devices are null_blk's");
+	ASSERT_NE(NULL, segs);
+	ASSERT_NE(NULL, buf);
+	TH_LOG("%zu runs of contiguous pages in %zu pages", page_runs(buf, pages),
+	       pages);
+	pattern(buf, len, 0, 55);
+	h = pm_create_locked(self->fd, buf, len, PINMDL_IO_WRITE_ACCESS);
+	ASSERT_NE(0, h);
+	for (i = 0; i < 1024; i++)
+		segs[i] = (struct pinmdl_segment){ .handle = h, .length = len };
+
+	/* 320 MiB of memory-backed device, written from 320 KiB. */
+	snprintf(name, sizeof(name), "%s_big", self->name);
+	ASSERT_EQ(0, nullb_make(name, "size=320", path, sizeof(path)));
+	dev = open(path, O_RDWR | O_DIRECT);
+	ASSERT_LE(0, dev);
+	t = pm_target_open(self->fd, BLK, dev, NULL);
+	ASSERT_LT(0, t);
+	ASSERT_EQ(0, blk_io(self->fd, t, PINMDL_BLK_WRITE, 0, segs, 1024, 0,
+			    &io));
+	EXPECT_EQ(1024 * len, io.result);
+	back = pm_map(len, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, back);
+	for (i = 0; i < 1024; i++) {
+		ASSERT_EQ(len, pread(dev, back, len, i * len));
+		ASSERT_EQ(0, memcmp(back, buf, len));
+	}
+	/*
+	 * And back over the chain: every copy lands in the same memory, in
+	 * no set order, and all are the same.
+	 */
+	memset(buf, 0, len);
+	ASSERT_EQ(0, blk_io(self->fd, t, PINMDL_BLK_READ, 0, segs, 1024, 0,
+			    &io));
+	EXPECT_EQ(1024 * len, io.result);
+	EXPECT_EQ(0, memcmp(back, buf, len));
+	EXPECT_EQ(0, pm_target_close(self->fd, t));
+	close(dev);
+	EXPECT_EQ(0, nullb_make(name, NULL, NULL, 0));
+
+	/* 2 GiB from a 4 GiB device without storage: more than one bio. */
+	ASSERT_EQ(0, pm_mem_map(&big, PM_ANON, PM_HPAGE, PROT_READ | PROT_WRITE,
+				0));
+	EXPECT_EQ(0, pm_unlock(self->fd, h));
+	h = pm_create_locked(self->fd, big.buf, PM_HPAGE,
+			     PINMDL_IO_WRITE_ACCESS);
+	ASSERT_NE(0, h);
+	for (i = 0; i < 1024; i++)
+		segs[i] = (struct pinmdl_segment){ .handle = h,
+						   .length = PM_HPAGE };
+	ASSERT_EQ(0, nullb_make(name, "size=4096 memory_backed=0", path,
+				sizeof(path)));
+	dev = open(path, O_RDWR);
+	ASSERT_LE(0, dev);
+	t = pm_target_open(self->fd, BLK, dev, NULL);
+	ASSERT_LT(0, t);
+	ASSERT_EQ(0, blk_io(self->fd, t, PINMDL_BLK_READ, PM_HPAGE, segs, 1024,
+			    0, &io));
+	EXPECT_EQ(1024 * PM_HPAGE, io.result);
+	EXPECT_EQ(0, pm_target_close(self->fd, t));
+	close(dev);
+	EXPECT_EQ(0, nullb_make(name, NULL, NULL, 0));
+	EXPECT_EQ(0, pm_unlock(self->fd, h));
+	pm_mem_unmap(&big);
+	munmap(back, len);
+	munmap(other, len);
+	munmap(buf, len);
+	free(segs);
+}
+
+/*
+ * A loop device whose block size and size change after TARGET_OPEN: the
+ * open reports whole blocks of the size then, and each request is checked
+ * against the device as it is now.
+ */
+TEST(loop_limits_follow_the_device)
+{
+	char file[] = "/tmp/pmblk-loop-XXXXXX", path[32];
+	int ctl, n, back, dev, fd = pm_open(), t;
+	char *buf = pm_map(2 * PM_PAGE, PROT_READ | PROT_WRITE);
+	struct pinmdl_target_open o;
+	struct pinmdl_segment s;
+	uint32_t h;
+
+	ASSERT_LE(0, fd);
+	ASSERT_NE(NULL, buf);
+	ctl = open("/dev/loop-control", O_RDWR);
+	if (ctl < 0)
+		SKIP(return, "no loop devices in this kernel");
+	n = ioctl(ctl, LOOP_CTL_GET_FREE);
+	ASSERT_LE(0, n);
+	back = mkstemp(file);
+	ASSERT_LE(0, back);
+	unlink(file);
+	/* 256 blocks of 4 KiB and half a block more. */
+	ASSERT_EQ(0, ftruncate(back, 256 * 4096 + 2048));
+	snprintf(path, sizeof(path), "/dev/loop%d", n);
+	dev = open(path, O_RDWR);
+	ASSERT_LE(0, dev);
+	ASSERT_EQ(0, ioctl(dev, LOOP_SET_FD, back));
+	ASSERT_EQ(0, ioctl(dev, LOOP_SET_BLOCK_SIZE, 4096));
+	t = pm_target_open(fd, BLK, dev, &o);
+	ASSERT_LT(0, t);
+	EXPECT_EQ(4096, o.block_size);
+	EXPECT_EQ(256 * 4096, o.capacity);
+	h = pm_create_locked(fd, buf, 2 * PM_PAGE, PINMDL_IO_WRITE_ACCESS);
+	ASSERT_NE(0, h);
+	s = (struct pinmdl_segment){ .handle = h, .length = PM_PAGE };
+	EXPECT_EQ(0, blk_io(fd, t, PINMDL_BLK_WRITE, 4096, &s, 1, 0, NULL));
+	/* Opened at 512-byte blocks, then 4 KiB: a 512-byte offset fails. */
+	ASSERT_EQ(0, ioctl(dev, LOOP_SET_BLOCK_SIZE, 512));
+	t = pm_target_open(fd, BLK, dev, &o);
+	ASSERT_LT(0, t);
+	EXPECT_EQ(512, o.block_size);
+	EXPECT_EQ(256 * 4096 + 2048, o.capacity);
+	EXPECT_EQ(0, blk_io(fd, t, PINMDL_BLK_WRITE, 512, &s, 1, 0, NULL));
+	ASSERT_EQ(0, ioctl(dev, LOOP_SET_BLOCK_SIZE, 4096));
+	EXPECT_EQ(-EINVAL, blk_io(fd, t, PINMDL_BLK_WRITE, 512, &s, 1, 0,
+				  NULL));
+	EXPECT_EQ(0, blk_io(fd, t, PINMDL_BLK_WRITE, 4096, &s, 1, 0, NULL));
+	/* The device shrinks: what is past its new end fails. */
+	ASSERT_EQ(0, ftruncate(back, 16 * 4096));
+	ASSERT_EQ(0, ioctl(dev, LOOP_SET_CAPACITY, 0));
+	EXPECT_EQ(-EINVAL, blk_io(fd, t, PINMDL_BLK_READ, 16 * 4096, &s, 1, 0,
+				  NULL));
+	EXPECT_EQ(0, blk_io(fd, t, PINMDL_BLK_READ, 15 * 4096, &s, 1, 0,
+			    NULL));
+	close(fd);
+	ioctl(dev, LOOP_CLR_FD, 0);
+	close(dev);
+	close(back);
+	close(ctl);
+	munmap(buf, 2 * PM_PAGE);
 }
 
 TEST_HARNESS_MAIN

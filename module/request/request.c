@@ -140,13 +140,9 @@ void pinmdl_request_unhold(struct pinmdl_request *req, unsigned int n)
 		atomic_dec(&req->segments[n].mdl->in_flight);
 }
 
-/* The last party is out: release everything, then call done. */
-static void pinmdl_request_finish(struct pinmdl_request *req)
+/* Free the views a target asked for. Any context. */
+static void pinmdl_request_free_views(struct pinmdl_request *req)
 {
-	struct pinmdl_binding *b = req->binding;
-
-	if (b->target->ops->release)
-		b->target->ops->release(req);
 	if (req->dma) {
 		sg_free_table(req->dma);
 		kfree(req->dma);
@@ -154,6 +150,16 @@ static void pinmdl_request_finish(struct pinmdl_request *req)
 	}
 	pinmdl_kvfree_any(req->bvec);
 	req->bvec = NULL;
+}
+
+/* The last party is out: release everything, then call done. */
+static void pinmdl_request_finish(struct pinmdl_request *req)
+{
+	struct pinmdl_binding *b = req->binding;
+
+	if (b->target->ops->release)
+		b->target->ops->release(req);
+	pinmdl_request_free_views(req);
 	pinmdl_request_unhold(req, req->nr_segments);
 	pinmdl_target_leave(b->target, req);
 	atomic_dec(&b->in_flight);
@@ -301,6 +307,7 @@ int pinmdl_request_start(struct pinmdl_request *req)
 	atomic_inc(&b->in_flight);
 	ret = target->ops->queue(req);
 	if (ret) {
+		pinmdl_request_free_views(req);
 		atomic_dec(&b->in_flight);
 		pinmdl_target_leave(target, req);
 		return ret;
