@@ -144,6 +144,9 @@ struct pinmdl_io_segment {
 	enum dma_data_direction dir;
 };
 
+/* bio_vecs a request holds without an allocation of its own */
+#define PINMDL_REQ_INLINE_BVECS	4
+
 /**
  * struct pinmdl_request - an I/O request to a target (an IRP carrying an
  *			   MDL chain)
@@ -168,6 +171,7 @@ struct pinmdl_io_segment {
  * @bvec: (core) array of pinmdl_request_iter(), freed when done
  * @nr_bvec: (core) its length
  * @node: (core) entry in the target's requests
+ * @inline_bvec: (core) @bvec of a request of few bio_vecs
  *
  * From pinmdl_submit() until @done runs, every segment's descriptor is held
  * in flight: it cannot be unlocked or freed, and its pages stay pinned.
@@ -192,6 +196,7 @@ struct pinmdl_request {
 	struct bio_vec *bvec;
 	unsigned int nr_bvec;
 	struct list_head node;
+	struct bio_vec inline_bvec[PINMDL_REQ_INLINE_BVECS];
 };
 
 int pinmdl_submit(struct pinmdl_request *req);

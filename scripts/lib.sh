@@ -6,6 +6,9 @@ PINMDL_CACHE=${PINMDL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pinmdl}
 PINMDL_JOBS=${PINMDL_JOBS:-$(nproc)}
 PINMDL_KERNELS="debug-6.12 distro-6.1 distro-6.12"
 
+# What in a guest's kernel log is a splat (scripts/vm-run).
+PINMDL_SPLAT_RE='BUG:|WARNING:|Oops|KASAN|UBSAN|circular locking|lock held|inconsistent lock|possible recursive locking|blocked for more than|Kernel panic|general protection|kernel BUG|pin leak|Call Trace'
+
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 

@@ -35,15 +35,32 @@ static int pinmdl_file_hold_segment(struct pinmdl_file_request *fr,
 	return pinmdl_request_hold(&fr->req, i);
 }
 
-/* Copy in the segment array of @arg, if it can be as long as it says. */
-static struct pinmdl_segment *pinmdl_io_segments(const struct pinmdl_io *arg)
+/* Segments copied onto the stack rather than into an allocation */
+#define PINMDL_IO_STACK_SEGMENTS	4
+
+/*
+ * Copy in the segment array of @arg, if it can be as long as it says: into
+ * @stack when it fits, else into memory to kvfree() unless it is @stack.
+ */
+static struct pinmdl_segment *pinmdl_io_segments(const struct pinmdl_io *arg,
+						 struct pinmdl_segment *stack)
 {
+	void __user *from = u64_to_user_ptr(arg->segments);
 	size_t size;
 
 	if (!arg->nr_segments || arg->nr_segments > PINMDL_MAX_SEGMENTS)
 		return NULL;
 	size = array_size(arg->nr_segments, sizeof(struct pinmdl_segment));
-	return vmemdup_user(u64_to_user_ptr(arg->segments), size);
+	if (arg->nr_segments > PINMDL_IO_STACK_SEGMENTS)
+		return vmemdup_user(from, size);
+	return copy_from_user(stack, from, size) ? ERR_PTR(-EFAULT) : stack;
+}
+
+static void pinmdl_io_segments_free(struct pinmdl_segment *useg,
+				    struct pinmdl_segment *stack)
+{
+	if (useg != stack)
+		kvfree(useg);
 }
 
 /* Steps 3 to 6 of the errno table, then start: the segments are held. */
@@ -87,6 +104,7 @@ static int pinmdl_io_start(struct pinmdl_file_request *fr,
  */
 int pinmdl_ioctl_io(struct pinmdl_file *pf, void __user *uarg)
 {
+	struct pinmdl_segment stack[PINMDL_IO_STACK_SEGMENTS];
 	struct pinmdl_io arg, __user *user = uarg;
 	struct pinmdl_file_request *fr;
 	struct pinmdl_file_target *ft;
@@ -99,7 +117,7 @@ int pinmdl_ioctl_io(struct pinmdl_file *pf, void __user *uarg)
 	if (arg.flags & ~PINMDL_SUBMIT_ASYNC)
 		return -EINVAL;
 	async = arg.flags & PINMDL_SUBMIT_ASYNC;
-	useg = pinmdl_io_segments(&arg);
+	useg = pinmdl_io_segments(&arg, stack);
 	if (IS_ERR(useg))
 		return PTR_ERR(useg);
 
@@ -119,7 +137,7 @@ int pinmdl_ioctl_io(struct pinmdl_file *pf, void __user *uarg)
 
 	ret = pinmdl_io_start(fr, useg, user);
 	pinmdl_file_target_put(pf, ft);
-	kvfree(useg);
+	pinmdl_io_segments_free(useg, stack);
 	if (ret)
 		goto out_free_request;
 	if (async)
@@ -134,6 +152,6 @@ out_free_request:
 out_put_target:
 	pinmdl_file_target_put(pf, ft);
 out_free_segments:
-	kvfree(useg);
+	pinmdl_io_segments_free(useg, stack);
 	return ret;
 }

@@ -148,7 +148,8 @@ static void pinmdl_request_free_views(struct pinmdl_request *req)
 		kfree(req->dma);
 		req->dma = NULL;
 	}
-	pinmdl_kvfree_any(req->bvec);
+	if (req->bvec != req->inline_bvec)
+		pinmdl_kvfree_any(req->bvec);
 	req->bvec = NULL;
 }
 
@@ -465,8 +466,9 @@ EXPORT_SYMBOL_GPL(pinmdl_request_target);
  * @direction: ITER_DEST to write into the memory, ITER_SOURCE to read it
  * @iter: the iterator, over every segment in order (@req->total bytes)
  *
- * Contiguous pages share one bio_vec; its array is freed when the request
- * finishes, so each call may build the iterator again.
+ * Contiguous pages share one bio_vec; the array (inside the request when
+ * it is short) is freed when the request finishes, so each call may build
+ * the iterator again.
  *
  * Context: process context.
  * Return: 0, -EINVAL for a request without data, or -ENOMEM.
@@ -488,8 +490,12 @@ int pinmdl_request_iter(struct pinmdl_request *req, unsigned int direction,
 		}
 		if (n > INT_MAX / sizeof(*req->bvec))
 			return -ENOMEM;
-		req->bvec = kvmalloc_array(n, sizeof(*req->bvec),
-					   GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+		if (n <= ARRAY_SIZE(req->inline_bvec))
+			req->bvec = req->inline_bvec;
+		else
+			req->bvec = kvmalloc_array(n, sizeof(*req->bvec),
+						   GFP_KERNEL_ACCOUNT |
+						   __GFP_NOWARN);
 		if (!req->bvec)
 			return -ENOMEM;
 		for (i = 0, n = 0; i < req->nr_segments; i++) {

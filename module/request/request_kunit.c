@@ -795,12 +795,14 @@ static void unregister_test(struct kunit *test)
 	struct pinmdl_binding *ba = kt_open(test, "kt_a");
 	struct pinmdl_binding *bb = kt_open(test, "kt_b");
 	struct pinmdl_binding *bc = kt_open(test, "kt_c");
+	struct pinmdl_request *req = kunit_kcalloc(test, 4, sizeof(*req),
+						   GFP_KERNEL);
 	struct pinmdl_io_segment seg[4];
-	struct pinmdl_request req[4];
 	struct task_struct *late;
 	struct kt_wait w[4];
 	int i;
 
+	KUNIT_ASSERT_NOT_NULL(test, req);
 	other->mode = KT_AT_ONCE;
 	for (i = 0; i < 3; i++) {
 		kt_req_init(&req[i], &seg[i], &w[i], ba, KT_NODATA, NULL, 0,
@@ -977,6 +979,9 @@ static void views_test(struct kunit *test)
 		KUNIT_ASSERT_EQ(test, pinmdl_request_iter(&req, ITER_SOURCE,
 							  &iter), 0);
 		KUNIT_EXPECT_EQ(test, iov_iter_count(&iter), total);
+		/* Only a short array lives inside the request. */
+		KUNIT_EXPECT_EQ(test, req.bvec == req.inline_bvec,
+				req.nr_bvec <= PINMDL_REQ_INLINE_BVECS);
 		KUNIT_EXPECT_EQ(test, copy_from_iter(flat, total, &iter),
 				total);
 		KUNIT_EXPECT_EQ(test, memcmp(flat, bufs[0] + offs[0], lens[0]),
