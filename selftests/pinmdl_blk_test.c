@@ -1040,8 +1040,12 @@ TEST(loop_limits_follow_the_device)
 				  NULL));
 	EXPECT_EQ(0, blk_io(fd, t, PINMDL_BLK_READ, 15 * 4096, &s, 1, 0,
 			    NULL));
+	/* Its backing file detached, the device is gone: ENODEV. */
+	ASSERT_EQ(0, ioctl(dev, LOOP_CLR_FD, 0));
+	EXPECT_EQ(-ENODEV, blk_io(fd, t, PINMDL_BLK_READ, 0, &s, 1, 0, NULL));
+	EXPECT_EQ(-ENODEV, blk_io(fd, t, PINMDL_BLK_FLUSH, 0, NULL, 0, 0,
+				  NULL));
 	close(fd);
-	ioctl(dev, LOOP_CLR_FD, 0);
 	close(dev);
 	close(back);
 	close(ctl);

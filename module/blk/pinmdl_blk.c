@@ -23,9 +23,11 @@
  * that cannot be dropped is reported on the mapping, as O_DIRECT does).
  * FLUSH writes back the cache of the whole device first, as fsync does.
  *
- * Bios cannot be recalled once submitted. A cancel or a fatal signal stops
- * the submission of a long request between bios, and the request then
- * finishes with -ECANCELED or -EINTR once the bios sent are done.
+ * Bios cannot be recalled once submitted. A fatal signal, or a cancel from
+ * an in-kernel submitter while the request is queued (through /dev/pinmdl a
+ * request can be cancelled only once its queue returned), stops the
+ * submission of a long request between bios, and the request then
+ * finishes with -EINTR or -ECANCELED once the bios sent are done.
  * Any error of the device completes a request with -EIO.
  * It uses only module/pinmdl.h, as any other lower driver would.
  */
@@ -144,16 +146,23 @@ static int pinmdl_blk_check(struct pinmdl_request *req)
 }
 
 /*
- * The bound file's rights, as read(2) and write(2) of it would have: a
- * write also needs a device that is not read-only nor used for swap.
+ * The bound file's rights, as read(2) and write(2) of it would have (its
+ * mode, then the security checks of each access): a write also needs a
+ * device that is not read-only nor used for swap.
  */
 static int pinmdl_blk_permit(struct pinmdl_request *req)
 {
 	struct file *file = pinmdl_blk_file(req);
-	fmode_t need = req->op == PINMDL_BLK_READ ? FMODE_READ : FMODE_WRITE;
+	bool read = req->op == PINMDL_BLK_READ;
+	loff_t pos = req->dev_offset;
+	int ret;
 
-	if (!(file->f_mode & need))
+	if (!(file->f_mode & (read ? FMODE_READ : FMODE_WRITE)))
 		return -EBADF;
+	/* The security module's word on this access, as now. */
+	ret = rw_verify_area(read ? READ : WRITE, file, &pos, req->total);
+	if (ret)
+		return ret;
 	if (req->op != PINMDL_BLK_WRITE)
 		return 0;
 	if (bdev_read_only(pinmdl_blk_bdev(file)))
@@ -192,13 +201,15 @@ static bool pinmdl_blk_fits(struct pinmdl_request *req,
  * FLUSH, write back the whole device's.
  */
 static int pinmdl_blk_cache_before(struct pinmdl_request *req,
-				   struct address_space *mapping)
+				   struct file *file)
 {
+	struct address_space *mapping = file->f_mapping;
 	loff_t pos = req->dev_offset, end = pos + req->total - 1;
 	int ret;
 
+	/* As fsync(2): the errors this file has not seen yet too. */
 	if (req->op == PINMDL_BLK_FLUSH)
-		return filemap_write_and_wait(mapping);
+		return file_write_and_wait_range(file, 0, LLONG_MAX);
 	ret = filemap_write_and_wait_range(mapping, pos, end);
 	if (ret || req->op != PINMDL_BLK_WRITE)
 		return ret;
@@ -370,11 +381,12 @@ static int pinmdl_blk_queue(struct pinmdl_request *req)
 	struct bio *bio;
 	int ret;
 
-	if (test_bit(GD_DEAD, &bdev->bd_disk->state))
+	/* Deleted, or without space now (its medium or backing file gone). */
+	if (test_bit(GD_DEAD, &bdev->bd_disk->state) || !bdev_nr_bytes(bdev))
 		return -ENODEV;
 	if (req->op != PINMDL_BLK_FLUSH && !pinmdl_blk_fits(req, bdev))
 		return -EINVAL;
-	ret = pinmdl_blk_cache_before(req, file->f_mapping);
+	ret = pinmdl_blk_cache_before(req, file);
 	if (ret)
 		return ret;
 	if (req->op != PINMDL_BLK_FLUSH) {
