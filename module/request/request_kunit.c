@@ -469,8 +469,13 @@ static void kt_irq_rounds(struct kunit *test, enum kt_mode mode)
 		if (!w.hardirq && !w.softirq)
 			continue;
 		in_irq++;
+		/*
+		 * A hard IRQ that comes in the middle of a softirq sees
+		 * in_serving_softirq() too: only the timer's own kind counts.
+		 */
 		KUNIT_EXPECT_EQ(test, w.hardirq, mode == KT_HARDIRQ);
-		KUNIT_EXPECT_EQ(test, w.softirq, mode == KT_SOFTIRQ);
+		if (mode == KT_SOFTIRQ)
+			KUNIT_EXPECT_TRUE(test, w.softirq);
 	}
 	KUNIT_EXPECT_GT(test, in_irq, 0);
 	KUNIT_EXPECT_FALSE(test, pinmdl_flags(mdl) & PINMDL_F_IN_FLIGHT);
