@@ -7,7 +7,9 @@
  * pread(O_DIRECT) and the reverse, on every kind of memory and through
  * chains; every errno row of pinmdl_blk; page cache coherence; and, on
  * null_blk, bad blocks, a device removed with requests in flight and a
- * process killed with requests in flight.
+ * process killed with requests in flight. The tests that move the most
+ * data have minutes rather than the harness's 30 s: under TCG on the
+ * debug kernel (KASAN) they take tens of seconds.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -370,7 +372,7 @@ TEST_F(blk, io_errnos_in_order)
  * pread(O_DIRECT), and what pwrite(O_DIRECT) wrote a READ brings back,
  * synchronously and asynchronously.
  */
-TEST_F(blk, roundtrip_every_kind_and_size)
+TEST_F_TIMEOUT(blk, roundtrip_every_kind_and_size, 300)
 {
 	enum pm_mem_kind kinds[] = { PM_ANON, PM_THP, PM_HUGETLB, PM_MEMFD };
 	size_t sizes[] = { 4096, 65536, 1 << 20, MAX_IO }, len;
@@ -444,7 +446,7 @@ TEST_F(blk, roundtrip_every_kind_and_size)
  * of memory, at one dev_offset: the device holds the segments in order,
  * and a READ of a chain splits the device's bytes over it in order.
  */
-TEST_F(blk, chains_and_partials)
+TEST_F_TIMEOUT(blk, chains_and_partials, 300)
 {
 	enum pm_mem_kind kinds[] = { PM_ANON, PM_MEMFD, PM_THP };
 	struct pinmdl_segment segs[6];
@@ -513,7 +515,7 @@ TEST_F(blk, chains_and_partials)
 }
 
 /* 256 requests in flight at once, writes then reads, each 4 KiB apart. */
-TEST_F(blk, hundreds_in_flight)
+TEST_F_TIMEOUT(blk, hundreds_in_flight, 300)
 {
 	const int n = 256;
 	size_t len = n * PM_PAGE;
@@ -901,7 +903,7 @@ static size_t page_runs(const char *buf, size_t pages)
  * bio_vecs (one buffer repeated 1024 times) reads back exactly; a READ of
  * 2 GiB goes as several bios; a long one stops when cancelled.
  */
-TEST_F(blk, requests_of_many_bios)
+TEST_F_TIMEOUT(blk, requests_of_many_bios, 300)
 {
 	const size_t pages = 80, len = pages * PM_PAGE;
 	struct pinmdl_segment *segs = calloc(1024, sizeof(*segs));
