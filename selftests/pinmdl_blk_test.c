@@ -620,7 +620,8 @@ TEST_F(blk, page_cache_coherent_and_flush)
 
 /*
  * Bad blocks: a request over them completes with EIO (sync and async), and
- * its descriptor stays locked and usable.
+ * its descriptor stays locked and usable; a buffered write over them fails
+ * in write-back, which FLUSH reports.
  */
 TEST_F(blk, bad_blocks_give_eio)
 {
@@ -629,6 +630,7 @@ TEST_F(blk, bad_blocks_give_eio)
 	struct pinmdl_query q;
 	struct pinmdl_io io;
 	uint32_t h;
+	int other;
 
 	if (!variant->nullb)
 		SKIP(return, "bad blocks are null_blk's");
@@ -657,6 +659,22 @@ TEST_F(blk, bad_blocks_give_eio)
 	EXPECT_EQ(0, pm_ioctl(self->fd, PINMDL_IOC_IO, &io));
 	EXPECT_EQ(8 * PM_PAGE, io.result);
 	EXPECT_EQ(0, pm_unlock(self->fd, h));
+
+	/*
+	 * A buffered write that fails in write-back: FLUSH reports it once,
+	 * as fsync(2) of the bound file would, even after another opener's
+	 * fsync() saw it first.
+	 */
+	other = open(self->path, O_RDWR);
+	ASSERT_LE(0, other);
+	ASSERT_EQ(PM_PAGE, pwrite(other, buf, PM_PAGE, 2048 * 512));
+	EXPECT_EQ(-1, fsync(other));
+	EXPECT_EQ(EIO, errno);
+	EXPECT_EQ(-EIO, blk_io(self->fd, self->target, PINMDL_BLK_FLUSH, 0,
+			       NULL, 0, 0, NULL));
+	EXPECT_EQ(0, blk_io(self->fd, self->target, PINMDL_BLK_FLUSH, 0, NULL,
+			    0, 0, NULL));
+	close(other);
 	munmap(buf, 8 * PM_PAGE);
 }
 
