@@ -14,7 +14,11 @@
  *     lock (FOLL_WRITE | FOLL_LONGTERM), as whole ioctls and as their own
  *     in-kernel pin+unpin time (get_delta_usec + put_delta_usec);
  *   - pinmdl's own in-kernel LOCK and UNLOCK time (debugfs pinmdl/timing),
- *     the descriptor's work with the system calls around it left out.
+ *     the descriptor's work with the system calls around it left out;
+ *   - io_uring's IORING_REGISTER_BUFFERS and IORING_UNREGISTER_BUFFERS of
+ *     the same range as one iovec (two system calls, as LOCK+UNLOCK), the
+ *     kernel's own "lock this buffer for zero-copy I/O": it pins with
+ *     FOLL_WRITE | FOLL_LONGTERM too.
  * The floor is the smaller gup_test in-kernel time: the pages pinned and
  * unpinned with no system call and no descriptor at all. gup_test reports
  * whole microseconds, so below MIN_BATCH pages its in-kernel time is taken
@@ -42,6 +46,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +58,7 @@
 #include <unistd.h>
 
 #include <linux/pinmdl.h>
+#include <liburing.h>
 
 #include "gup_test.h"
 
@@ -71,12 +78,12 @@ static const unsigned long page_counts[] = { 1, 16, 512, 4096, 65536, 262144 };
 
 /* What a round times; the floor is the smaller of the two kernel times. */
 enum method { LOCK_UNLOCK, CREATE_FREE, PIN_FAST, PIN_LONGTERM, FAST_KERNEL,
-	      LONGTERM_KERNEL, LOCK_UNLOCK_KERNEL, NR_METHODS };
+	      LONGTERM_KERNEL, LOCK_UNLOCK_KERNEL, URING_REGISTER, NR_METHODS };
 
 static const char *const method_names[NR_METHODS] = {
 	"lock_unlock", "create_lock_unlock_free", "gup_pin_fast",
 	"gup_pin_longterm", "gup_pin_fast_kernel", "gup_pin_longterm_kernel",
-	"lock_unlock_kernel",
+	"lock_unlock_kernel", "uring_register",
 };
 
 #define TIMING	"/sys/kernel/debug/pinmdl/timing"
@@ -90,6 +97,7 @@ struct memory {
 };
 
 static int dev_fd, gup_fd, rounds = 21;
+static struct io_uring ring;
 
 static void die(const char *what)
 {
@@ -178,6 +186,25 @@ static double time_lock_unlock(uint32_t h, int calls)
 	return (now_usec() - t) / calls;
 }
 
+/* io_uring's registration and unregistration of @pages pages at @buf. */
+static double time_uring_register(char *buf, unsigned long pages, int calls)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = pages * PAGE };
+	double t = now_usec();
+	int i, ret;
+
+	for (i = 0; i < calls; i++) {
+		ret = io_uring_register_buffers(&ring, &iov, 1);
+		if (!ret)
+			ret = io_uring_unregister_buffers(&ring);
+		if (ret) {
+			errno = -ret;
+			die("io_uring buffer registration");
+		}
+	}
+	return (now_usec() - t) / calls;
+}
+
 static double time_create_free(char *buf, unsigned long pages, int calls)
 {
 	double t = now_usec();
@@ -254,10 +281,11 @@ static void touch(struct memory *m)
 }
 
 /*
- * Map @len bytes of @m->name memory, 2 MiB aligned. Return 0, or -1 when
- * the guest cannot provide it (no hugetlb pages or THP).
+ * Map @len bytes of @m->name memory, 2 MiB aligned, and leave it
+ * untouched. Return 0, or -1 when the guest cannot provide it (no hugetlb
+ * pages or THP).
  */
-static int memory_map(struct memory *m, size_t len)
+static int memory_map_untouched(struct memory *m, size_t len)
 {
 	int flags = MAP_PRIVATE | MAP_ANONYMOUS, fd = -1;
 
@@ -285,6 +313,14 @@ static int memory_map(struct memory *m, size_t len)
 			    MADV_NOHUGEPAGE : MADV_HUGEPAGE))
 			die("madvise");
 	}
+	return 0;
+}
+
+/* The same, every page faulted in. */
+static int memory_map(struct memory *m, size_t len)
+{
+	if (memory_map_untouched(m, len))
+		return -1;
 	touch(m);
 	return 0;
 }
@@ -384,6 +420,8 @@ static double time_method(enum method method, struct memory *m, uint32_t h,
 				       calls, split);
 	case LOCK_UNLOCK_KERNEL:
 		return time_lock_unlock_kernel(h, calls, split);
+	case URING_REGISTER:
+		return time_uring_register(m->buf, pages, calls);
 	default:
 		abort();
 	}
@@ -399,6 +437,7 @@ struct result {
 	double vs_floor;
 	double vs_gup;
 	double kernel_vs_floor;
+	double vs_uring;
 	double split[4];
 };
 
@@ -411,7 +450,8 @@ static void bench_count(struct memory *m, unsigned long pages,
 {
 	static double samples[NR_METHODS][MAX_ROUNDS], floor[MAX_ROUNDS],
 		      vs_floor[MAX_ROUNDS], vs_gup[MAX_ROUNDS],
-		      kernel_vs_floor[MAX_ROUNDS], split[4][MAX_ROUNDS];
+		      kernel_vs_floor[MAX_ROUNDS], vs_uring[MAX_ROUNDS],
+		      split[4][MAX_ROUNDS];
 	double parts[NR_METHODS][2];
 	uint32_t h = create(m->buf, pages * PAGE);
 	int r, k, method, fl;
@@ -428,6 +468,8 @@ static void bench_count(struct memory *m, unsigned long pages,
 		vs_floor[r] = samples[LOCK_UNLOCK][r] / floor[r];
 		vs_gup[r] = samples[LOCK_UNLOCK][r] / samples[PIN_LONGTERM][r];
 		kernel_vs_floor[r] = samples[LOCK_UNLOCK_KERNEL][r] / floor[r];
+		vs_uring[r] = samples[LOCK_UNLOCK][r] /
+			      samples[URING_REGISTER][r];
 		split[0][r] = parts[LOCK_UNLOCK_KERNEL][0];
 		split[1][r] = parts[LOCK_UNLOCK_KERNEL][1];
 		split[2][r] = parts[fl][0];
@@ -442,6 +484,7 @@ static void bench_count(struct memory *m, unsigned long pages,
 	res->vs_floor = median(vs_floor, rounds);
 	res->vs_gup = median(vs_gup, rounds);
 	res->kernel_vs_floor = median(kernel_vs_floor, rounds);
+	res->vs_uring = median(vs_uring, rounds);
 }
 
 #define NR_COUNTS	ARRAY_SIZE(page_counts)
@@ -465,18 +508,20 @@ static void bench_memory(const char *name, unsigned long max_pages)
 		       file_field("/proc/self/smaps_rollup", "AnonHugePages",
 				  ':'), m.len >> 10);
 	printf(", usec an operation:\n%7s %10s %12s %10s %12s %9s %7s %5s"
-	       " | %9s %7s %8s %8s %8s %8s\n", "pages", "lock+unl",
+	       " %10s %6s | %9s %7s %8s %8s %8s %8s\n", "pages", "lock+unl",
 	       "create..free", "gup_fast", "gup_longterm", "floor", "/floor",
-	       "/gup", "in-kernel", "/floor", "lock", "unlock", "get", "put");
+	       "/gup", "uring_reg", "/uring", "in-kernel", "/floor", "lock",
+	       "unlock", "get", "put");
 	for (n = 0; n < NR_COUNTS && page_counts[n] <= max_pages; n++) {
 		r = &res[n];
 		bench_count(&m, page_counts[n], r);
 		printf("%7lu %10.1f %12.1f %10.1f %12.1f %9.2f %6.2fx %4.2fx"
-		       " | %9.2f %6.2fx %8.2f %8.2f %8.2f %8.2f\n",
+		       " %10.1f %5.2fx | %9.2f %6.2fx %8.2f %8.2f %8.2f %8.2f\n",
 		       page_counts[n], r->usec[LOCK_UNLOCK],
 		       r->usec[CREATE_FREE], r->usec[PIN_FAST],
 		       r->usec[PIN_LONGTERM], r->floor, r->vs_floor,
-		       r->vs_gup, r->usec[LOCK_UNLOCK_KERNEL],
+		       r->vs_gup, r->usec[URING_REGISTER], r->vs_uring,
+		       r->usec[LOCK_UNLOCK_KERNEL],
 		       r->kernel_vs_floor, r->split[0], r->split[1],
 		       r->split[2], r->split[3]);
 		fflush(stdout);
@@ -490,6 +535,8 @@ static void bench_memory(const char *name, unsigned long max_pages)
 		       page_counts[i], res[i].vs_gup);
 		printf("RATIO kernel_vs_floor %s %lu %.3f\n", name,
 		       page_counts[i], res[i].kernel_vs_floor);
+		printf("RATIO lock_unlock_vs_uring_register %s %lu %.3f\n",
+		       name, page_counts[i], res[i].vs_uring);
 		printf("SPLIT %s %lu %.3f %.3f %.3f %.3f\n", name,
 		       page_counts[i], res[i].split[0], res[i].split[1],
 		       res[i].split[2], res[i].split[3]);
@@ -498,9 +545,9 @@ static void bench_memory(const char *name, unsigned long max_pages)
 		for (k = LOCK_UNLOCK; k <= PIN_LONGTERM; k++)
 			printf("PLOT %s %s %lu %.3f\n", name, method_names[k],
 			       page_counts[i], res[i].usec[k]);
-		printf("PLOT %s %s %lu %.3f\n", name,
-		       method_names[LOCK_UNLOCK_KERNEL], page_counts[i],
-		       res[i].usec[LOCK_UNLOCK_KERNEL]);
+		for (k = LOCK_UNLOCK_KERNEL; k <= URING_REGISTER; k++)
+			printf("PLOT %s %s %lu %.3f\n", name, method_names[k],
+			       page_counts[i], res[i].usec[k]);
 		printf("PLOT %s floor %lu %.3f\n", name, page_counts[i],
 		       res[i].floor);
 	}
@@ -768,6 +815,192 @@ static void bench_syscall(void)
 	       "descriptor)\n", median(sys, rounds), median(nop, rounds));
 }
 
+#define PARAMS	"/sys/module/pinmdl/parameters/"
+
+static void set_param(const char *name, const char *val)
+{
+	char path[128];
+	int fd;
+
+	snprintf(path, sizeof(path), PARAMS "%s", name);
+	fd = open(path, O_WRONLY);
+	if (fd < 0 || write(fd, val, strlen(val)) != (ssize_t)strlen(val))
+		die(path);
+	close(fd);
+}
+
+/*
+ * The wake-up probe: a SCHED_FIFO thread on CPU 0 that sleeps 1 ms at a
+ * time and keeps the longest it overslept. A system call on CPU 0 that
+ * does not reschedule holds it off, so while one runs, the longest
+ * oversleep is how long the CPU went without rescheduling.
+ */
+static volatile int probe_on;
+static double probe_max;
+
+static void on_cpu0(void)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		die("sched_setaffinity");
+}
+
+static void *probe(void *arg)
+{
+	struct sched_param sp = { .sched_priority = 1 };
+	struct timespec ms = { 0, 1000000 };
+	double t, late;
+
+	(void)arg;
+	on_cpu0();
+	if (sched_setscheduler(0, SCHED_FIFO, &sp))
+		die("SCHED_FIFO");
+	while (probe_on) {
+		t = now_usec();
+		nanosleep(&ms, NULL);
+		late = now_usec() - t - 1000;
+		if (late > probe_max)
+			probe_max = late;
+	}
+	return NULL;
+}
+
+static pthread_t probe_start(void)
+{
+	struct timespec settle = { 0, 20000000 };
+	pthread_t th;
+
+	probe_on = 1;
+	probe_max = 0;
+	if (pthread_create(&th, NULL, probe, NULL))
+		die("pthread_create");
+	nanosleep(&settle, NULL);
+	probe_max = 0;
+	return th;
+}
+
+static double probe_stop(pthread_t th)
+{
+	probe_on = 0;
+	pthread_join(th, NULL);
+	return probe_max;
+}
+
+/*
+ * One LOCK of @len bytes of @m, on the CPUs @workers allows ("1", or "0"
+ * for all), in usec; on CPU 0 with the probe watching, *@lock_late and
+ * *@unlock_late get the longest the CPU went without rescheduling (usec).
+ */
+static double time_big_lock(struct memory *m, size_t len, const char *workers,
+			    double *lock_late, double *unlock_late)
+{
+	uint32_t h = create(m->buf, len);
+	pthread_t th;
+	double t;
+
+	set_param("lock_workers", workers);
+	th = probe_start();
+	t = now_usec();
+	lock(h, PINMDL_IO_WRITE_ACCESS);
+	t = now_usec() - t;
+	*lock_late = probe_stop(th);
+	th = probe_start();
+	unlock(h);
+	*unlock_late = probe_stop(th);
+	destroy(h);
+	return t;
+}
+
+/*
+ * LOCK of 1/4, 1/2 and all of @max_mib MiB of @name memory, never touched
+ * (a fresh mapping each time: the pins fault in and zero every page) and
+ * pre-touched, on one CPU and on all, @rounds times each, alternating.
+ */
+static void bench_parallel_memory(const char *name, size_t max_mib,
+				  int big_rounds)
+{
+	static const char *const kinds[] = { "untouched", "touched" };
+	double one[MAX_ROUNDS], all[MAX_ROUNDS], ratio[MAX_ROUNDS];
+	double late[2][2][2] = { 0 }, t[2], l, u;
+	struct memory m = { .name = name };
+	size_t len, div;
+	int kind, r, k, w;
+
+	for (kind = 0; kind < 2; kind++) {
+		for (div = 4; div >= 1; div /= 2) {
+			len = (max_mib << 20) / div;
+			if (kind && memory_map(&m, len))
+				return;
+			for (r = 0; r < big_rounds; r++) {
+				/* Odd rounds time all CPUs first. */
+				for (k = 0; k < 2; k++) {
+					w = (r + k) % 2;
+					if (!kind &&
+					    memory_map_untouched(&m, len))
+						return;
+					t[w] = time_big_lock(&m, len,
+							     w ? "0" : "1",
+							     &l, &u);
+					if (div == 1 && l > late[kind][w][0])
+						late[kind][w][0] = l;
+					if (div == 1 && u > late[kind][w][1])
+						late[kind][w][1] = u;
+					if (!kind)
+						munmap(m.map, m.map_len);
+				}
+				one[r] = t[0];
+				all[r] = t[1];
+				ratio[r] = all[r] / one[r];
+			}
+			if (kind)
+				munmap(m.map, m.map_len);
+			printf("%-5s %-9s %6zu MiB: 1 CPU %10.0f usec, all %10.0f usec, %.3fx\n",
+			       name, kinds[kind], len >> 20,
+			       median(one, big_rounds), median(all, big_rounds),
+			       median(ratio, big_rounds));
+			printf("RATIO parallel_lock_vs_serial %s_%s %zu %.3f\n",
+			       name, kinds[kind], len, median(ratio, big_rounds));
+			fflush(stdout);
+		}
+	}
+	for (kind = 0; kind < 2; kind++) {
+		for (w = 0; w < 2; w++) {
+			printf("RESCHED lock %s_%s %s %zu %.0f\n", name,
+			       kinds[kind], w ? "all" : "1", max_mib << 20,
+			       late[kind][w][0]);
+			printf("RESCHED unlock %s_%s %s %zu %.0f\n", name,
+			       kinds[kind], w ? "all" : "1", max_mib << 20,
+			       late[kind][w][1]);
+		}
+	}
+}
+
+/*
+ * The parallel lock, and how long big locks and unlocks hold a CPU. The
+ * guest's memory is all touched once first, so that no side of a ratio
+ * pays for the host's first fault of guest RAM.
+ */
+static void bench_parallel(size_t max_mib, int big_rounds)
+{
+	struct memory m = { .name = "4k" };
+	char pages[32];
+
+	if (memory_map(&m, (max_mib << 20) + (max_mib << 18)))
+		die("mmap");
+	munmap(m.map, m.map_len);
+	snprintf(pages, sizeof(pages), "%zu", (max_mib << 20) / PAGE);
+	set_param("max_pinned_pages", pages);
+	printf("\nparallel lock: median of %d rounds on %ld CPUs; RESCHED is the longest the locker's CPU went without rescheduling during LOCK and UNLOCK of %zu MiB on 1 or all CPUs, in usec (a SCHED_FIFO probe beside the locker)\n",
+	       big_rounds, sysconf(_SC_NPROCESSORS_ONLN), max_mib);
+	on_cpu0();
+	bench_parallel_memory("4k", max_mib, big_rounds);
+	bench_parallel_memory("thp", max_mib, big_rounds);
+	set_param("lock_workers", "0");
+}
+
 static unsigned long arg_num(const char *opt, const char *val)
 {
 	char *end;
@@ -787,7 +1020,8 @@ int main(int argc, char **argv)
 {
 	static const char *const memories[] = { "4k", "thp", "hugetlb",
 						"memfd" };
-	unsigned long max_pages = 262144, max_io = 64 << 20;
+	unsigned long max_pages = 262144, max_io = 64 << 20, max_big = 4096;
+	int big_rounds = 3;
 	size_t i;
 
 	for (i = 1; i < (size_t)argc; i += 2) {
@@ -797,15 +1031,21 @@ int main(int argc, char **argv)
 			max_pages = arg_num(argv[i], argv[i + 1]);
 		} else if (!strcmp(argv[i], "--max-io")) {
 			max_io = arg_num(argv[i], argv[i + 1]);
+		} else if (!strcmp(argv[i], "--max-big")) {
+			max_big = arg_num(argv[i], argv[i + 1]);
+		} else if (!strcmp(argv[i], "--big-rounds")) {
+			big_rounds = arg_num(argv[i], argv[i + 1]);
 		} else {
 			fprintf(stderr, "usage: pinmdl_bench [--rounds N] "
-				"[--max-pages N] [--max-io BYTES]\n");
+				"[--max-pages N] [--max-io BYTES] "
+				"[--max-big MIB] [--big-rounds N]\n");
 			return 2;
 		}
 	}
-	if (rounds > MAX_ROUNDS || max_io < PAGE) {
-		fprintf(stderr, "pinmdl_bench: at most %d rounds, and at "
-			"least a page of I/O\n", MAX_ROUNDS);
+	if (rounds > MAX_ROUNDS || big_rounds > MAX_ROUNDS || max_io < PAGE ||
+	    max_big < 4) {
+		fprintf(stderr, "pinmdl_bench: at most %d rounds, at least "
+			"a page of I/O and 4 MiB of big locks\n", MAX_ROUNDS);
 		return 2;
 	}
 	/* Whole 2 MiB pages, so that THP and hugetlb cover the range. */
@@ -816,13 +1056,20 @@ int main(int argc, char **argv)
 	gup_fd = open("/sys/kernel/debug/gup_test", O_RDWR);
 	if (gup_fd < 0)
 		die("/sys/kernel/debug/gup_test (CONFIG_GUP_TEST)");
+	errno = -io_uring_queue_init(8, &ring, 0);
+	if (errno)
+		die("io_uring_queue_init");
 	printf("pinmdl_bench: median of %d rounds; write locks, and gup_test"
 	       " pins with FOLL_WRITE | FOLL_LONGTERM\n", rounds);
 	bench_syscall();
+	/* One CPU a lock, as io_uring and gup_test pin on one. */
+	set_param("lock_workers", "1");
 	for (i = 0; i < ARRAY_SIZE(memories); i++)
 		bench_memory(memories[i], max_pages);
+	set_param("lock_workers", "0");
 	bench_io(max_io);
 	bench_requests(max_io);
 	bench_memory_use(max_pages);
+	bench_parallel(max_big, big_rounds);
 	return 0;
 }

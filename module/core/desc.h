@@ -27,8 +27,6 @@
  * @locking: a probe-and-lock is pinning the pages, without @lock held;
  *	     every other state change is refused with -EBUSY meanwhile
  * @kernel_mode: locked with PINMDL_KERNEL_MODE (kernel pages, not pinned)
- * @folio_runs: user lock of mostly large folios whose pages follow each
- *		other until the folio or the range ends: unpinned by folio
  * @handle: handle in the owning /dev/pinmdl file, 0 for kernel callers
  * @flags: PINMDL_F_*
  * @operation: PINMDL_IO_* of the lock (or of the parent's lock)
@@ -55,7 +53,6 @@ struct pinmdl {
 	bool dead;
 	bool locking;
 	bool kernel_mode;
-	bool folio_runs;
 	u32 handle;
 	u32 flags;
 	u32 operation;

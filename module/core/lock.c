@@ -13,15 +13,10 @@
 #include <linux/sched/user.h>
 
 #include "core/desc.h"
+#include "core/pin.h"
 #include "core/pin_compat.h"
 #include "core/stats.h"
 #include "core/timing.h"
-
-/* Pages a pin_user_pages_fast() call pins (GUP's walk runs IRQs off). */
-#define PINMDL_PIN_CHUNK	1024
-
-/* GUP's page pointers are stored in the PFN array and converted in place. */
-static_assert(sizeof(struct page *) == sizeof_field(struct pinmdl, pfns[0]));
 
 /*
  * Add @pages to @counter unless the total would pass @limit. A user's
@@ -87,184 +82,29 @@ static void pinmdl_uncharge(struct pinmdl *mdl)
 }
 
 /*
- * Unpin the first @count pages of @mdl, which leaves their PFNs meaningless.
- * With folio runs (mostly large folios, each one's pages in order) the
- * pages go back a folio at a time, with no look at each page. Else the
- * PFNs turn back into page pointers in place, for unpin_user_pages() to
- * release each folio once for all of its pages.
- */
-static void pinmdl_unpin_range(struct pinmdl *mdl, u64 count, bool dirty)
-{
-	struct page **pages = (struct page **)mdl->pfns;
-	u64 *pfns = mdl->pfns, i, run;
-	struct folio *folio;
-
-	if (!mdl->folio_runs) {
-		for (i = 0; i < count; i++)
-			pages[i] = pfn_to_page(pfns[i]);
-		unpin_user_pages_dirty_lock(pages, count, dirty);
-		return;
-	}
-	for (i = 0; i < count; i += run) {
-		folio = pfn_folio(pfns[i]);
-		run = min(folio_pfn(folio) + folio_nr_pages(folio) - pfns[i],
-			  count - i);
-		unpin_user_page_range_dirty_lock(pfn_to_page(pfns[i]), run,
-						 dirty);
-	}
-}
-
-static int pinmdl_gup_errno(int ret)
-{
-	if (fatal_signal_pending(current))
-		return -EINTR;
-	if (ret == -ENOMEM || ret == -EINTR)
-		return ret;
-	return -EFAULT;
-}
-
-/* The PFN array entry GUP stores for the page @k pages after @page. */
-static inline u64 pinmdl_entry_of(struct page *page, u64 k)
-{
-	return (uintptr_t)nth_page(page, k);
-}
-
-/*
- * Of the @max entries from @entries on, how many hold @page, @page + 1, ...
- * as GUP stores a huge folio's pages; those turn into PFNs from @pfn on.
- * Four are compared at a time and stored once all four matched; the rest,
- * and a run that breaks, one by one. Kept out of line, so that the loop of
- * pinmdl_store_pfns() keeps its state in registers for small folios.
- */
-static noinline u64 pinmdl_store_run(u64 *entries, struct page *page,
-				     unsigned long pfn, u64 max)
-{
-	u64 k;
-
-	for (k = 0; k + 4 <= max; k += 4) {
-		if ((entries[k] ^ pinmdl_entry_of(page, k)) |
-		    (entries[k + 1] ^ pinmdl_entry_of(page, k + 1)) |
-		    (entries[k + 2] ^ pinmdl_entry_of(page, k + 2)) |
-		    (entries[k + 3] ^ pinmdl_entry_of(page, k + 3)))
-			break;
-		entries[k] = pfn + k;
-		entries[k + 1] = pfn + k + 1;
-		entries[k + 2] = pfn + k + 2;
-		entries[k + 3] = pfn + k + 3;
-	}
-	for (; k < max && entries[k] == pinmdl_entry_of(page, k); k++)
-		entries[k] = pfn + k;
-	return k;
-}
-
-/*
- * Turn the page pointers that GUP left in the PFN array into PFNs, in
- * place, a folio at a time: a folio is looked at once, and its following
- * pages only compared with the pointers GUP gives for a folio, so that a
- * huge folio costs one look, not 512. Set @mdl->folio_runs if the folios
- * average two pages or more and each one's pages follow each other until
- * it or the range ends (an mremap() of part of a huge page may break
- * that), and *@not_anon if a folio is not anonymous.
- */
-static void pinmdl_store_pfns(struct pinmdl *mdl, bool *not_anon)
-{
-	u64 *entries = mdl->pfns, count = mdl->page_count;
-	bool in_order = true, anon = true;
-	u64 i, k, run, runs = 0;
-	struct folio *folio;
-	struct page *page;
-	unsigned long pfn;
-
-	for (i = 0; i < count; i += run) {
-		page = (struct page *)(uintptr_t)entries[i];
-		folio = page_folio(page);
-		pfn = page_to_pfn(page);
-		entries[i] = pfn;
-		anon &= folio_test_anon(folio);
-		runs++;
-		run = 1;
-		if (likely(!folio_test_large(folio)))
-			continue;
-		run = min(folio_pfn(folio) + folio_nr_pages(folio) - pfn,
-			  count - i);
-		k = 1 + pinmdl_store_run(entries + i + 1, nth_page(page, 1),
-					 pfn + 1, run - 1);
-		if (k < run) {
-			in_order = false;
-			run = k;
-		}
-	}
-	mdl->folio_runs = in_order && runs * 2 <= count;
-	*not_anon = !anon;
-}
-
-/*
- * Pin the range straight into the PFN array, PINMDL_PIN_CHUNK pages a
- * call, which bounds how long GUP's lockless walk runs with interrupts off
- * and how long a fatal signal waits; then convert it.
- */
-static int pinmdl_pin_user(struct pinmdl *mdl, unsigned int gup_flags,
-			   bool *not_anon)
-{
-	struct page **pages = (struct page **)mdl->pfns;
-	u64 done = 0;
-	int pinned, ret;
-
-	while (done < mdl->page_count) {
-		int want = min_t(u64, mdl->page_count - done, PINMDL_PIN_CHUNK);
-
-		if (fatal_signal_pending(current)) {
-			ret = -EINTR;
-			goto err_unpin_pages;
-		}
-		pinned = pin_user_pages_fast(mdl->start_va + done * PAGE_SIZE,
-					     want, gup_flags, pages + done);
-		if (pinned <= 0) {
-			ret = pinmdl_gup_errno(pinned);
-			goto err_unpin_pages;
-		}
-		done += pinned;
-	}
-	pinmdl_store_pfns(mdl, not_anon);
-	return 0;
-
-err_unpin_pages:
-	unpin_user_pages(pages, done);
-	return ret;
-}
-
-/*
  * Pin the pages of a charged user lock into a new PFN array. Runs without
  * @mdl->lock, which may wait for as long as a fault takes (userfaultfd, a
  * FUSE daemon): @mdl->locking keeps every other state change away.
  */
 static int pinmdl_lock_user_pages(struct pinmdl *mdl, u32 operation)
 {
-	bool write = operation != PINMDL_IO_READ_ACCESS, not_anon = false;
+	bool write = operation != PINMDL_IO_READ_ACCESS;
 	unsigned int gup_flags = FOLL_LONGTERM | (write ? FOLL_WRITE : 0);
 	int ret;
 
 	ret = pinmdl_alloc_pfns(mdl, GFP_KERNEL_ACCOUNT);
 	if (ret)
 		return ret;
-	ret = pinmdl_pin_user(mdl, gup_flags, &not_anon);
+	ret = pinmdl_pin_user_range(mdl, gup_flags);
 	if (ret)
 		goto err_free_pfns;
-	if (not_anon && write) {
-		ret = pinmdl_compat_check_write_lock(mdl);
-		if (ret)
-			goto err_unpin;
-	} else if (not_anon) {
-		ret = pinmdl_compat_fix_read_pins(mdl);
-		if (ret) {
-			ret = pinmdl_gup_errno(ret);
-			goto err_unpin;
-		}
-	}
+	ret = pinmdl_compat_check_pins(mdl, write);
+	if (ret)
+		goto err_unpin;
 	return 0;
 
 err_unpin:
-	pinmdl_unpin_range(mdl, mdl->page_count, false);
+	pinmdl_unpin_pfns(mdl->pfns, mdl->page_count, false);
 err_free_pfns:
 	pinmdl_free_pfns(mdl);
 	return ret;
@@ -413,8 +253,8 @@ int pinmdl_unlock(struct pinmdl *mdl)
 	pinmdl_unmap_system_va(mdl);
 	pinmdl_dma_unmap_all(mdl);
 	if (!mdl->kernel_mode) {
-		pinmdl_unpin_range(mdl, mdl->page_count,
-				   mdl->flags & PINMDL_F_WRITE_OPERATION);
+		pinmdl_unpin_pfns(mdl->pfns, mdl->page_count,
+				  mdl->flags & PINMDL_F_WRITE_OPERATION);
 		pinmdl_uncharge(mdl);
 	}
 	pinmdl_free_pfns(mdl);

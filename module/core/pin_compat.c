@@ -24,8 +24,9 @@
  * unpinned clean, with the same EFAULT. The mappings cannot be looked at
  * instead: they may have been replaced since the pin dropped mmap_lock.
  *
- * Both only matter when a pinned page is not anonymous: the lock calls
- * them then, and anonymous memory (4 KiB, THP, hugetlb) pays nothing.
+ * Both only matter when a pinned page is not anonymous, and only on
+ * kernels before 6.5: on newer ones GUP does both itself, and a lock
+ * looks at none of its pages again.
  */
 #include <linux/backing-dev.h>
 #include <linux/hugetlb.h>
@@ -34,6 +35,7 @@
 #include <linux/pagemap.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/version.h>
 
 #include "core/desc.h"
 #include "core/pin_compat.h"
@@ -146,20 +148,13 @@ static int pinmdl_folio_needs_dirty_tracking(struct folio *folio)
 	return ret;
 }
 
-/**
- * pinmdl_compat_check_write_lock() - refuse a write lock of file pages
- *				      that need dirty tracking
- * @mdl: descriptor just pinned for write, with pages that are not
- *	 anonymous
- *
- * Decides from the pinned folios, whatever has become of the mappings
- * since they were pinned.
- *
- * Context: process context, during @mdl's probe-and-lock (@mdl->locking).
- * Return: 0; -EFAULT if a pinned folio needs dirty tracking; -EINTR on a
- * fatal signal.
+/*
+ * Refuse a write lock of file pages that need dirty tracking
+ * (@mdl, just pinned for write), decided from the pinned folios, whatever
+ * has become of the mappings since they were pinned. Return 0; -EFAULT if
+ * a pinned folio needs dirty tracking; -EINTR on a fatal signal.
  */
-int pinmdl_compat_check_write_lock(struct pinmdl *mdl)
+static int pinmdl_compat_check_write_lock(struct pinmdl *mdl)
 {
 	struct folio *folio, *last = NULL;
 	int ret;
@@ -177,22 +172,15 @@ int pinmdl_compat_check_write_lock(struct pinmdl *mdl)
 	return 0;
 }
 
-/**
- * pinmdl_compat_fix_read_pins() - make a fresh read lock coherent
- * @mdl: descriptor just pinned without FOLL_WRITE, with pages that are not
- *	 anonymous
- *
- * Where a read-only private hugetlb mapping refuses the writable pin, the
- * read pin stays (and the lock succeeds, not coherent with a later private
- * write there, as the contract allows).
- *
- * Context: process context, during @mdl's probe-and-lock (@mdl->locking),
- * in @mdl's address space.
- * Return: 0, or the negative errno of the failed allocation or pin, or
- * -EINTR on a fatal signal (the pages stay pinned either way; the caller
- * unpins them on failure).
+/*
+ * Make a fresh read lock of @mdl coherent. Where a read-only private
+ * hugetlb mapping refuses the writable pin, the read pin stays (and the
+ * lock succeeds, not coherent with a later private write there, as the
+ * contract allows). Return 0, or the negative errno of the failed
+ * allocation or pin, or -EINTR on a fatal signal (the pages stay pinned
+ * either way; the caller unpins them on failure).
  */
-int pinmdl_compat_fix_read_pins(struct pinmdl *mdl)
+static int pinmdl_compat_fix_read_pins(struct pinmdl *mdl)
 {
 	unsigned long *stale, i;
 	u64 found;
@@ -204,11 +192,6 @@ int pinmdl_compat_fix_read_pins(struct pinmdl *mdl)
 		return -ENOMEM;
 	ret = pinmdl_find_stale_pins(mdl, stale, &found);
 	if (!ret && found) {
-		/*
-		 * A new page need not be of the folio of the entries around
-		 * it: unpin as GUP's page array, which counts any mix.
-		 */
-		mdl->folio_runs = false;
 		for_each_set_bit(i, stale, mdl->page_count) {
 			ret = pinmdl_repin_writable(mdl, i);
 			if (ret)
@@ -217,4 +200,41 @@ int pinmdl_compat_fix_read_pins(struct pinmdl *mdl)
 	}
 	kvfree(stale);
 	return ret;
+}
+
+/* Whether every page pinned for @mdl is anonymous. */
+static bool pinmdl_compat_all_anon(const struct pinmdl *mdl)
+{
+	u64 i;
+
+	for (i = 0; i < mdl->page_count; i++)
+		if (!folio_test_anon(pfn_folio(mdl->pfns[i])))
+			return false;
+	return true;
+}
+
+/**
+ * pinmdl_compat_check_pins() - make a fresh lock's pins what 6.5's are
+ * @mdl: descriptor just pinned, its PFN array filled
+ * @write: pinned with FOLL_WRITE
+ *
+ * Before 6.5 a write lock of file pages that need dirty tracking is
+ * refused here, and before 6.2 a read lock that pinned pages a write would
+ * copy away from is pinned again, writable (see the top of this file).
+ * From 6.5 on GUP does both, and this looks at nothing.
+ *
+ * Context: process context, during @mdl's probe-and-lock (@mdl->locking),
+ * in @mdl's address space.
+ * Return: 0; -EFAULT if the lock must be refused; -ENOMEM; -EINTR on a
+ * fatal signal. The pages stay pinned either way; the caller unpins them
+ * on failure.
+ */
+int pinmdl_compat_check_pins(struct pinmdl *mdl, bool write)
+{
+	if (LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0) ||
+	    (!write && LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)) ||
+	    pinmdl_compat_all_anon(mdl))
+		return 0;
+	return write ? pinmdl_compat_check_write_lock(mdl) :
+		       pinmdl_compat_fix_read_pins(mdl);
 }

@@ -22,6 +22,7 @@
 #include <linux/module.h>
 
 #include "core/desc.h"
+#include "core/pin.h"
 #include "core/stats.h"
 #include "dev/file.h"
 #include "dev/ioctl.h"
@@ -200,9 +201,12 @@ static int __init pinmdl_init(void)
 	kernel_param_unlock(THIS_MODULE);
 	if (ret)
 		return ret;
-	ret = pinmdl_request_init();
+	ret = pinmdl_pin_init();
 	if (ret)
 		return ret;
+	ret = pinmdl_request_init();
+	if (ret)
+		goto err_pin;
 	pinmdl_stats_init();
 	ret = misc_register(&pinmdl_misc);
 	if (ret)
@@ -212,6 +216,8 @@ static int __init pinmdl_init(void)
 err_stats:
 	pinmdl_stats_exit();
 	pinmdl_request_exit();
+err_pin:
+	pinmdl_pin_exit();
 	return ret;
 }
 module_init(pinmdl_init);
@@ -221,6 +227,7 @@ static void __exit pinmdl_exit(void)
 	misc_deregister(&pinmdl_misc);
 	pinmdl_request_exit();
 	pinmdl_stats_exit();
+	pinmdl_pin_exit();
 }
 module_exit(pinmdl_exit);
 

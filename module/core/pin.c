@@ -1,0 +1,409 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Pinning a user range into a PFN array, and unpinning it.
+ *
+ * The range is pinned with pin_user_pages_fast() a chunk at a time, and
+ * each chunk's page pointers become PFNs in place at once, while they are
+ * still in cache: with SPARSEMEM_VMEMMAP that is arithmetic, and no
+ * struct page is looked at again. A range of parallel_lock_pages pages or
+ * more is pinned by the locker and by up to lock_workers - 1 kernel
+ * workers at once, each taking the next piece of the range. A worker
+ * works in the locker's mm (kthread_use_mm()) and pins with GUP-fast, then
+ * faults with FOLL_NOWAIT: where a fault would wait (for I/O, a
+ * userfaultfd, a folio lock) or fails (a hole), it leaves the rest of its
+ * piece to the locker, which finishes it in its own context, killable and with the
+ * errno a serial lock would give. So no worker ever waits on something
+ * user space controls, and the locker's wait for them is bounded.
+ *
+ * Unpinning goes a chunk at a time as well, with cond_resched() between
+ * chunks: runs of consecutive PFNs (a large folio, or small folios that
+ * happen to follow each other) go back with
+ * unpin_user_page_range_dirty_lock(), a folio at a time, and the others
+ * as a page array, built in place over their PFNs.
+ */
+#include <linux/atomic.h>
+#include <linux/completion.h>
+#include <linux/cpumask.h>
+#include <linux/kthread.h>
+#include <linux/mm.h>
+#include <linux/mmap_lock.h>
+#include <linux/moduleparam.h>
+#include <linux/sched/signal.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+#include <linux/workqueue.h>
+
+#include "core/desc.h"
+#include "core/pin.h"
+#include "core/pin_compat.h"
+
+/*
+ * Pages a GUP call pins or an unpin releases between two looks at a fatal
+ * signal and cond_resched(): GUP-fast walks them with interrupts off.
+ */
+#define PINMDL_PIN_CHUNK	1024
+/* Pages of a piece of a parallel lock: whole PMDs, so no THP is split. */
+#define PINMDL_PIECE_PAGES	(SZ_8M >> PAGE_SHIFT)
+/* CPUs one lock pins on at most, the locker's own included. */
+#define PINMDL_MAX_LOCK_WORKERS	16
+
+/* GUP's page pointers are stored in the PFN array and converted in place. */
+static_assert(sizeof(struct page *) == sizeof(u64));
+
+static unsigned int pinmdl_lock_workers;
+module_param_named(lock_workers, pinmdl_lock_workers, uint, 0644);
+MODULE_PARM_DESC(lock_workers,
+		 "CPUs one lock of parallel_lock_pages or more pins on, the locker's included (default 0: every online CPU, up to 16)");
+
+static unsigned long pinmdl_parallel_lock_pages = SZ_64M >> PAGE_SHIFT;
+module_param_named(parallel_lock_pages, pinmdl_parallel_lock_pages, ulong,
+		   0644);
+MODULE_PARM_DESC(parallel_lock_pages,
+		 "Pages from which a lock pins on several CPUs (default: 64 MiB worth)");
+
+static struct workqueue_struct *pinmdl_pin_wq;
+
+/**
+ * struct pinmdl_pin_job - a range being pinned
+ * @mm: address space of the range (the locker's)
+ * @entries: the PFN array: page pointers from GUP, PFNs once converted
+ * @start: page-aligned address of the page of @entries[0]
+ * @count: pages of the range
+ * @head: pages of the first piece before the range starts
+ * @pieces: pieces of the range
+ * @done: per piece, the pages pinned from its first one on (parallel)
+ * @gup_flags: FOLL_* of the lock
+ * @next: next piece for the locker or a worker to take
+ * @abort: the locker failed or was killed: workers take no more pieces
+ * @workers: workers still running
+ * @idle: completed when the last worker stops
+ */
+struct pinmdl_pin_job {
+	struct mm_struct *mm;
+	u64 *entries;
+	unsigned long start;
+	u64 count;
+	u64 head;
+	u64 pieces;
+	u64 *done;
+	unsigned int gup_flags;
+	atomic64_t next;
+	bool abort;
+	atomic_t workers;
+	struct completion idle;
+};
+
+struct pinmdl_pin_worker {
+	struct work_struct work;
+	struct pinmdl_pin_job *job;
+};
+
+static int pinmdl_gup_errno(long ret)
+{
+	if (fatal_signal_pending(current))
+		return -EINTR;
+	if (ret == -ENOMEM || ret == -EINTR)
+		return ret;
+	return -EFAULT;
+}
+
+/* Turn @count page pointers that GUP stored into PFNs, in place. */
+static void pinmdl_pages_to_pfns(u64 *entries, u64 count)
+{
+	u64 i;
+
+	for (i = 0; i < count; i++)
+		entries[i] = page_to_pfn((struct page *)(uintptr_t)entries[i]);
+}
+
+/*
+ * Pin pages [@first + *@done, @end) of @job from the locker's context, and
+ * count them in *@done. Return 0, or the errno of what stopped it.
+ */
+static int pinmdl_pin_local(struct pinmdl_pin_job *job, u64 first, u64 end,
+			    u64 *done)
+{
+	struct page **pages = (struct page **)job->entries;
+	u64 i;
+	int pinned;
+
+	while ((i = first + *done) < end) {
+		int want = min_t(u64, end - i, PINMDL_PIN_CHUNK);
+
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		pinned = pin_user_pages_fast(job->start + i * PAGE_SIZE, want,
+					     job->gup_flags, pages + i);
+		if (pinned <= 0)
+			return pinmdl_gup_errno(pinned);
+		pinmdl_pages_to_pfns(job->entries + i, pinned);
+		*done += pinned;
+		cond_resched();
+	}
+	return 0;
+}
+
+/*
+ * Pin what a worker can of pages [@first, @end) of @job without waiting;
+ * return how many, from @first on. GUP-fast first, with no fault, then
+ * GUP under the mmap_lock, faulting but never waiting.
+ */
+static u64 pinmdl_pin_remote(struct pinmdl_pin_job *job, u64 first, u64 end)
+{
+	struct page **pages = (struct page **)job->entries;
+	unsigned long va;
+	u64 i = first;
+	long pinned;
+
+	while (i < end && !READ_ONCE(job->abort)) {
+		int want = min_t(u64, end - i, PINMDL_PIN_CHUNK);
+
+		va = job->start + i * PAGE_SIZE;
+		pinned = pin_user_pages_fast(va, want,
+					     job->gup_flags | FOLL_NOFAULT,
+					     pages + i);
+		if (pinned <= 0) {
+			mmap_read_lock(job->mm);
+			pinned = pinmdl_compat_pin_remote(job->mm, va, want,
+							  job->gup_flags |
+							  FOLL_NOWAIT,
+							  pages + i);
+			mmap_read_unlock(job->mm);
+		}
+		if (pinned <= 0)
+			break;
+		pinmdl_pages_to_pfns(job->entries + i, pinned);
+		i += pinned;
+		cond_resched();
+	}
+	return i - first;
+}
+
+static u64 pinmdl_piece_first(const struct pinmdl_pin_job *job, u64 piece)
+{
+	return piece ? piece * PINMDL_PIECE_PAGES - job->head : 0;
+}
+
+static u64 pinmdl_piece_end(const struct pinmdl_pin_job *job, u64 piece)
+{
+	return min(job->count, (piece + 1) * PINMDL_PIECE_PAGES - job->head);
+}
+
+/*
+ * Take pieces of @job until none is left or the lock is abandoned; the
+ * locker (@local) pins them wholly or fails, a worker as far as it can.
+ * Return 0, or the locker's errno.
+ */
+static int pinmdl_pin_pieces(struct pinmdl_pin_job *job, bool local)
+{
+	u64 piece, first, end;
+	int ret;
+
+	while (!READ_ONCE(job->abort)) {
+		piece = atomic64_inc_return(&job->next) - 1;
+		if (piece >= job->pieces)
+			break;
+		first = pinmdl_piece_first(job, piece);
+		end = pinmdl_piece_end(job, piece);
+		if (!local) {
+			job->done[piece] = pinmdl_pin_remote(job, first, end);
+			continue;
+		}
+		ret = pinmdl_pin_local(job, first, end, &job->done[piece]);
+		if (ret) {
+			WRITE_ONCE(job->abort, true);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static void pinmdl_pin_work(struct work_struct *work)
+{
+	struct pinmdl_pin_worker *w = container_of(work, struct pinmdl_pin_worker,
+						   work);
+	struct pinmdl_pin_job *job = w->job;
+
+	/* The locker's mm lives while it waits for this work. */
+	kthread_use_mm(job->mm);
+	pinmdl_pin_pieces(job, false);
+	kthread_unuse_mm(job->mm);
+	/* The locker may free @w and @job once the last worker is out. */
+	if (atomic_dec_and_test(&job->workers))
+		complete(&job->idle);
+}
+
+/*
+ * Wait for the workers of @job, killably; on a fatal signal stop them and
+ * wait for the pieces they are pinning, which never wait themselves.
+ */
+static int pinmdl_pin_join(struct pinmdl_pin_job *job)
+{
+	if (!wait_for_completion_killable(&job->idle))
+		return 0;
+	WRITE_ONCE(job->abort, true);
+	wait_for_completion(&job->idle);
+	return -EINTR;
+}
+
+/* How many CPUs pin a range of @count pages, the locker's included. */
+static unsigned int pinmdl_pin_cpus(u64 count)
+{
+	unsigned int cpus = READ_ONCE(pinmdl_lock_workers) ?:
+			    num_online_cpus();
+
+	if (count < READ_ONCE(pinmdl_parallel_lock_pages))
+		return 1;
+	cpus = min3(cpus, num_online_cpus(), PINMDL_MAX_LOCK_WORKERS);
+	return min_t(u64, cpus, DIV_ROUND_UP(count, PINMDL_PIECE_PAGES));
+}
+
+/*
+ * Pin @job on @cpus CPUs with @workers: the locker and @cpus - 1 workers
+ * take pieces, then the locker finishes each piece a worker left short.
+ * Return 0, or the errno, with every piece unpinned.
+ */
+static int pinmdl_pin_parallel(struct pinmdl_pin_job *job, unsigned int cpus,
+			       struct pinmdl_pin_worker *workers)
+{
+	unsigned int i;
+	u64 piece;
+	int ret, err;
+
+	atomic64_set(&job->next, 0);
+	atomic_set(&job->workers, cpus - 1);
+	init_completion(&job->idle);
+	for (i = 0; i < cpus - 1; i++) {
+		workers[i].job = job;
+		INIT_WORK(&workers[i].work, pinmdl_pin_work);
+		queue_work(pinmdl_pin_wq, &workers[i].work);
+	}
+	ret = pinmdl_pin_pieces(job, true);
+	err = pinmdl_pin_join(job);
+	ret = ret ?: err;
+	for (piece = 0; piece < job->pieces && !ret; piece++)
+		ret = pinmdl_pin_local(job, pinmdl_piece_first(job, piece),
+				       pinmdl_piece_end(job, piece),
+				       &job->done[piece]);
+	if (ret) {
+		for (piece = 0; piece < job->pieces; piece++)
+			pinmdl_unpin_pfns(job->entries +
+					  pinmdl_piece_first(job, piece),
+					  job->done[piece], false);
+	}
+	return ret;
+}
+
+/**
+ * pinmdl_pin_user_range() - pin a descriptor's range into its PFN array
+ * @mdl: descriptor being locked, with its PFN array allocated, in the
+ *	 calling process's address space
+ * @gup_flags: FOLL_LONGTERM and FOLL_WRITE as the operation wants
+ *
+ * Below parallel_lock_pages, or on one CPU, the locker pins the range on
+ * its own; above, with workers on the other CPUs (see the top of this
+ * file). All or nothing either way.
+ *
+ * Context: process context, the locker's; may sleep.
+ * Return: 0, with every page pinned and its PFN stored; -EFAULT if part of
+ * the range cannot be pinned; -ENOMEM; -EINTR on a fatal signal. On
+ * failure nothing stays pinned.
+ */
+int pinmdl_pin_user_range(struct pinmdl *mdl, unsigned int gup_flags)
+{
+	struct pinmdl_pin_job job = {
+		.mm = mdl->mm,
+		.entries = mdl->pfns,
+		.start = mdl->start_va,
+		.count = mdl->page_count,
+		.gup_flags = gup_flags,
+	};
+	unsigned int cpus = pinmdl_pin_cpus(job.count);
+	struct pinmdl_pin_worker *workers = NULL;
+	u64 done = 0;
+	int ret;
+
+	/* Without the memory to share the work, the locker does it all. */
+	if (cpus > 1) {
+		job.head = (job.start >> PAGE_SHIFT) % PINMDL_PIECE_PAGES;
+		job.pieces = DIV_ROUND_UP(job.count + job.head,
+					  PINMDL_PIECE_PAGES);
+		job.done = kvcalloc(job.pieces, sizeof(*job.done),
+				    GFP_KERNEL_ACCOUNT);
+		workers = kcalloc(cpus - 1, sizeof(*workers), GFP_KERNEL);
+		if (job.done && workers) {
+			ret = pinmdl_pin_parallel(&job, cpus, workers);
+			goto out_free;
+		}
+	}
+	ret = pinmdl_pin_local(&job, 0, job.count, &done);
+	if (ret)
+		pinmdl_unpin_pfns(job.entries, done, false);
+out_free:
+	kfree(workers);
+	kvfree(job.done);
+	return ret;
+}
+
+/* How many of the @max PFNs from @pfns on follow each other. */
+static u64 pinmdl_pfn_run(const u64 *pfns, u64 max)
+{
+	u64 k = 1;
+
+	while (k < max && pfns[k] == pfns[0] + k)
+		k++;
+	return k;
+}
+
+/**
+ * pinmdl_unpin_pfns() - unpin pinned pages by their PFNs
+ * @pfns: PFNs of pages pinned once each; left meaningless
+ * @count: how many
+ * @dirty: mark the pages dirty first (after a write lock)
+ *
+ * Context: process context; may sleep, and reschedules every
+ * PINMDL_PIN_CHUNK pages.
+ */
+void pinmdl_unpin_pfns(u64 *pfns, u64 count, bool dirty)
+{
+	struct page **pages = (struct page **)pfns;
+	u64 first, end, i, run, singles;
+
+	for (first = 0; first < count; first = end) {
+		end = min(count, first + PINMDL_PIN_CHUNK);
+		singles = 0;
+		for (i = first; i < end; i += run) {
+			run = pinmdl_pfn_run(pfns + i, end - i);
+			if (run > 1)
+				unpin_user_page_range_dirty_lock(pfn_to_page(pfns[i]),
+								 run, dirty);
+			else
+				pages[first + singles++] = pfn_to_page(pfns[i]);
+		}
+		if (singles)
+			unpin_user_pages_dirty_lock(pages + first, singles,
+						    dirty);
+		cond_resched();
+	}
+}
+
+/**
+ * pinmdl_pin_init() - create the workqueue of parallel locks
+ *
+ * Return: 0, or -ENOMEM.
+ */
+int pinmdl_pin_init(void)
+{
+	pinmdl_pin_wq = alloc_workqueue("pinmdl_pin", WQ_UNBOUND, 0);
+	return pinmdl_pin_wq ? 0 : -ENOMEM;
+}
+
+/**
+ * pinmdl_pin_exit() - destroy the workqueue of parallel locks
+ *
+ * Every lock has waited for its workers, so none is queued.
+ */
+void pinmdl_pin_exit(void)
+{
+	destroy_workqueue(pinmdl_pin_wq);
+}

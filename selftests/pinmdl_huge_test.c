@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Huge locks: ranges of PINMDL_HUGE_MIB MiB (default 4096, in a guest of
+ * 8 GiB and 2 vCPUs) pinned by the locker and kernel workers at once.
+ * Never-touched and pre-touched anonymous memory, THP and hugetlb give the
+ * PFNs the page tables map; a SIGKILL in the middle of a parallel lock, a
+ * hole or a PROT_NONE page in the last piece leave nothing pinned; ranges
+ * locked and unlocked again and again, released at close and at exit,
+ * never hold a CPU long enough for the soft-lockup or hung-task detector
+ * (the guest runs with softlockup_panic=1 and hung_task_panic=1). Each
+ * test checks that every pin came back.
+ */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <time.h>
+
+#include "kselftest_harness.h"
+#include "pinmdl_util.h"
+
+FIXTURE(huge)
+{
+	int fd;
+	long pins;
+	size_t len;
+	unsigned long long max_pinned;
+	struct pm_mem m;
+};
+
+/* The range of a huge lock, in bytes: whole 2 MiB pages. */
+static size_t huge_len(void)
+{
+	const char *mib = getenv("PINMDL_HUGE_MIB");
+	size_t n = mib ? strtoul(mib, NULL, 0) : 4096;
+
+	return (n ? n : 4096) << 20;
+}
+
+FIXTURE_SETUP(huge)
+{
+	self->m.raw = NULL;
+	self->m.backing = -1;
+	self->len = huge_len();
+	self->fd = pm_open();
+	ASSERT_LE(0, self->fd);
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		SKIP(return, "one CPU: every lock is pinned by the locker");
+	self->max_pinned = pm_param("max_pinned_pages");
+	ASSERT_EQ(0, pm_set_param("max_pinned_pages", self->len / PM_PAGE));
+	ASSERT_EQ(0, pm_set_param("lock_workers", 0));
+	ASSERT_GE(self->len / PM_PAGE, pm_param("parallel_lock_pages"));
+	self->pins = pm_pins();
+}
+
+FIXTURE_TEARDOWN(huge)
+{
+	pm_mem_unmap(&self->m);
+	close(self->fd);
+	EXPECT_EQ(self->pins, pm_pins());
+	EXPECT_EQ(0, pm_stat("pages_pinned"));
+	if (self->max_pinned)
+		pm_set_param("max_pinned_pages", self->max_pinned);
+}
+
+/* Whether the PFNs of the locked @h are those @buf's page tables map. */
+static int pfns_match(int fd, uint32_t h, const char *buf, size_t len)
+{
+	size_t pages = len / PM_PAGE, i;
+	uint64_t *pfns = malloc(pages * 8), *map = malloc(pages * 8);
+	struct pinmdl_query q;
+	int pm = open("/proc/self/pagemap", O_RDONLY), ok = 0;
+
+	if (!pfns || !map || pm < 0 || pm_query(fd, h, &q, pfns, pages) ||
+	    q.page_count != pages ||
+	    pread(pm, map, pages * 8, (uintptr_t)buf / PM_PAGE * 8) !=
+	    (ssize_t)(pages * 8))
+		goto out;
+	for (i = 0; i < pages; i++) {
+		if (!(map[i] >> 63) ||
+		    pfns[i] != (map[i] & ((1ULL << 55) - 1))) {
+			fprintf(stderr, "# page %zu: PFN %#llx, mapped %#llx\n",
+				i, (unsigned long long)pfns[i],
+				(unsigned long long)map[i]);
+			goto out;
+		}
+	}
+	ok = 1;
+out:
+	if (pm >= 0)
+		close(pm);
+	free(pfns);
+	free(map);
+	return ok;
+}
+
+/* Lock @len bytes at @buf for write, check the PFNs, unlock and free. */
+static void lock_check_unlock(struct __test_metadata *_metadata, int fd,
+			      char *buf, size_t len)
+{
+	uint32_t h = pm_create_locked(fd, buf, len, PINMDL_IO_WRITE_ACCESS);
+
+	ASSERT_NE(0, h);
+	EXPECT_EQ(len / PM_PAGE, pm_stat("pages_pinned"));
+	EXPECT_TRUE(pfns_match(fd, h, buf, len));
+	/* What the pins hold is what the process sees. */
+	buf[0] = 1;
+	buf[len - 1] = 2;
+	EXPECT_EQ(0, pm_unlock(fd, h));
+	EXPECT_EQ(0, pm_free(fd, h));
+}
+
+static void touch(char *buf, size_t len)
+{
+	size_t off;
+
+	for (off = 0; off < len; off += PM_PAGE)
+		buf[off] = (char)(off >> 12);
+}
+
+TEST_F_TIMEOUT(huge, untouched_anon, 600)
+{
+	ASSERT_EQ(0, pm_mem_map(&self->m, PM_ANON, self->len,
+				PROT_READ | PROT_WRITE, 0));
+	lock_check_unlock(_metadata, self->fd, self->m.buf, self->len);
+}
+
+TEST_F_TIMEOUT(huge, touched_anon, 600)
+{
+	ASSERT_EQ(0, pm_mem_map(&self->m, PM_ANON, self->len,
+				PROT_READ | PROT_WRITE, 0));
+	touch(self->m.buf, self->len);
+	lock_check_unlock(_metadata, self->fd, self->m.buf, self->len);
+}
+
+TEST_F_TIMEOUT(huge, untouched_thp, 600)
+{
+	int ret = pm_mem_map(&self->m, PM_THP, self->len,
+			     PROT_READ | PROT_WRITE, 0);
+
+	ASSERT_LE(0, ret);
+	if (ret)
+		SKIP(return, "no THP: %s", strerror(errno));
+	lock_check_unlock(_metadata, self->fd, self->m.buf, self->len);
+}
+
+/* hugetlb pages reserved for the test, at most half of the range. */
+TEST_F_TIMEOUT(huge, hugetlb, 600)
+{
+	size_t len = self->len / 2;
+	char cmd[96];
+	int ret;
+
+	snprintf(cmd, sizeof(cmd), "echo %zu >/proc/sys/vm/nr_hugepages",
+		 len / PM_HPAGE);
+	ASSERT_EQ(0, pm_run(cmd));
+	ret = pm_mem_map(&self->m, PM_HUGETLB, len, PROT_READ | PROT_WRITE,
+			 0);
+	if (!ret)
+		lock_check_unlock(_metadata, self->fd, self->m.buf, len);
+	pm_mem_unmap(&self->m);
+	pm_run("echo 0 >/proc/sys/vm/nr_hugepages");
+	ASSERT_LE(0, ret);
+	if (ret)
+		SKIP(return, "%zu hugetlb pages not to be had", len / PM_HPAGE);
+}
+
+/* A fault in the last piece: every piece before it comes back. */
+TEST_F_TIMEOUT(huge, fault_in_last_piece, 600)
+{
+	char *last;
+	uint32_t h;
+
+	ASSERT_EQ(0, pm_mem_map(&self->m, PM_ANON, self->len,
+				PROT_READ | PROT_WRITE, 0));
+	last = self->m.buf + self->len - PM_PAGE;
+	ASSERT_EQ(0, pm_create(self->fd, self->m.buf, self->len, &h));
+	ASSERT_EQ(0, mprotect(last, PM_PAGE, PROT_NONE));
+	EXPECT_EQ(-EFAULT, pm_lock(self->fd, h, PINMDL_IO_WRITE_ACCESS));
+	EXPECT_EQ(self->pins, pm_pins());
+	EXPECT_EQ(0, pm_stat("pages_pinned"));
+	ASSERT_EQ(0, munmap(last, PM_PAGE));
+	EXPECT_EQ(-EFAULT, pm_lock(self->fd, h, PINMDL_IO_WRITE_ACCESS));
+	EXPECT_EQ(self->pins, pm_pins());
+	/* Nothing half changed: the same range locks once mapped again. */
+	ASSERT_EQ(last, mmap(last, PM_PAGE, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0));
+	EXPECT_EQ(0, pm_lock(self->fd, h, PINMDL_IO_WRITE_ACCESS));
+	EXPECT_EQ(0, pm_unlock(self->fd, h));
+	EXPECT_EQ(0, pm_free(self->fd, h));
+}
+
+/*
+ * SIGKILL while the locker and its workers fault in a never-touched
+ * range: the process dies promptly and nothing stays pinned.
+ */
+TEST_F_TIMEOUT(huge, sigkill_during_parallel_lock, 600)
+{
+	struct timespec t0, pause = { 0, 300 * 1000 * 1000 };
+	int ready[2], status;
+	char c = 0;
+	pid_t pid;
+	uint32_t h;
+
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pm_mem_map(&self->m, PM_ANON, self->len,
+				PROT_READ | PROT_WRITE, 0));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		if (pm_create(self->fd, self->m.buf, self->len, &h) ||
+		    write(ready[1], &c, 1) != 1)
+			_exit(1);
+		pm_lock(self->fd, h, PINMDL_IO_WRITE_ACCESS);
+		/* Finished before the kill: the test could not kill it. */
+		_exit(2);
+	}
+	ASSERT_EQ(1, read(ready[0], &c, 1));
+	nanosleep(&pause, NULL);
+	/* The child locks its own copy of the range: pins grew, not done. */
+	EXPECT_LT(self->pins, pm_pins());
+	ASSERT_EQ(0, waitpid(pid, &status, WNOHANG));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFSIGNALED(status));
+	/* A worker stops at its next chunk; a lock takes far longer. */
+	EXPECT_GT(5000, pm_ms_since(&t0));
+	EXPECT_EQ(self->pins, pm_pins());
+	EXPECT_EQ(0, pm_stat("pages_pinned"));
+	close(ready[0]);
+	close(ready[1]);
+}
+
+/* In a child: lock two halves of a fresh range and exit with them. */
+static int lock_and_exit(void *arg)
+{
+	size_t len = *(size_t *)arg;
+	char *buf = pm_map(len, PROT_READ | PROT_WRITE);
+	int fd = pm_open();
+
+	if (!buf || fd < 0 ||
+	    !pm_create_locked(fd, buf, len / 2, PINMDL_IO_WRITE_ACCESS) ||
+	    !pm_create_locked(fd, buf + len / 2, len / 2,
+			      PINMDL_IO_WRITE_ACCESS) ||
+	    pm_stat("pages_pinned") != (long)(len / PM_PAGE))
+		return 1;
+	return 0;
+}
+
+/*
+ * Twice the range locked and unlocked, then two halves left locked to the
+ * release at close, and two more to the release at a process's exit.
+ */
+TEST_F_TIMEOUT(huge, lock_unlock_repeatedly_and_release, 900)
+{
+	size_t half = self->len / 2;
+	char *buf;
+	int i, fd;
+
+	ASSERT_EQ(0, pm_mem_map(&self->m, PM_ANON, self->len,
+				PROT_READ | PROT_WRITE, 0));
+	buf = self->m.buf;
+	touch(buf, self->len);
+	for (i = 0; i < 2; i++)
+		lock_check_unlock(_metadata, self->fd, buf, self->len);
+
+	fd = pm_open();
+	ASSERT_LE(0, fd);
+	ASSERT_NE(0, pm_create_locked(fd, buf, half, PINMDL_IO_WRITE_ACCESS));
+	ASSERT_NE(0, pm_create_locked(fd, buf + half, half,
+				      PINMDL_IO_READ_ACCESS));
+	EXPECT_EQ(self->len / PM_PAGE, pm_stat("pages_pinned"));
+	close(fd);
+	EXPECT_EQ(self->pins, pm_pins());
+
+	/* The child faults in a range of its own: no copy of this one. */
+	pm_mem_unmap(&self->m);
+	EXPECT_EQ(0, pm_in_child(lock_and_exit, &self->len));
+	EXPECT_EQ(self->pins, pm_pins());
+}
+
+TEST_HARNESS_MAIN
