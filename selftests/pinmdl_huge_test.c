@@ -7,11 +7,15 @@
  * hole or a PROT_NONE page in the last piece leave nothing pinned; ranges
  * locked and unlocked again and again, released at close and at exit,
  * never hold a CPU long enough for the soft-lockup or hung-task detector
- * (the guest runs with softlockup_panic=1 and hung_task_panic=1). Each
- * test checks that every pin came back.
+ * (the guest runs with softlockup_panic=1 and hung_task_panic=1); and no
+ * worker ever waits on a userfaultfd. Each test checks that every pin
+ * came back.
  */
 #define _GNU_SOURCE
+#include <linux/userfaultfd.h>
+#include <pthread.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <time.h>
 
 #include "kselftest_harness.h"
@@ -276,6 +280,88 @@ TEST_F_TIMEOUT(huge, lock_unlock_repeatedly_and_release, 900)
 	pm_mem_unmap(&self->m);
 	EXPECT_EQ(0, pm_in_child(lock_and_exit, &self->len));
 	EXPECT_EQ(self->pins, pm_pins());
+}
+
+/* The 8 MiB pieces of a parallel lock. */
+#define PIECE		(8UL << 20)
+#define UFFD_LEN	(16 * PIECE)
+
+/* A userfaultfd on the first page of each piece, and who faulted there. */
+struct uffd_watch {
+	int uffd;
+	char *buf;
+	pid_t locker;
+	int faults;
+	int foreign;
+	int done;
+};
+
+/* Serve every fault with a zero page, counting those not the locker's. */
+static void *uffd_serve(void *arg)
+{
+	struct uffd_watch *w = arg;
+	struct uffd_msg msg;
+	struct uffdio_zeropage zp = { .range.len = PM_PAGE };
+	struct pollfd p = { .fd = w->uffd, .events = POLLIN };
+
+	while (!__atomic_load_n(&w->done, __ATOMIC_ACQUIRE)) {
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		if (read(w->uffd, &msg, sizeof(msg)) != sizeof(msg) ||
+		    msg.event != UFFD_EVENT_PAGEFAULT)
+			continue;
+		w->faults++;
+		if ((pid_t)msg.arg.pagefault.feat.ptid != w->locker)
+			w->foreign++;
+		zp.range.start = msg.arg.pagefault.address & ~(PM_PAGE - 1);
+		ioctl(w->uffd, UFFDIO_ZEROPAGE, &zp);
+	}
+	return NULL;
+}
+
+/*
+ * A range of 16 pieces with a missing page under a userfaultfd in each:
+ * the workers leave those pages to the locker, which alone faults them
+ * and waits for the handler; the lock succeeds.
+ */
+TEST_F_TIMEOUT(huge, userfaultfd_faults_only_in_the_locker, 600)
+{
+	struct uffdio_api api = { .api = UFFD_API,
+				  .features = UFFD_FEATURE_THREAD_ID };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING,
+				       .range.len = PM_PAGE };
+	struct uffd_watch w = { .locker = gettid() };
+	pthread_t server;
+	unsigned long i;
+	uint32_t h;
+
+	ASSERT_GE(UFFD_LEN / PM_PAGE, pm_param("parallel_lock_pages"));
+	w.uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (w.uffd < 0)
+		SKIP(return, "no userfaultfd: %s", strerror(errno));
+	ASSERT_EQ(0, ioctl(w.uffd, UFFDIO_API, &api));
+	/* Piece-aligned, so that each piece has one watched page. */
+	ASSERT_EQ(0, pm_mem_map(&self->m, PM_THP, UFFD_LEN + PIECE,
+				PROT_READ | PROT_WRITE, 0));
+	ASSERT_EQ(0, madvise(self->m.buf, UFFD_LEN + PIECE,
+			     MADV_NOHUGEPAGE));
+	w.buf = (char *)(((uintptr_t)self->m.buf + PIECE - 1) & ~(PIECE - 1));
+	for (i = 0; i < UFFD_LEN; i += PIECE) {
+		reg.range.start = (uintptr_t)w.buf + i;
+		ASSERT_EQ(0, ioctl(w.uffd, UFFDIO_REGISTER, &reg));
+	}
+	ASSERT_EQ(0, pthread_create(&server, NULL, uffd_serve, &w));
+	h = pm_create_locked(self->fd, w.buf, UFFD_LEN,
+			     PINMDL_IO_WRITE_ACCESS);
+	__atomic_store_n(&w.done, 1, __ATOMIC_RELEASE);
+	pthread_join(server, NULL);
+	close(w.uffd);
+	ASSERT_NE(0, h);
+	EXPECT_TRUE(pfns_match(self->fd, h, w.buf, UFFD_LEN));
+	EXPECT_EQ(UFFD_LEN / PIECE, w.faults);
+	EXPECT_EQ(0, w.foreign);
+	EXPECT_EQ(0, pm_unlock(self->fd, h));
+	EXPECT_EQ(0, pm_free(self->fd, h));
 }
 
 TEST_HARNESS_MAIN
