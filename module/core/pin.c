@@ -5,15 +5,27 @@
  * The range is pinned with pin_user_pages_fast() a chunk at a time, and
  * each chunk's page pointers become PFNs in place at once, while they are
  * still in cache: with SPARSEMEM_VMEMMAP that is arithmetic, and no
- * struct page is looked at again. A range of parallel_lock_pages pages or
- * more is pinned by the locker and by up to lock_workers - 1 kernel
- * workers at once, each taking the next piece of the range. A worker
- * works in the locker's mm (kthread_use_mm()) and pins with GUP-fast, then
- * faults with FOLL_NOWAIT: where a fault would wait (for I/O, a
- * userfaultfd, a folio lock) or fails (a hole), it leaves the rest of its
- * piece to the locker, which finishes it in its own context, killable and with the
- * errno a serial lock would give. So no worker ever waits on something
- * user space controls, and the locker's wait for them is bounded.
+ * struct page is looked at again.
+ *
+ * A range of parallel_lock_pages pages or more may be pinned by the locker
+ * and up to lock_workers - 1 workqueue workers at once, each taking the
+ * next 8 MiB piece. A worker never waits on anything user space holds: it
+ * takes the locker's mmap_lock only if it is free, faults only in private
+ * anonymous memory without a userfaultfd, and there with FOLL_NOWAIT (no
+ * wait for swap I/O or a folio lock); elsewhere it pins only pages already
+ * mapped (FOLL_NOFAULT), and it leaves hugetlb alone. What it leaves of its
+ * piece, the locker finishes in its own context, killable, and the first
+ * failure in address order is the lock's errno, as for a serial lock. So
+ * the locker's wait for its workers, even after SIGKILL, lasts at most as
+ * long as the kernel takes to fault in a chunk of anonymous memory (page
+ * allocation, reclaim, FOLL_LONGTERM migration). The kmem the faults
+ * allocate (page tables) is charged to the locker's memory cgroup; the
+ * CPU time, though, is the workers', outside the locker's cgroup.
+ *
+ * A locker whose allocations a worker's would not follow, a NUMA memory
+ * policy or a cpuset narrower than the machine, or whose protection keys
+ * deny the access somewhere in the range (a worker's remote GUP would
+ * ignore them), pins alone.
  *
  * Unpinning goes a chunk at a time as well, with cond_resched() between
  * chunks: runs of consecutive PFNs (a large folio, or small folios that
@@ -24,11 +36,16 @@
 #include <linux/atomic.h>
 #include <linux/completion.h>
 #include <linux/cpumask.h>
-#include <linux/kthread.h>
+#include <linux/cpuset.h>
+#include <linux/ktime.h>
+#include <linux/memcontrol.h>
+#include <linux/mempolicy.h>
 #include <linux/mm.h>
 #include <linux/mmap_lock.h>
 #include <linux/moduleparam.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/userfaultfd_k.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
@@ -42,8 +59,14 @@
  * signal and cond_resched(): GUP-fast walks them with interrupts off.
  */
 #define PINMDL_PIN_CHUNK	1024
-/* Pages of a piece of a parallel lock: whole PMDs, so no THP is split. */
+/* Pages of a piece of a parallel lock: whole 2 MiB THPs on x86-64. */
 #define PINMDL_PIECE_PAGES	(SZ_8M >> PAGE_SHIFT)
+/*
+ * Work left after the first piece, at its pace, that is worth waking
+ * workers for: far more than a wake-up costs, so that a range that pins
+ * fast (huge pages already faulted in) stays with the locker alone.
+ */
+#define PINMDL_PARALLEL_MIN_NS	(2 * NSEC_PER_MSEC)
 /* CPUs one lock pins on at most, the locker's own included. */
 #define PINMDL_MAX_LOCK_WORKERS	16
 
@@ -55,17 +78,18 @@ module_param_named(lock_workers, pinmdl_lock_workers, uint, 0644);
 MODULE_PARM_DESC(lock_workers,
 		 "CPUs one lock of parallel_lock_pages or more pins on, the locker's included (default 0: every online CPU, up to 16)");
 
-static unsigned long pinmdl_parallel_lock_pages = SZ_64M >> PAGE_SHIFT;
+static unsigned long pinmdl_parallel_lock_pages = SZ_16M >> PAGE_SHIFT;
 module_param_named(parallel_lock_pages, pinmdl_parallel_lock_pages, ulong,
 		   0644);
 MODULE_PARM_DESC(parallel_lock_pages,
-		 "Pages from which a lock pins on several CPUs (default: 64 MiB worth)");
+		 "Pages from which a lock may pin on several CPUs (default: 16 MiB worth)");
 
 static struct workqueue_struct *pinmdl_pin_wq;
 
 /**
  * struct pinmdl_pin_job - a range being pinned
  * @mm: address space of the range (the locker's)
+ * @locker: the task locking; workers stop when it is killed
  * @entries: the PFN array: page pointers from GUP, PFNs once converted
  * @start: page-aligned address of the page of @entries[0]
  * @count: pages of the range
@@ -80,6 +104,7 @@ static struct workqueue_struct *pinmdl_pin_wq;
  */
 struct pinmdl_pin_job {
 	struct mm_struct *mm;
+	struct task_struct *locker;
 	u64 *entries;
 	unsigned long start;
 	u64 count;
@@ -144,9 +169,32 @@ static int pinmdl_pin_local(struct pinmdl_pin_job *job, u64 first, u64 end,
 }
 
 /*
+ * How a worker may pin [@start, @end) of @mm, under its mmap_lock: 0 with
+ * faults (FOLL_NOWAIT), where all of it is private anonymous memory with
+ * no userfaultfd; FOLL_NOFAULT where it is mapped with no hugetlb; -1 not
+ * at all (a hole, hugetlb: 6.1 faults hugetlb pages in whatever the flags).
+ */
+static int pinmdl_worker_flags(struct mm_struct *mm, unsigned long start,
+			       unsigned long end)
+{
+	struct vm_area_struct *vma;
+	unsigned long addr = start;
+	VMA_ITERATOR(vmi, mm, start);
+	int flags = 0;
+
+	for_each_vma_range(vmi, vma, end) {
+		if (vma->vm_start > addr || is_vm_hugetlb_page(vma))
+			return -1;
+		if (!vma_is_anonymous(vma) || userfaultfd_armed(vma))
+			flags = FOLL_NOFAULT;
+		addr = vma->vm_end;
+	}
+	return addr >= end ? flags : -1;
+}
+
+/*
  * Pin what a worker can of pages [@first, @end) of @job without waiting;
- * return how many, from @first on. GUP-fast first, with no fault, then
- * GUP under the mmap_lock, faulting but never waiting.
+ * return how many, from @first on.
  */
 static u64 pinmdl_pin_remote(struct pinmdl_pin_job *job, u64 first, u64 end)
 {
@@ -154,22 +202,22 @@ static u64 pinmdl_pin_remote(struct pinmdl_pin_job *job, u64 first, u64 end)
 	unsigned long va;
 	u64 i = first;
 	long pinned;
+	int flags;
 
-	while (i < end && !READ_ONCE(job->abort)) {
+	while (i < end && !READ_ONCE(job->abort) &&
+	       !fatal_signal_pending(job->locker)) {
 		int want = min_t(u64, end - i, PINMDL_PIN_CHUNK);
 
 		va = job->start + i * PAGE_SIZE;
-		pinned = pin_user_pages_fast(va, want,
-					     job->gup_flags | FOLL_NOFAULT,
-					     pages + i);
-		if (pinned <= 0) {
-			mmap_read_lock(job->mm);
-			pinned = pinmdl_compat_pin_remote(job->mm, va, want,
-							  job->gup_flags |
-							  FOLL_NOWAIT,
-							  pages + i);
-			mmap_read_unlock(job->mm);
-		}
+		if (!mmap_read_trylock(job->mm))
+			break;
+		flags = pinmdl_worker_flags(job->mm, va,
+					    va + want * PAGE_SIZE);
+		pinned = flags < 0 ? 0 :
+			 pinmdl_compat_pin_remote(job->mm, va, want,
+						  job->gup_flags | FOLL_NOWAIT |
+						  flags, pages + i);
+		mmap_read_unlock(job->mm);
 		if (pinned <= 0)
 			break;
 		pinmdl_pages_to_pfns(job->entries + i, pinned);
@@ -191,8 +239,10 @@ static u64 pinmdl_piece_end(const struct pinmdl_pin_job *job, u64 piece)
 
 /*
  * Take pieces of @job until none is left or the lock is abandoned; the
- * locker (@local) pins them wholly or fails, a worker as far as it can.
- * Return 0, or the locker's errno.
+ * locker (@local) pins them wholly unless something fails, a worker as far
+ * as it can. A failure of the locker's but a fatal signal stops the taking
+ * and leaves its piece short, for the pass in address order to tell the
+ * errno. Return 0, or -EINTR on the locker's fatal signal.
  */
 static int pinmdl_pin_pieces(struct pinmdl_pin_job *job, bool local)
 {
@@ -212,7 +262,7 @@ static int pinmdl_pin_pieces(struct pinmdl_pin_job *job, bool local)
 		ret = pinmdl_pin_local(job, first, end, &job->done[piece]);
 		if (ret) {
 			WRITE_ONCE(job->abort, true);
-			return ret;
+			return ret == -EINTR ? ret : 0;
 		}
 	}
 	return 0;
@@ -223,11 +273,14 @@ static void pinmdl_pin_work(struct work_struct *work)
 	struct pinmdl_pin_worker *w = container_of(work, struct pinmdl_pin_worker,
 						   work);
 	struct pinmdl_pin_job *job = w->job;
+	struct mem_cgroup *memcg, *old;
 
-	/* The locker's mm lives while it waits for this work. */
-	kthread_use_mm(job->mm);
+	/* Page tables and the like are charged where the locker's would be. */
+	memcg = get_mem_cgroup_from_mm(job->mm);
+	old = set_active_memcg(memcg);
 	pinmdl_pin_pieces(job, false);
-	kthread_unuse_mm(job->mm);
+	set_active_memcg(old);
+	mem_cgroup_put(memcg);
 	/* The locker may free @w and @job once the last worker is out. */
 	if (atomic_dec_and_test(&job->workers))
 		complete(&job->idle);
@@ -235,7 +288,8 @@ static void pinmdl_pin_work(struct work_struct *work)
 
 /*
  * Wait for the workers of @job, killably; on a fatal signal stop them and
- * wait for the pieces they are pinning, which never wait themselves.
+ * wait for the chunks they are pinning, which wait on nothing user space
+ * holds (see the top of this file).
  */
 static int pinmdl_pin_join(struct pinmdl_pin_job *job)
 {
@@ -246,31 +300,67 @@ static int pinmdl_pin_join(struct pinmdl_pin_job *job)
 	return -EINTR;
 }
 
-/* How many CPUs pin a range of @count pages, the locker's included. */
+/*
+ * Whether workers may pin for the locker: its allocations follow no NUMA
+ * policy or cpuset that a worker's would not, and its protection keys
+ * allow the access everywhere in [@start, @end) of @mm.
+ */
+static bool pinmdl_workers_may_help(struct mm_struct *mm, unsigned long start,
+				    unsigned long end, bool write)
+{
+	struct vm_area_struct *vma;
+	VMA_ITERATOR(vmi, mm, start);
+	bool ok = true;
+
+#ifdef CONFIG_NUMA
+	if (current->mempolicy ||
+	    !nodes_subset(node_states[N_MEMORY], cpuset_current_mems_allowed))
+		return false;
+#endif
+	if (mmap_read_lock_killable(mm))
+		return false;
+	for_each_vma_range(vmi, vma, end)
+		ok &= arch_vma_access_permitted(vma, write, false, false);
+	mmap_read_unlock(mm);
+	return ok;
+}
+
+/*
+ * How many CPUs may pin a range of @count pages, the locker's included.
+ * Workers run where the unbound workqueue puts them, whatever the locker's
+ * own affinity, as its page faults would go anywhere in its cpuset.
+ */
 static unsigned int pinmdl_pin_cpus(u64 count)
 {
-	unsigned int cpus = READ_ONCE(pinmdl_lock_workers) ?:
-			    num_online_cpus();
+	unsigned int online = num_online_cpus();
+	unsigned int cpus = READ_ONCE(pinmdl_lock_workers) ?: online;
 
 	if (count < READ_ONCE(pinmdl_parallel_lock_pages))
 		return 1;
-	cpus = min3(cpus, num_online_cpus(), PINMDL_MAX_LOCK_WORKERS);
+	cpus = min3(cpus, online, PINMDL_MAX_LOCK_WORKERS);
 	return min_t(u64, cpus, DIV_ROUND_UP(count, PINMDL_PIECE_PAGES));
 }
 
 /*
- * Pin @job on @cpus CPUs with @workers: the locker and @cpus - 1 workers
- * take pieces, then the locker finishes each piece a worker left short.
- * Return 0, or the errno, with every piece unpinned.
+ * Pin @job on up to @cpus CPUs with @workers. The locker pins the first
+ * piece alone; if the rest would take it PINMDL_PARALLEL_MIN_NS or more at
+ * that pace, the workers join in, else it goes on alone. Then the locker
+ * finishes each piece a worker left short. Return 0, or the errno, with
+ * every piece unpinned.
  */
 static int pinmdl_pin_parallel(struct pinmdl_pin_job *job, unsigned int cpus,
 			       struct pinmdl_pin_worker *workers)
 {
+	u64 piece, start = ktime_get_ns();
 	unsigned int i;
-	u64 piece;
-	int ret, err;
+	int ret, err = 0;
 
-	atomic64_set(&job->next, 0);
+	atomic64_set(&job->next, 1);
+	ret = pinmdl_pin_local(job, 0, pinmdl_piece_end(job, 0), &job->done[0]);
+	if (ret)
+		goto out_unpin;
+	if ((ktime_get_ns() - start) * (job->pieces - 1) < PINMDL_PARALLEL_MIN_NS)
+		cpus = 1;
 	atomic_set(&job->workers, cpus - 1);
 	init_completion(&job->idle);
 	for (i = 0; i < cpus - 1; i++) {
@@ -279,12 +369,19 @@ static int pinmdl_pin_parallel(struct pinmdl_pin_job *job, unsigned int cpus,
 		queue_work(pinmdl_pin_wq, &workers[i].work);
 	}
 	ret = pinmdl_pin_pieces(job, true);
-	err = pinmdl_pin_join(job);
+	/* A worker that has not started would find nothing left: drop it. */
+	for (i = 0; i < cpus - 1; i++)
+		if (cancel_work(&workers[i].work) &&
+		    atomic_dec_and_test(&job->workers))
+			complete(&job->idle);
+	if (cpus > 1)
+		err = pinmdl_pin_join(job);
 	ret = ret ?: err;
 	for (piece = 0; piece < job->pieces && !ret; piece++)
 		ret = pinmdl_pin_local(job, pinmdl_piece_first(job, piece),
 				       pinmdl_piece_end(job, piece),
 				       &job->done[piece]);
+out_unpin:
 	if (ret) {
 		for (piece = 0; piece < job->pieces; piece++)
 			pinmdl_unpin_pfns(job->entries +
@@ -313,6 +410,7 @@ int pinmdl_pin_user_range(struct pinmdl *mdl, unsigned int gup_flags)
 {
 	struct pinmdl_pin_job job = {
 		.mm = mdl->mm,
+		.locker = current,
 		.entries = mdl->pfns,
 		.start = mdl->start_va,
 		.count = mdl->page_count,
@@ -323,14 +421,20 @@ int pinmdl_pin_user_range(struct pinmdl *mdl, unsigned int gup_flags)
 	u64 done = 0;
 	int ret;
 
+	if (cpus > 1 &&
+	    !pinmdl_workers_may_help(job.mm, job.start,
+				     job.start + job.count * PAGE_SIZE,
+				     gup_flags & FOLL_WRITE))
+		cpus = 1;
 	/* Without the memory to share the work, the locker does it all. */
 	if (cpus > 1) {
 		job.head = (job.start >> PAGE_SHIFT) % PINMDL_PIECE_PAGES;
 		job.pieces = DIV_ROUND_UP(job.count + job.head,
 					  PINMDL_PIECE_PAGES);
 		job.done = kvcalloc(job.pieces, sizeof(*job.done),
-				    GFP_KERNEL_ACCOUNT);
-		workers = kcalloc(cpus - 1, sizeof(*workers), GFP_KERNEL);
+				    GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+		workers = kcalloc(cpus - 1, sizeof(*workers),
+				  GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 		if (job.done && workers) {
 			ret = pinmdl_pin_parallel(&job, cpus, workers);
 			goto out_free;

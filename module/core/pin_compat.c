@@ -40,6 +40,9 @@
 #include "core/desc.h"
 #include "core/pin_compat.h"
 
+/* Pages looked at between two cond_resched(). */
+#define PINMDL_COMPAT_CHUNK	1024
+
 /*
  * Mark in @stale the pages that are not anonymous in a copy-on-write
  * mapping, a mapping at a time; parts of the range unmapped since the pin
@@ -65,6 +68,8 @@ static int pinmdl_find_stale_pins(struct pinmdl *mdl, unsigned long *stale,
 		i = (max(vma->vm_start, start) - start) >> PAGE_SHIFT;
 		last = (min(vma->vm_end, end) - start) >> PAGE_SHIFT;
 		for (; i < last; i++) {
+			if (!(i % PINMDL_COMPAT_CHUNK))
+				cond_resched();
 			if (!PageAnon(pfn_to_page(mdl->pfns[i]))) {
 				__set_bit(i, stale);
 				(*found)++;
@@ -161,6 +166,8 @@ static int pinmdl_compat_check_write_lock(struct pinmdl *mdl)
 	u64 i;
 
 	for (i = 0; i < mdl->page_count; i++) {
+		if (!(i % PINMDL_COMPAT_CHUNK))
+			cond_resched();
 		folio = pfn_folio(mdl->pfns[i]);
 		if (folio == last)
 			continue;
@@ -207,9 +214,12 @@ static bool pinmdl_compat_all_anon(const struct pinmdl *mdl)
 {
 	u64 i;
 
-	for (i = 0; i < mdl->page_count; i++)
+	for (i = 0; i < mdl->page_count; i++) {
 		if (!folio_test_anon(pfn_folio(mdl->pfns[i])))
 			return false;
+		if (!(i % PINMDL_COMPAT_CHUNK))
+			cond_resched();
+	}
 	return true;
 }
 
