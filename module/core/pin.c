@@ -179,9 +179,10 @@ static int pinmdl_worker_flags(struct mm_struct *mm, unsigned long start,
 {
 	struct vm_area_struct *vma;
 	unsigned long addr = start;
-	VMA_ITERATOR(vmi, mm, start);
+	struct vma_iterator vmi;
 	int flags = 0;
 
+	vma_iter_init(&vmi, mm, start);
 	for_each_vma_range(vmi, vma, end) {
 		if (vma->vm_start > addr || is_vm_hugetlb_page(vma))
 			return -1;
@@ -309,7 +310,7 @@ static bool pinmdl_workers_may_help(struct mm_struct *mm, unsigned long start,
 				    unsigned long end, bool write)
 {
 	struct vm_area_struct *vma;
-	VMA_ITERATOR(vmi, mm, start);
+	struct vma_iterator vmi;
 	bool ok = true;
 
 #ifdef CONFIG_NUMA
@@ -319,6 +320,7 @@ static bool pinmdl_workers_may_help(struct mm_struct *mm, unsigned long start,
 #endif
 	if (mmap_read_lock_killable(mm))
 		return false;
+	vma_iter_init(&vmi, mm, start);
 	for_each_vma_range(vmi, vma, end)
 		ok &= arch_vma_access_permitted(vma, write, false, false);
 	mmap_read_unlock(mm);
