@@ -21,12 +21,16 @@
 #include "kselftest_harness.h"
 #include "pinmdl_util.h"
 
+/* The 8 MiB pieces of a parallel lock. */
+#define PIECE		(8UL << 20)
+
 FIXTURE(huge)
 {
 	int fd;
 	long pins;
 	size_t len;
 	unsigned long long max_pinned;
+	unsigned long long workers;
 	struct pm_mem m;
 };
 
@@ -49,6 +53,7 @@ FIXTURE_SETUP(huge)
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
 		SKIP(return, "one CPU: every lock is pinned by the locker");
 	self->max_pinned = pm_param("max_pinned_pages");
+	self->workers = pm_param("lock_workers");
 	ASSERT_EQ(0, pm_set_param("max_pinned_pages", self->len / PM_PAGE));
 	ASSERT_EQ(0, pm_set_param("lock_workers", 0));
 	ASSERT_GE(self->len / PM_PAGE, pm_param("parallel_lock_pages"));
@@ -63,6 +68,7 @@ FIXTURE_TEARDOWN(huge)
 	EXPECT_EQ(0, pm_stat("pages_pinned"));
 	if (self->max_pinned)
 		pm_set_param("max_pinned_pages", self->max_pinned);
+	pm_set_param("lock_workers", self->workers);
 }
 
 /* Whether the PFNs of the locked @h are those @buf's page tables map. */
@@ -96,13 +102,19 @@ out:
 	return ok;
 }
 
-/* Lock @len bytes at @buf for write, check the PFNs, unlock and free. */
+/*
+ * Lock @len bytes at @buf for write, check the PFNs, unlock and free;
+ * with @shared, check that workers pinned part of it.
+ */
 static void lock_check_unlock(struct __test_metadata *_metadata, int fd,
-			      char *buf, size_t len)
+			      char *buf, size_t len, bool shared)
 {
+	long by_workers = pm_stat("pages_pinned_by_workers");
 	uint32_t h = pm_create_locked(fd, buf, len, PINMDL_IO_WRITE_ACCESS);
 
 	ASSERT_NE(0, h);
+	if (shared)
+		EXPECT_LT(by_workers, pm_stat("pages_pinned_by_workers"));
 	EXPECT_EQ(len / PM_PAGE, pm_stat("pages_pinned"));
 	EXPECT_TRUE(pfns_match(fd, h, buf, len));
 	/* What the pins hold is what the process sees. */
@@ -124,7 +136,8 @@ TEST_F_TIMEOUT(huge, untouched_anon, 600)
 {
 	ASSERT_EQ(0, pm_mem_map(&self->m, PM_ANON, self->len,
 				PROT_READ | PROT_WRITE, 0));
-	lock_check_unlock(_metadata, self->fd, self->m.buf, self->len);
+	lock_check_unlock(_metadata, self->fd, self->m.buf, self->len,
+			  true);
 }
 
 TEST_F_TIMEOUT(huge, touched_anon, 600)
@@ -132,7 +145,8 @@ TEST_F_TIMEOUT(huge, touched_anon, 600)
 	ASSERT_EQ(0, pm_mem_map(&self->m, PM_ANON, self->len,
 				PROT_READ | PROT_WRITE, 0));
 	touch(self->m.buf, self->len);
-	lock_check_unlock(_metadata, self->fd, self->m.buf, self->len);
+	lock_check_unlock(_metadata, self->fd, self->m.buf, self->len,
+			  true);
 }
 
 TEST_F_TIMEOUT(huge, untouched_thp, 600)
@@ -143,7 +157,8 @@ TEST_F_TIMEOUT(huge, untouched_thp, 600)
 	ASSERT_LE(0, ret);
 	if (ret)
 		SKIP(return, "no THP: %s", strerror(errno));
-	lock_check_unlock(_metadata, self->fd, self->m.buf, self->len);
+	lock_check_unlock(_metadata, self->fd, self->m.buf, self->len,
+			  true);
 }
 
 /*
@@ -158,12 +173,25 @@ TEST_F_TIMEOUT(huge, touched_memfd, 600)
 	ASSERT_EQ(0, pm_mem_map(&self->m, PM_MEMFD, len,
 				PROT_READ | PROT_WRITE, 1));
 	touch(self->m.buf, len);
-	lock_check_unlock(_metadata, self->fd, self->m.buf, len);
+	lock_check_unlock(_metadata, self->fd, self->m.buf, len, true);
+}
+
+static long nr_hugepages(void)
+{
+	FILE *f = fopen("/proc/sys/vm/nr_hugepages", "r");
+	long n = 0;
+
+	if (f && fscanf(f, "%ld", &n) != 1)
+		n = 0;
+	if (f)
+		fclose(f);
+	return n;
 }
 
 /* hugetlb pages reserved for the test, at most half of the range. */
 TEST_F_TIMEOUT(huge, hugetlb, 600)
 {
+	long old = nr_hugepages();
 	size_t len = self->len / 2;
 	char cmd[96];
 	int ret;
@@ -173,10 +201,13 @@ TEST_F_TIMEOUT(huge, hugetlb, 600)
 	ASSERT_EQ(0, pm_run(cmd));
 	ret = pm_mem_map(&self->m, PM_HUGETLB, len, PROT_READ | PROT_WRITE,
 			 0);
+	/* Workers leave hugetlb to the locker. */
 	if (!ret)
-		lock_check_unlock(_metadata, self->fd, self->m.buf, len);
+		lock_check_unlock(_metadata, self->fd, self->m.buf, len, false);
 	pm_mem_unmap(&self->m);
-	pm_run("echo 0 >/proc/sys/vm/nr_hugepages");
+	snprintf(cmd, sizeof(cmd), "echo %ld >/proc/sys/vm/nr_hugepages",
+		 old);
+	pm_run(cmd);
 	ASSERT_LE(0, ret);
 	if (ret)
 		SKIP(return, "%zu hugetlb pages not to be had", len / PM_HPAGE);
@@ -213,7 +244,7 @@ TEST_F_TIMEOUT(huge, fault_in_last_piece, 600)
  */
 TEST_F_TIMEOUT(huge, sigkill_during_parallel_lock, 600)
 {
-	struct timespec t0, pause = { 0, 300 * 1000 * 1000 };
+	struct timespec t0, pause = { 0, 10 * 1000 * 1000 };
 	int ready[2], status;
 	char c = 0;
 	pid_t pid;
@@ -233,16 +264,22 @@ TEST_F_TIMEOUT(huge, sigkill_during_parallel_lock, 600)
 		_exit(2);
 	}
 	ASSERT_EQ(1, read(ready[0], &c, 1));
-	nanosleep(&pause, NULL);
-	/* The child locks its own copy of the range: pins grew, not done. */
-	EXPECT_LT(self->pins, pm_pins());
-	ASSERT_EQ(0, waitpid(pid, &status, WNOHANG));
+	/* Until the workers are at it: two pieces pinned, say. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (pm_pins() < self->pins + 2 * (long)(PIECE / PM_PAGE) &&
+	       pm_ms_since(&t0) < 60000 && !waitpid(pid, &status, WNOHANG))
+		nanosleep(&pause, NULL);
+	if (waitpid(pid, &status, WNOHANG)) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		SKIP(return, "the lock ended before it could be killed");
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	ASSERT_EQ(0, kill(pid, SIGKILL));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_TRUE(WIFSIGNALED(status));
-	/* A worker stops at its next chunk; a lock takes far longer. */
-	EXPECT_GT(5000, pm_ms_since(&t0));
+	/* A worker stops at its next chunk; the lock would take longer. */
+	EXPECT_GT(10000, pm_ms_since(&t0));
 	EXPECT_EQ(self->pins, pm_pins());
 	EXPECT_EQ(0, pm_stat("pages_pinned"));
 	close(ready[0]);
@@ -280,7 +317,7 @@ TEST_F_TIMEOUT(huge, lock_unlock_repeatedly_and_release, 900)
 	buf = self->m.buf;
 	touch(buf, self->len);
 	for (i = 0; i < 2; i++)
-		lock_check_unlock(_metadata, self->fd, buf, self->len);
+		lock_check_unlock(_metadata, self->fd, buf, self->len, true);
 
 	fd = pm_open();
 	ASSERT_LE(0, fd);
@@ -297,8 +334,6 @@ TEST_F_TIMEOUT(huge, lock_unlock_repeatedly_and_release, 900)
 	EXPECT_EQ(self->pins, pm_pins());
 }
 
-/* The 8 MiB pieces of a parallel lock. */
-#define PIECE		(8UL << 20)
 #define UFFD_LEN	(16 * PIECE)
 
 /* A userfaultfd on the first page of each piece, and who faulted there. */
@@ -335,7 +370,8 @@ static void *uffd_serve(void *arg)
 }
 
 /*
- * A range of 16 pieces with a missing page under a userfaultfd in each:
+ * A range of 16 pieces with a missing page under a userfaultfd in the
+ * middle of each:
  * the workers leave those pages to the locker, which alone faults them
  * and waits for the handler; the lock succeeds (on 6.1 the locker's own
  * GUP cannot wait and fails with EFAULT, as a serial lock does there).
@@ -349,6 +385,7 @@ TEST_F_TIMEOUT(huge, userfaultfd_faults_only_in_the_locker, 600)
 	struct uffd_watch w = { .locker = gettid() };
 	pthread_t server;
 	unsigned long i;
+	long by_workers;
 	uint32_t h;
 	int ret;
 
@@ -364,11 +401,12 @@ TEST_F_TIMEOUT(huge, userfaultfd_faults_only_in_the_locker, 600)
 			     MADV_NOHUGEPAGE));
 	w.buf = (char *)(((uintptr_t)self->m.buf + PIECE - 1) & ~(PIECE - 1));
 	for (i = 0; i < UFFD_LEN; i += PIECE) {
-		reg.range.start = (uintptr_t)w.buf + i;
+		reg.range.start = (uintptr_t)w.buf + i + PIECE / 2;
 		ASSERT_EQ(0, ioctl(w.uffd, UFFDIO_REGISTER, &reg));
 	}
 	ASSERT_EQ(0, pthread_create(&server, NULL, uffd_serve, &w));
 	ASSERT_EQ(0, pm_create(self->fd, w.buf, UFFD_LEN, &h));
+	by_workers = pm_stat("pages_pinned_by_workers");
 	ret = pm_lock(self->fd, h, PINMDL_IO_WRITE_ACCESS);
 	__atomic_store_n(&w.done, 1, __ATOMIC_RELEASE);
 	pthread_join(server, NULL);
@@ -386,6 +424,8 @@ TEST_F_TIMEOUT(huge, userfaultfd_faults_only_in_the_locker, 600)
 	} else {
 		EXPECT_TRUE(pfns_match(self->fd, h, w.buf, UFFD_LEN));
 		EXPECT_EQ(UFFD_LEN / PIECE, w.faults);
+		/* The workers faulted in the rest of the pieces. */
+		EXPECT_LT(by_workers, pm_stat("pages_pinned_by_workers"));
 		EXPECT_EQ(0, pm_unlock(self->fd, h));
 	}
 	EXPECT_EQ(0, pm_free(self->fd, h));

@@ -10,22 +10,25 @@
  * A range of parallel_lock_pages pages or more may be pinned by the locker
  * and up to lock_workers - 1 workqueue workers at once, each taking the
  * next 8 MiB piece. A worker never waits on anything user space holds: it
- * takes the locker's mmap_lock only if it is free, faults only in private
- * anonymous memory without a userfaultfd, and there with FOLL_NOWAIT (no
- * wait for swap I/O or a folio lock); elsewhere it pins only pages already
- * mapped (FOLL_NOFAULT), and it leaves hugetlb alone. What it leaves of its
- * piece, the locker finishes in its own context, killable, and the first
- * failure in address order is the lock's errno, as for a serial lock. So
- * the locker's wait for its workers, even after SIGKILL, lasts at most as
- * long as the kernel takes to fault in a chunk of anonymous memory (page
- * allocation, reclaim, FOLL_LONGTERM migration). The kmem the faults
- * allocate (page tables) is charged to the locker's memory cgroup; the
- * CPU time, though, is the workers', outside the locker's cgroup.
+ * takes the locker's mmap_lock only if it is free; it faults only in
+ * private anonymous memory without a userfaultfd, and there with
+ * FOLL_NOWAIT (no wait for swap I/O or a folio lock), and only while the
+ * locker's memory cgroup is well below memory.high and memory.max, so that
+ * it is never throttled and never makes the OOM killer pick the locker;
+ * in shmem it pins only pages already mapped (FOLL_NOFAULT); other files
+ * and hugetlb it leaves alone. What it leaves of its piece, the locker
+ * finishes in its own context, killable, and the first failure in address
+ * order is the lock's errno, as for a serial lock. So the locker's wait for
+ * its workers, even after SIGKILL, lasts as long as the kernel takes to
+ * fault in or pin a chunk of such memory (page allocation and reclaim,
+ * migration, a swap device), never as long as a process likes. The page
+ * tables the faults allocate are charged to the locker's memory cgroup.
  *
  * A locker whose allocations a worker's would not follow, a NUMA memory
- * policy or a cpuset narrower than the machine, or whose protection keys
- * deny the access somewhere in the range (a worker's remote GUP would
- * ignore them), pins alone.
+ * policy or a cpuset narrower than the machine, whose protection keys deny
+ * the access somewhere in the range (a worker's remote GUP would ignore
+ * them), or whose mm is contended, pins alone; its workers are at most as
+ * many as the CPUs it may run on.
  *
  * Unpinning goes a chunk at a time as well, with cond_resched() between
  * chunks: runs of consecutive PFNs (a large folio, or small folios that
@@ -45,6 +48,7 @@
 #include <linux/moduleparam.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/shmem_fs.h>
 #include <linux/userfaultfd_k.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
@@ -53,6 +57,7 @@
 #include "core/desc.h"
 #include "core/pin.h"
 #include "core/pin_compat.h"
+#include "core/stats.h"
 
 /*
  * Pages a GUP call pins or an unpin releases between two looks at a fatal
@@ -89,6 +94,7 @@ static struct workqueue_struct *pinmdl_pin_wq;
 /**
  * struct pinmdl_pin_job - a range being pinned
  * @mm: address space of the range (the locker's)
+ * @memcg: memory cgroup of @mm, referenced, for the workers' charges
  * @locker: the task locking; workers stop when it is killed
  * @entries: the PFN array: page pointers from GUP, PFNs once converted
  * @start: page-aligned address of the page of @entries[0]
@@ -104,6 +110,7 @@ static struct workqueue_struct *pinmdl_pin_wq;
  */
 struct pinmdl_pin_job {
 	struct mm_struct *mm;
+	struct mem_cgroup *memcg;
 	struct task_struct *locker;
 	u64 *entries;
 	unsigned long start;
@@ -169,12 +176,33 @@ static int pinmdl_pin_local(struct pinmdl_pin_job *job, u64 first, u64 end,
 }
 
 /*
- * How a worker may pin [@start, @end) of @mm, under its mmap_lock: 0 with
- * faults (FOLL_NOWAIT), where all of it is private anonymous memory with
- * no userfaultfd; FOLL_NOFAULT where it is mapped with no hugetlb; -1 not
- * at all (a hole, hugetlb: 6.1 faults hugetlb pages in whatever the flags).
+ * Whether @memcg and its ancestors have room for a chunk's faults well
+ * below memory.high and memory.max: a worker charging beyond would be
+ * throttled, or make the OOM killer pick the locker it is working for.
  */
-static int pinmdl_worker_flags(struct mm_struct *mm, unsigned long start,
+static bool pinmdl_memcg_has_room(struct mem_cgroup *memcg)
+{
+#ifdef CONFIG_MEMCG
+	unsigned long room = 4 * PINMDL_PIN_CHUNK, limit;
+
+	for (; memcg; memcg = parent_mem_cgroup(memcg)) {
+		limit = min(READ_ONCE(memcg->memory.max),
+			    READ_ONCE(memcg->memory.high));
+		if (page_counter_read(&memcg->memory) + room > limit)
+			return false;
+	}
+#endif
+	return true;
+}
+
+/*
+ * How a worker may pin [@start, @end) of @job's mm, under its mmap_lock:
+ * 0 with faults (FOLL_NOWAIT), where all of it is private anonymous memory
+ * with no userfaultfd and the memory cgroup has room; FOLL_NOFAULT where
+ * it is anonymous or shmem; -1 not at all (a hole, another file, hugetlb:
+ * 6.1 faults hugetlb pages in whatever the flags).
+ */
+static int pinmdl_worker_flags(struct pinmdl_pin_job *job, unsigned long start,
 			       unsigned long end)
 {
 	struct vm_area_struct *vma;
@@ -182,15 +210,22 @@ static int pinmdl_worker_flags(struct mm_struct *mm, unsigned long start,
 	struct vma_iterator vmi;
 	int flags = 0;
 
-	vma_iter_init(&vmi, mm, start);
+	vma_iter_init(&vmi, job->mm, start);
 	for_each_vma_range(vmi, vma, end) {
 		if (vma->vm_start > addr || is_vm_hugetlb_page(vma))
+			return -1;
+		if (!vma_is_anonymous(vma) &&
+		    (!vma->vm_file || !shmem_mapping(vma->vm_file->f_mapping)))
 			return -1;
 		if (!vma_is_anonymous(vma) || userfaultfd_armed(vma))
 			flags = FOLL_NOFAULT;
 		addr = vma->vm_end;
 	}
-	return addr >= end ? flags : -1;
+	if (addr < end)
+		return -1;
+	if (!flags && !pinmdl_memcg_has_room(job->memcg))
+		flags = FOLL_NOFAULT;
+	return flags;
 }
 
 /*
@@ -205,15 +240,15 @@ static u64 pinmdl_pin_remote(struct pinmdl_pin_job *job, u64 first, u64 end)
 	long pinned;
 	int flags;
 
+	/* A racy look at a live task's signals: the next chunk sees it. */
 	while (i < end && !READ_ONCE(job->abort) &&
-	       !fatal_signal_pending(job->locker)) {
+	       !data_race(fatal_signal_pending(job->locker))) {
 		int want = min_t(u64, end - i, PINMDL_PIN_CHUNK);
 
 		va = job->start + i * PAGE_SIZE;
 		if (!mmap_read_trylock(job->mm))
 			break;
-		flags = pinmdl_worker_flags(job->mm, va,
-					    va + want * PAGE_SIZE);
+		flags = pinmdl_worker_flags(job, va, va + want * PAGE_SIZE);
 		pinned = flags < 0 ? 0 :
 			 pinmdl_compat_pin_remote(job->mm, va, want,
 						  job->gup_flags | FOLL_NOWAIT |
@@ -222,6 +257,7 @@ static u64 pinmdl_pin_remote(struct pinmdl_pin_job *job, u64 first, u64 end)
 		if (pinned <= 0)
 			break;
 		pinmdl_pages_to_pfns(job->entries + i, pinned);
+		atomic_long_add(pinned, &pinmdl_stats.worker_pages);
 		i += pinned;
 		cond_resched();
 	}
@@ -274,14 +310,12 @@ static void pinmdl_pin_work(struct work_struct *work)
 	struct pinmdl_pin_worker *w = container_of(work, struct pinmdl_pin_worker,
 						   work);
 	struct pinmdl_pin_job *job = w->job;
-	struct mem_cgroup *memcg, *old;
+	struct mem_cgroup *old;
 
 	/* Page tables and the like are charged where the locker's would be. */
-	memcg = get_mem_cgroup_from_mm(job->mm);
-	old = set_active_memcg(memcg);
+	old = set_active_memcg(job->memcg);
 	pinmdl_pin_pieces(job, false);
 	set_active_memcg(old);
-	mem_cgroup_put(memcg);
 	/* The locker may free @w and @job once the last worker is out. */
 	if (atomic_dec_and_test(&job->workers))
 		complete(&job->idle);
@@ -318,7 +352,8 @@ static bool pinmdl_workers_may_help(struct mm_struct *mm, unsigned long start,
 	    !nodes_subset(node_states[N_MEMORY], cpuset_current_mems_allowed))
 		return false;
 #endif
-	if (mmap_read_lock_killable(mm))
+	/* A contended mm pins alone, as GUP-fast would not wait for it. */
+	if (!mmap_read_trylock(mm))
 		return false;
 	vma_iter_init(&vmi, mm, start);
 	for_each_vma_range(vmi, vma, end)
@@ -328,18 +363,18 @@ static bool pinmdl_workers_may_help(struct mm_struct *mm, unsigned long start,
 }
 
 /*
- * How many CPUs may pin a range of @count pages, the locker's included.
- * Workers run where the unbound workqueue puts them, whatever the locker's
- * own affinity, as its page faults would go anywhere in its cpuset.
+ * How many CPUs may pin a range of @count pages, the locker's included: at
+ * most as many as the locker may run on, so that a task held to one CPU
+ * does not get the time of several.
  */
 static unsigned int pinmdl_pin_cpus(u64 count)
 {
-	unsigned int online = num_online_cpus();
-	unsigned int cpus = READ_ONCE(pinmdl_lock_workers) ?: online;
+	unsigned int allowed = cpumask_weight(current->cpus_ptr);
+	unsigned int cpus = READ_ONCE(pinmdl_lock_workers) ?: allowed;
 
 	if (count < READ_ONCE(pinmdl_parallel_lock_pages))
 		return 1;
-	cpus = min3(cpus, online, PINMDL_MAX_LOCK_WORKERS);
+	cpus = min3(cpus, allowed, PINMDL_MAX_LOCK_WORKERS);
 	return min_t(u64, cpus, DIV_ROUND_UP(count, PINMDL_PIECE_PAGES));
 }
 
@@ -361,7 +396,9 @@ static int pinmdl_pin_parallel(struct pinmdl_pin_job *job, unsigned int cpus,
 	ret = pinmdl_pin_local(job, 0, pinmdl_piece_end(job, 0), &job->done[0]);
 	if (ret)
 		goto out_unpin;
-	if ((ktime_get_ns() - start) * (job->pieces - 1) < PINMDL_PARALLEL_MIN_NS)
+	/* At the first piece's pace per page; it may be a page or 2048. */
+	if ((ktime_get_ns() - start) * (job->count - job->done[0]) <
+	    PINMDL_PARALLEL_MIN_NS * job->done[0])
 		cpus = 1;
 	atomic_set(&job->workers, cpus - 1);
 	init_completion(&job->idle);
@@ -438,7 +475,9 @@ int pinmdl_pin_user_range(struct pinmdl *mdl, unsigned int gup_flags)
 		workers = kcalloc(cpus - 1, sizeof(*workers),
 				  GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 		if (job.done && workers) {
+			job.memcg = get_mem_cgroup_from_mm(job.mm);
 			ret = pinmdl_pin_parallel(&job, cpus, workers);
+			mem_cgroup_put(job.memcg);
 			goto out_free;
 		}
 	}

@@ -16,6 +16,7 @@
  * @unlocks: successful unlock calls
  * @leaks: locked descriptors released when their file was closed
  * @dma_maps: cached DMA mappings of descriptors now
+ * @worker_pages: pages the workers of parallel locks pinned
  */
 struct pinmdl_stats {
 	atomic_long_t live;
@@ -27,6 +28,7 @@ struct pinmdl_stats {
 	atomic_long_t unlocks;
 	atomic_long_t leaks;
 	atomic_long_t dma_maps;
+	atomic_long_t worker_pages;
 };
 
 extern struct pinmdl_stats pinmdl_stats;
