@@ -830,63 +830,73 @@ static void set_param(const char *name, const char *val)
 }
 
 /*
- * The wake-up probe: a SCHED_FIFO thread on CPU 0 that sleeps 1 ms at a
- * time and keeps the longest it overslept. A system call on CPU 0 that
- * does not reschedule holds it off, so while one runs, the longest
- * oversleep is how long the CPU went without rescheduling.
+ * The wake-up probes: a SCHED_FIFO thread on each CPU that sleeps 1 ms at
+ * a time and keeps the longest it overslept. Kernel work that does not
+ * reschedule holds its CPU's probe off, so while a LOCK or an UNLOCK runs
+ * (the locker's, and its workers' on other CPUs), the longest oversleep is
+ * the longest a CPU went without rescheduling.
  */
+#define MAX_PROBES	64
+
 static volatile int probe_on;
-static double probe_max;
-
-static void on_cpu0(void)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(0, &set);
-	if (sched_setaffinity(0, sizeof(set), &set))
-		die("sched_setaffinity");
-}
+static double probe_max[MAX_PROBES];
+static pthread_t probes[MAX_PROBES];
+static long nr_probes;
 
 static void *probe(void *arg)
 {
 	struct sched_param sp = { .sched_priority = 1 };
 	struct timespec ms = { 0, 1000000 };
+	long cpu = (long)arg;
 	double t, late;
+	cpu_set_t set;
 
-	(void)arg;
-	on_cpu0();
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		die("sched_setaffinity");
 	if (sched_setscheduler(0, SCHED_FIFO, &sp))
 		die("SCHED_FIFO");
 	while (probe_on) {
 		t = now_usec();
 		nanosleep(&ms, NULL);
 		late = now_usec() - t - 1000;
-		if (late > probe_max)
-			probe_max = late;
+		if (late > probe_max[cpu])
+			probe_max[cpu] = late;
 	}
 	return NULL;
 }
 
-static pthread_t probe_start(void)
+static void probe_start(void)
 {
 	struct timespec settle = { 0, 20000000 };
-	pthread_t th;
+	long cpu;
 
+	nr_probes = sysconf(_SC_NPROCESSORS_ONLN);
+	if (nr_probes > MAX_PROBES)
+		nr_probes = MAX_PROBES;
 	probe_on = 1;
-	probe_max = 0;
-	if (pthread_create(&th, NULL, probe, NULL))
-		die("pthread_create");
+	for (cpu = 0; cpu < nr_probes; cpu++)
+		if (pthread_create(&probes[cpu], NULL, probe, (void *)cpu))
+			die("pthread_create");
 	nanosleep(&settle, NULL);
-	probe_max = 0;
-	return th;
+	for (cpu = 0; cpu < nr_probes; cpu++)
+		probe_max[cpu] = 0;
 }
 
-static double probe_stop(pthread_t th)
+/* The longest any CPU went without rescheduling since probe_start(). */
+static double probe_stop(void)
 {
+	double most = 0;
+	long cpu;
+
 	probe_on = 0;
-	pthread_join(th, NULL);
-	return probe_max;
+	for (cpu = 0; cpu < nr_probes; cpu++) {
+		pthread_join(probes[cpu], NULL);
+		if (probe_max[cpu] > most)
+			most = probe_max[cpu];
+	}
+	return most;
 }
 
 /*
@@ -899,22 +909,21 @@ static double time_big_lock(struct memory *m, size_t len, const char *workers,
 			    double *lock_late, double *unlock_late)
 {
 	uint32_t h = create(m->buf, len);
-	pthread_t th = 0;
 	double t;
 
 	set_param("lock_workers", workers);
 	if (lock_late)
-		th = probe_start();
+		probe_start();
 	t = now_usec();
 	lock(h, PINMDL_IO_WRITE_ACCESS);
 	t = now_usec() - t;
 	if (lock_late) {
-		*lock_late = probe_stop(th);
-		th = probe_start();
+		*lock_late = probe_stop();
+		probe_start();
 	}
 	unlock(h);
 	if (lock_late)
-		*unlock_late = probe_stop(th);
+		*unlock_late = probe_stop();
 	destroy(h);
 	return t;
 }
@@ -1007,9 +1016,8 @@ static void bench_parallel(size_t max_mib, int big_rounds)
 	munmap(m.map, m.map_len);
 	snprintf(pages, sizeof(pages), "%zu", (max_mib << 20) / PAGE);
 	set_param("max_pinned_pages", pages);
-	printf("\nparallel lock: median of %d rounds on %ld CPUs; RESCHED is the longest the locker's CPU went without rescheduling during LOCK and UNLOCK of %zu MiB on 1 or all CPUs, in usec (a SCHED_FIFO probe beside the locker)\n",
+	printf("\nparallel lock: median of %d rounds on %ld CPUs; RESCHED is the longest any CPU went without rescheduling during LOCK and UNLOCK of %zu MiB on 1 or all CPUs, in usec (a SCHED_FIFO probe on each CPU)\n",
 	       big_rounds, sysconf(_SC_NPROCESSORS_ONLN), max_mib);
-	on_cpu0();
 	bench_parallel_memory("4k", max_mib, big_rounds);
 	bench_parallel_memory("thp", max_mib, big_rounds);
 	set_param("lock_workers", "0");

@@ -490,12 +490,20 @@ out_free:
 	return ret;
 }
 
-/* How many of the @max PFNs from @pfns on follow each other. */
+/*
+ * How many of the @max PFNs from @pfns on follow each other: four compared
+ * at a time, as a huge folio's 512 make the run that counts.
+ */
 static u64 pinmdl_pfn_run(const u64 *pfns, u64 max)
 {
-	u64 k = 1;
+	u64 first = pfns[0], k = 1;
 
-	while (k < max && pfns[k] == pfns[0] + k)
+	for (; k + 4 <= max; k += 4)
+		if ((pfns[k] ^ (first + k)) | (pfns[k + 1] ^ (first + k + 1)) |
+		    (pfns[k + 2] ^ (first + k + 2)) |
+		    (pfns[k + 3] ^ (first + k + 3)))
+			break;
+	while (k < max && pfns[k] == first + k)
 		k++;
 	return k;
 }
