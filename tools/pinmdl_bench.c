@@ -4,6 +4,7 @@
  * in the kernel with nothing around it, measured side by side in one run.
  *
  *   pinmdl_bench [--rounds N] [--max-pages N] [--max-io BYTES]
+ *                [--max-big MIB] [--big-rounds N] [--only-big | --no-big]
  *
  * For anonymous 4 KiB pages, THP, hugetlb 2 MiB pages and memfd, and for
  * each page count, every round times one after the other:
@@ -1043,11 +1044,17 @@ int main(int argc, char **argv)
 	static const char *const memories[] = { "4k", "thp", "hugetlb",
 						"memfd" };
 	unsigned long max_pages = 262144, max_io = 64 << 20, max_big = 4096;
-	int big_rounds = 5;
+	int big_rounds = 5, only_big = 0, no_big = 0;
 	size_t i;
 
 	for (i = 1; i < (size_t)argc; i += 2) {
-		if (!strcmp(argv[i], "--rounds")) {
+		if (!strcmp(argv[i], "--only-big")) {
+			only_big = 1;
+			i--;
+		} else if (!strcmp(argv[i], "--no-big")) {
+			no_big = 1;
+			i--;
+		} else if (!strcmp(argv[i], "--rounds")) {
 			rounds = arg_num(argv[i], argv[i + 1]);
 		} else if (!strcmp(argv[i], "--max-pages")) {
 			max_pages = arg_num(argv[i], argv[i + 1]);
@@ -1060,7 +1067,8 @@ int main(int argc, char **argv)
 		} else {
 			fprintf(stderr, "usage: pinmdl_bench [--rounds N] "
 				"[--max-pages N] [--max-io BYTES] "
-				"[--max-big MIB] [--big-rounds N]\n");
+				"[--max-big MIB] [--big-rounds N] "
+				"[--only-big | --no-big]\n");
 			return 2;
 		}
 	}
@@ -1081,6 +1089,10 @@ int main(int argc, char **argv)
 	errno = -io_uring_queue_init(8, &ring, 0);
 	if (errno)
 		die("io_uring_queue_init");
+	if (only_big) {
+		bench_parallel(max_big, big_rounds);
+		return 0;
+	}
 	printf("pinmdl_bench: median of %d rounds; write locks, and gup_test"
 	       " pins with FOLL_WRITE | FOLL_LONGTERM\n", rounds);
 	bench_syscall();
@@ -1092,6 +1104,7 @@ int main(int argc, char **argv)
 	bench_io(max_io);
 	bench_requests(max_io);
 	bench_memory_use(max_pages);
-	bench_parallel(max_big, big_rounds);
+	if (!no_big)
+		bench_parallel(max_big, big_rounds);
 	return 0;
 }

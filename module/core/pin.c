@@ -13,8 +13,9 @@
  * takes the locker's mmap_lock only if it is free; it faults only in
  * private anonymous memory without a userfaultfd, and there with
  * FOLL_NOWAIT (no wait for swap I/O or a folio lock), and only while the
- * locker's memory cgroup is well below memory.high and memory.max, so that
- * it is never throttled and never makes the OOM killer pick the locker;
+ * locker's memory cgroup has room below its limits for what all the
+ * workers may charge at once, so that a worker is throttled, or makes the
+ * OOM killer pick the locker, only when others in the cgroup race it;
  * in shmem it pins only pages already mapped (FOLL_NOFAULT); other files
  * and hugetlb it leaves alone. What it leaves of its piece, the locker
  * finishes in its own context, killable, and the first failure in address
@@ -45,6 +46,7 @@
 #include <linux/mempolicy.h>
 #include <linux/mm.h>
 #include <linux/mmap_lock.h>
+#include <linux/overflow.h>
 #include <linux/moduleparam.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
@@ -64,6 +66,8 @@
  * signal and cond_resched(): GUP-fast walks them with interrupts off.
  */
 #define PINMDL_PIN_CHUNK	1024
+/* Pages of a 2 MiB THP. */
+#define PINMDL_THP_PAGES	(SZ_2M >> PAGE_SHIFT)
 /* Pages of a piece of a parallel lock: whole 2 MiB THPs on x86-64. */
 #define PINMDL_PIECE_PAGES	(SZ_8M >> PAGE_SHIFT)
 /*
@@ -95,6 +99,7 @@ static struct workqueue_struct *pinmdl_pin_wq;
  * struct pinmdl_pin_job - a range being pinned
  * @mm: address space of the range (the locker's)
  * @memcg: memory cgroup of @mm, referenced, for the workers' charges
+ * @room: pages the workers' faults may charge at once, at the most
  * @locker: the task locking; workers stop when it is killed
  * @entries: the PFN array: page pointers from GUP, PFNs once converted
  * @start: page-aligned address of the page of @entries[0]
@@ -111,6 +116,7 @@ static struct workqueue_struct *pinmdl_pin_wq;
 struct pinmdl_pin_job {
 	struct mm_struct *mm;
 	struct mem_cgroup *memcg;
+	unsigned long room;
 	struct task_struct *locker;
 	u64 *entries;
 	unsigned long start;
@@ -176,19 +182,24 @@ static int pinmdl_pin_local(struct pinmdl_pin_job *job, u64 first, u64 end,
 }
 
 /*
- * Whether @memcg and its ancestors have room for a chunk's faults well
- * below memory.high and memory.max: a worker charging beyond would be
- * throttled, or make the OOM killer pick the locker it is working for.
+ * Whether @memcg and its ancestors have @room pages left below memory.high
+ * and memory.max, and below swap.high and swap.max (memsw on cgroup v1):
+ * a worker charging beyond would be throttled, or make the OOM killer
+ * pick the locker it is working for.
  */
-static bool pinmdl_memcg_has_room(struct mem_cgroup *memcg)
+static bool pinmdl_memcg_has_room(struct mem_cgroup *memcg, unsigned long room)
 {
 #ifdef CONFIG_MEMCG
-	unsigned long room = 4 * PINMDL_PIN_CHUNK, limit;
+	unsigned long limit;
 
 	for (; memcg; memcg = parent_mem_cgroup(memcg)) {
 		limit = min(READ_ONCE(memcg->memory.max),
 			    READ_ONCE(memcg->memory.high));
 		if (page_counter_read(&memcg->memory) + room > limit)
+			return false;
+		limit = min(READ_ONCE(memcg->swap.max),
+			    READ_ONCE(memcg->swap.high));
+		if (page_counter_read(&memcg->swap) + room > limit)
 			return false;
 	}
 #endif
@@ -223,7 +234,7 @@ static int pinmdl_worker_flags(struct pinmdl_pin_job *job, unsigned long start,
 	}
 	if (addr < end)
 		return -1;
-	if (!flags && !pinmdl_memcg_has_room(job->memcg))
+	if (!flags && !pinmdl_memcg_has_room(job->memcg, job->room))
 		flags = FOLL_NOFAULT;
 	return flags;
 }
@@ -240,8 +251,8 @@ static u64 pinmdl_pin_remote(struct pinmdl_pin_job *job, u64 first, u64 end)
 	long pinned;
 	int flags;
 
-	/* A racy look at a live task's signals: the next chunk sees it. */
 	while (i < end && !READ_ONCE(job->abort) &&
+	       /* A racy look at the locker's signals: a later chunk sees it. */
 	       !data_race(fatal_signal_pending(job->locker))) {
 		int want = min_t(u64, end - i, PINMDL_PIN_CHUNK);
 
@@ -369,7 +380,8 @@ static bool pinmdl_workers_may_help(struct mm_struct *mm, unsigned long start,
  */
 static unsigned int pinmdl_pin_cpus(u64 count)
 {
-	unsigned int allowed = cpumask_weight(current->cpus_ptr);
+	unsigned int allowed = cpumask_weight_and(current->cpus_ptr,
+						  cpu_online_mask);
 	unsigned int cpus = READ_ONCE(pinmdl_lock_workers) ?: allowed;
 
 	if (count < READ_ONCE(pinmdl_parallel_lock_pages))
@@ -388,7 +400,7 @@ static unsigned int pinmdl_pin_cpus(u64 count)
 static int pinmdl_pin_parallel(struct pinmdl_pin_job *job, unsigned int cpus,
 			       struct pinmdl_pin_worker *workers)
 {
-	u64 piece, start = ktime_get_ns();
+	u64 piece, rest, start = ktime_get_ns();
 	unsigned int i;
 	int ret, err = 0;
 
@@ -397,8 +409,9 @@ static int pinmdl_pin_parallel(struct pinmdl_pin_job *job, unsigned int cpus,
 	if (ret)
 		goto out_unpin;
 	/* At the first piece's pace per page; it may be a page or 2048. */
-	if ((ktime_get_ns() - start) * (job->count - job->done[0]) <
-	    PINMDL_PARALLEL_MIN_NS * job->done[0])
+	if (!check_mul_overflow(ktime_get_ns() - start,
+				job->count - job->done[0], &rest) &&
+	    rest < PINMDL_PARALLEL_MIN_NS * job->done[0])
 		cpus = 1;
 	atomic_set(&job->workers, cpus - 1);
 	init_completion(&job->idle);
@@ -476,6 +489,8 @@ int pinmdl_pin_user_range(struct pinmdl *mdl, unsigned int gup_flags)
 				  GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 		if (job.done && workers) {
 			job.memcg = get_mem_cgroup_from_mm(job.mm);
+			/* A chunk may reach into a third THP. */
+			job.room = cpus * (PINMDL_PIN_CHUNK + 2 * PINMDL_THP_PAGES);
 			ret = pinmdl_pin_parallel(&job, cpus, workers);
 			mem_cgroup_put(job.memcg);
 			goto out_free;
