@@ -14,8 +14,9 @@
 #   make lint                checkpatch, coccicheck, kernel-doc, uapi, sparse
 #                            and W=1
 #   make demo                load the modules in a guest and show them working
-#   make bench [BENCH_ARGS=] pinmdl against the kernel's gup_test and against
-#                            buffered I/O, in one guest run (not a test)
+#   make bench [BENCH_ARGS=] pinmdl against the kernel's gup_test, io_uring's
+#                            buffer registration and buffered I/O, and
+#                            parallel locks against serial ones (not a test)
 #   make clean
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
