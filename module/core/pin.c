@@ -380,12 +380,13 @@ static bool pinmdl_workers_may_help(struct mm_struct *mm, unsigned long start,
  */
 static unsigned int pinmdl_pin_cpus(u64 count)
 {
-	unsigned int allowed = cpumask_weight_and(current->cpus_ptr,
-						  cpu_online_mask);
-	unsigned int cpus = READ_ONCE(pinmdl_lock_workers) ?: allowed;
+	unsigned int allowed, cpus;
 
+	/* Every lock asks: the small ones look at no CPU mask. */
 	if (count < READ_ONCE(pinmdl_parallel_lock_pages))
 		return 1;
+	allowed = cpumask_weight_and(current->cpus_ptr, cpu_online_mask);
+	cpus = READ_ONCE(pinmdl_lock_workers) ?: allowed;
 	cpus = min3(cpus, allowed, PINMDL_MAX_LOCK_WORKERS);
 	return min_t(u64, cpus, DIV_ROUND_UP(count, PINMDL_PIECE_PAGES));
 }
