@@ -77,16 +77,13 @@ static int pfns_match(int fd, uint32_t h, const char *buf, size_t len)
 	size_t pages = len / PM_PAGE, i;
 	uint64_t *pfns = malloc(pages * 8), *map = malloc(pages * 8);
 	struct pinmdl_query q;
-	int pm = open("/proc/self/pagemap", O_RDONLY), ok = 0;
+	int ok = 0;
 
-	if (!pfns || !map || pm < 0 || pm_query(fd, h, &q, pfns, pages) ||
-	    q.page_count != pages ||
-	    pread(pm, map, pages * 8, (uintptr_t)buf / PM_PAGE * 8) !=
-	    (ssize_t)(pages * 8))
+	if (!pfns || !map || pm_query(fd, h, &q, pfns, pages) ||
+	    q.page_count != pages || pm_pagemap_pfns(buf, pages, map))
 		goto out;
 	for (i = 0; i < pages; i++) {
-		if (!(map[i] >> 63) ||
-		    pfns[i] != (map[i] & ((1ULL << 55) - 1))) {
+		if (!map[i] || pfns[i] != map[i]) {
 			fprintf(stderr, "# page %zu: PFN %#llx, mapped %#llx\n",
 				i, (unsigned long long)pfns[i],
 				(unsigned long long)map[i]);
@@ -95,8 +92,6 @@ static int pfns_match(int fd, uint32_t h, const char *buf, size_t len)
 	}
 	ok = 1;
 out:
-	if (pm >= 0)
-		close(pm);
 	free(pfns);
 	free(map);
 	return ok;

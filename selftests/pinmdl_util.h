@@ -140,19 +140,36 @@ static inline long pm_pins(void)
 	       pm_vmstat("nr_foll_pin_released");
 }
 
+/*
+ * PFNs mapped now at the @pages pages from @addr, from /proc/self/pagemap,
+ * into @pfns (0 for a page not present). Return 0, or -1 if unreadable.
+ */
+static inline int pm_pagemap_pfns(const void *addr, size_t pages,
+				  uint64_t *pfns)
+{
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+	ssize_t want = pages * sizeof(*pfns);
+	size_t i;
+
+	if (fd < 0)
+		return -1;
+	if (pread(fd, pfns, want, (uintptr_t)addr / PM_PAGE * sizeof(*pfns)) !=
+	    want) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	for (i = 0; i < pages; i++)
+		pfns[i] = (pfns[i] >> 63) ? pfns[i] & ((1ULL << 55) - 1) : 0;
+	return 0;
+}
+
 /* PFN mapped at @addr now, from /proc/self/pagemap; 0 if not present. */
 static inline uint64_t pm_pagemap_pfn(const void *addr)
 {
-	uint64_t ent = 0;
-	int fd = open("/proc/self/pagemap", O_RDONLY);
+	uint64_t pfn;
 
-	if (fd < 0)
-		return 0;
-	if (pread(fd, &ent, sizeof(ent),
-		  (uintptr_t)addr / PM_PAGE * sizeof(ent)) != sizeof(ent))
-		ent = 0;
-	close(fd);
-	return (ent >> 63) ? ent & ((1ULL << 55) - 1) : 0;
+	return pm_pagemap_pfns(addr, 1, &pfn) ? 0 : pfn;
 }
 
 /* The number @name of the debugfs file pinmdl/@file, or -1. */
