@@ -12,6 +12,7 @@
 
 #include "core/desc.h"
 #include "core/stats.h"
+#include "trace/pinmdl_trace.h"
 
 /**
  * pinmdl_pages_spanned() - number of pages a byte range touches
@@ -392,10 +393,12 @@ struct pinmdl *pinmdl_build_partial(struct pinmdl *parent, u64 addr,
 	child->parent = parent;
 	parent->children++;
 	mutex_unlock(&parent->lock);
+	trace_pinmdl_partial(parent->handle, addr, length, 0);
 	return child;
 
 err_unlock:
 	mutex_unlock(&parent->lock);
+	trace_pinmdl_partial(parent->handle, addr, length, ret);
 	return ERR_PTR(ret);
 }
 EXPORT_SYMBOL_GPL(pinmdl_build_partial);

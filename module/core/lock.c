@@ -17,6 +17,7 @@
 #include "core/pin_compat.h"
 #include "core/stats.h"
 #include "core/timing.h"
+#include "trace/pinmdl_trace.h"
 
 /*
  * Add @pages to @counter unless the total would pass @limit. A user's
@@ -177,12 +178,14 @@ static int pinmdl_lock_kernel(struct pinmdl *mdl)
  */
 int pinmdl_probe_and_lock(struct pinmdl *mdl, u32 access_mode, u32 operation)
 {
-	u64 start = pinmdl_timing_start();
+	u64 start = pinmdl_trace_start(trace_pinmdl_lock_enabled());
 	int ret;
 
 	if (access_mode > PINMDL_USER_MODE ||
-	    operation > PINMDL_IO_MODIFY_ACCESS)
-		return -EINVAL;
+	    operation > PINMDL_IO_MODIFY_ACCESS) {
+		ret = -EINVAL;
+		goto out;
+	}
 
 	mutex_lock(&mdl->lock);
 	if (mdl->dead) {
@@ -215,6 +218,9 @@ out_unlock:
 	mutex_unlock(&mdl->lock);
 	if (!ret)
 		pinmdl_timing_end(PINMDL_TIMED_LOCK, start);
+out:
+	trace_pinmdl_lock(mdl->handle, mdl->start_va, mdl->page_count,
+			  access_mode, operation, ret, pinmdl_trace_ns(start));
 	return ret;
 }
 EXPORT_SYMBOL_GPL(pinmdl_probe_and_lock);
@@ -234,7 +240,7 @@ EXPORT_SYMBOL_GPL(pinmdl_probe_and_lock);
  */
 int pinmdl_unlock(struct pinmdl *mdl)
 {
-	u64 start = pinmdl_timing_start();
+	u64 start = pinmdl_trace_start(trace_pinmdl_unlock_enabled());
 	int ret = 0;
 
 	mutex_lock(&mdl->lock);
@@ -266,6 +272,8 @@ out_unlock:
 	mutex_unlock(&mdl->lock);
 	if (!ret)
 		pinmdl_timing_end(PINMDL_TIMED_UNLOCK, start);
+	trace_pinmdl_unlock(mdl->handle, mdl->page_count, ret,
+			    pinmdl_trace_ns(start));
 	return ret;
 }
 EXPORT_SYMBOL_GPL(pinmdl_unlock);

@@ -29,6 +29,21 @@ static inline u64 pinmdl_timing_start(void)
 	return 0;
 }
 
+/*
+ * A timestamp for pinmdl_timing_end() and a trace event alike: taken when
+ * timing is on or the event (@traced) is enabled, else 0.
+ */
+static inline u64 pinmdl_trace_start(bool traced)
+{
+	return pinmdl_timing_start() ?: (traced ? ktime_get_ns() : 0);
+}
+
+/* Nanoseconds since @start, or 0 if nothing was timed. */
+static inline u64 pinmdl_trace_ns(u64 start)
+{
+	return start ? ktime_get_ns() - start : 0;
+}
+
 void pinmdl_timing_add(enum pinmdl_timed what, u64 start);
 
 /* Count one @what that started at @start, if timing was on then. */

@@ -21,6 +21,7 @@
 #include <linux/vmalloc.h>
 
 #include "request/request.h"
+#include "trace/pinmdl_trace.h"
 
 /* Where what a completion may not do in its context is done later. */
 struct workqueue_struct *pinmdl_wq;
@@ -322,6 +323,9 @@ int pinmdl_request_start(struct pinmdl_request *req)
 		set |= PINMDL_REQ_CANCEL_WANTED;
 	if (pinmdl_request_cancel_due(req, set, &completed))
 		pinmdl_request_call_cancel(req);
+	/* This submission's reference keeps @req until the put. */
+	trace_pinmdl_request_submit(target->name, req->op, req->nr_segments,
+				    req->total, 0, 0);
 	pinmdl_request_put(req);
 	return 0;
 }
@@ -367,6 +371,8 @@ int pinmdl_submit(struct pinmdl_request *req)
 
 err_unhold:
 	pinmdl_request_unhold(req, i);
+	trace_pinmdl_request_submit(req->binding->target->name, req->op,
+				    req->nr_segments, req->total, ret, 0);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(pinmdl_submit);
@@ -389,6 +395,9 @@ void pinmdl_complete(struct pinmdl_request *req, int status, u64 result)
 	unsigned long flags;
 	bool last;
 
+	trace_pinmdl_request_complete(req->binding->target->name, req->op,
+				      req->nr_segments, req->total, status,
+				      result);
 	spin_lock_irqsave(&req->lock, flags);
 	if (WARN_ONCE(req->state & PINMDL_REQ_COMPLETED,
 		      "pinmdl: request completed twice\n")) {
@@ -428,6 +437,9 @@ int pinmdl_cancel(struct pinmdl_request *req)
 	if (pinmdl_request_cancel_due(req, PINMDL_REQ_CANCEL_WANTED,
 				      &completed))
 		pinmdl_request_call_cancel(req);
+	trace_pinmdl_request_cancel(req->binding->target->name, req->op,
+				    req->nr_segments, req->total,
+				    completed ? -ENOENT : 0, 0);
 	return completed ? -ENOENT : 0;
 }
 EXPORT_SYMBOL_GPL(pinmdl_cancel);
