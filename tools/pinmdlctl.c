@@ -7,6 +7,8 @@
  *                                          lock a fresh buffer and show it
  *   pinmdlctl demo                         a narrated tour, routine by
  *                                          routine
+ *   pinmdlctl trace [SECONDS]              print pinmdl's trace events as
+ *                                          they come (until interrupted)
  *
  * Errors print the errno's name and the rule of the contract behind it.
  */
@@ -14,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -388,12 +391,77 @@ static int cmd_demo(void)
 	return 0;
 }
 
+static volatile sig_atomic_t trace_stop;
+
+static void trace_stopped(int sig)
+{
+	(void)sig;
+	trace_stop = 1;
+}
+
+/* Write @val to tracefs's @file; 0 or -1. */
+static int trace_set(const char *dir, const char *file, const char *val)
+{
+	char path[128];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	fd = open(path, O_WRONLY | O_TRUNC);
+	if (fd < 0)
+		return -1;
+	ret = write(fd, val, strlen(val)) == (ssize_t)strlen(val) ? 0 : -1;
+	close(fd);
+	return ret;
+}
+
+/*
+ * Switch pinmdl's trace events on and copy tracefs's trace_pipe to stdout
+ * for @argv[0] seconds, or until SIGINT or SIGTERM; switch them off again.
+ */
+static int cmd_trace(int argc, char **argv)
+{
+	const char *dir = access("/sys/kernel/tracing/events", F_OK) ?
+			  "/sys/kernel/debug/tracing" : "/sys/kernel/tracing";
+	struct sigaction sa = { .sa_handler = trace_stopped };
+	char path[128], buf[4096];
+	unsigned int seconds = argc ? strtoul(argv[0], NULL, 0) : 0;
+	ssize_t n;
+	int fd;
+
+	if (argc > 1)
+		return 2;
+	snprintf(path, sizeof(path), "%s/trace_pipe", dir);
+	if (trace_set(dir, "events/pinmdl/enable", "1")) {
+		fprintf(stderr, "pinmdlctl: no pinmdl trace events in %s (is pinmdl.ko loaded, tracefs mounted?): %s\n",
+			dir, strerror(errno));
+		return 1;
+	}
+	fd = open(path, O_RDONLY);
+	if (fd < 0) {
+		perror(path);
+		trace_set(dir, "events/pinmdl/enable", "0");
+		return 1;
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGALRM, &sa, NULL);
+	if (seconds)
+		alarm(seconds);
+	while (!trace_stop && (n = read(fd, buf, sizeof(buf))) > 0)
+		if (fwrite(buf, 1, n, stdout) != (size_t)n || fflush(stdout))
+			break;
+	close(fd);
+	trace_set(dir, "events/pinmdl/enable", "0");
+	return 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
 		"usage: pinmdlctl stats\n"
 		"       pinmdlctl lock SIZE [--read|--write] [--hold SECONDS]\n"
-		"       pinmdlctl demo\n");
+		"       pinmdlctl demo\n"
+		"       pinmdlctl trace [SECONDS]\n");
 }
 
 int main(int argc, char **argv)
@@ -406,6 +474,8 @@ int main(int argc, char **argv)
 		ret = cmd_lock(argc - 2, argv + 2);
 	else if (argc >= 2 && !strcmp(argv[1], "demo"))
 		ret = cmd_demo();
+	else if (argc >= 2 && !strcmp(argv[1], "trace"))
+		ret = cmd_trace(argc - 2, argv + 2);
 	if (ret == 2)
 		usage();
 	return ret;
