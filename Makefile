@@ -8,6 +8,7 @@
 #                            running kernel (and future ones)
 #   make headers_install     uapi/linux/pinmdl.h into INSTALL_HDR_PATH/include
 #   make udev_install        the udev rule giving group pinmdl the device
+#   make man_install         pinmdl(4) and pinmdlctl(8) into MANDIR
 #   make check               the whole test suite, in QEMU guests
 #   make check-long          a million fuzzed calls, races and fault injection
 #   make soak [MINUTES=10]   a mixed load on the debug kernel for that long
@@ -22,6 +23,7 @@
 KDIR ?= /lib/modules/$(shell uname -r)/build
 INSTALL_HDR_PATH ?= /usr/local
 UDEV_RULES_DIR ?= /etc/udev/rules.d
+MANDIR ?= /usr/local/share/man
 VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 DKMS_SRC := /usr/src/pinmdl-$(VERSION)
 
@@ -47,6 +49,10 @@ dkms-uninstall:
 headers_install:
 	install -D -m 0644 uapi/linux/pinmdl.h \
 		$(INSTALL_HDR_PATH)/include/linux/pinmdl.h
+
+man_install:
+	install -D -m 0644 man/pinmdl.4 $(MANDIR)/man4/pinmdl.4
+	install -D -m 0644 man/pinmdlctl.8 $(MANDIR)/man8/pinmdlctl.8
 
 udev_install:
 	install -D -m 0644 udev/60-pinmdl.rules \
@@ -76,5 +82,5 @@ demo:
 bench:
 	scripts/bench $(BENCH_ARGS)
 
-.PHONY: all modules modules_install dkms-install dkms-uninstall \
+.PHONY: all modules modules_install dkms-install dkms-uninstall man_install \
 	headers_install udev_install clean check check-long soak lint demo bench
