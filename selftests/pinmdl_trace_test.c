@@ -2,7 +2,8 @@
 /*
  * pinmdl's trace events, read back from tracefs: a lock, a failed lock
  * with its errno, a partial descriptor, an unlock, and a request's submit
- * and complete, each with the fields of what was done.
+ * and complete, each with the fields of what was done; and debugfs
+ * pinmdl/timing, which counts the nanoseconds of the same events.
  */
 #define _GNU_SOURCE
 #include "kselftest_harness.h"
@@ -156,8 +157,9 @@ TEST_F(trace, lock_partial_unlock_and_a_failed_lock)
 TEST_F(trace, request_submit_and_complete)
 {
 	size_t len = 4 * PM_PAGE;
-	char *buf = pm_map(len, PROT_READ | PROT_WRITE), *trace;
+	char *buf = pm_map(len, PROT_READ | PROT_WRITE), *trace, req[64];
 	struct pinmdl_segment s = { .length = len };
+	const char *line, *at;
 	struct pinmdl_io io;
 	int target;
 	uint32_t h;
@@ -175,15 +177,86 @@ TEST_F(trace, request_submit_and_complete)
 
 	trace = trace_read();
 	ASSERT_NE(NULL, trace);
-	EXPECT_NE(NULL, find(trace, "pinmdl_request_submit:",
-			     "target=" LOWER " ", "bytes=16384 status=0"))
-		TH_LOG("%s", trace);
-	EXPECT_NE(NULL, find(trace, "pinmdl_request_complete:",
-			     "target=" LOWER " ", "segments=1 bytes=16384 status=0"));
+	line = find(trace, "pinmdl_request_submit:", "target=" LOWER " ",
+		    "bytes=16384 status=0");
+	ASSERT_NE(NULL, line) TH_LOG("%s", trace);
+	/* The complete names the same request as the submit. */
+	at = strstr(line, "req=");
+	ASSERT_NE(NULL, at);
+	snprintf(req, sizeof(req), "%.*s", (int)strcspn(at, " \n") + 1, at);
+	EXPECT_NE(NULL, find(trace, "pinmdl_request_complete:", req,
+			     "segments=1 bytes=16384 status=0"))
+		TH_LOG("no complete with %s in %s", req, trace);
 	free(trace);
 	pm_unlock(self->fd, h);
 	pm_free(self->fd, h);
 	pm_target_close(self->fd, target);
+	munmap(buf, len);
+}
+
+/* The sum of ns= over the events @event of handle @h with ret=0. */
+static long long sum_ns(const char *trace, const char *event, uint32_t h,
+			int *count)
+{
+	const char *line = trace;
+	long long sum = 0;
+	char handle[32];
+
+	snprintf(handle, sizeof(handle), "handle=%u ", h);
+	*count = 0;
+	while ((line = find(line, event, handle, "ret=0 "))) {
+		sum += field(line, "ns=");
+		(*count)++;
+		line = strchrnul(line, '\n');
+	}
+	return sum;
+}
+
+/*
+ * pinmdl/timing adds up the very nanoseconds the events carry, for the
+ * locks and unlocks that succeed while it is on, and nothing while off.
+ */
+TEST_F(trace, timing_agrees_with_the_events)
+{
+	size_t len = 8 * PM_PAGE;
+	char *buf = pm_map(len, PROT_READ | PROT_WRITE), *trace;
+	int i, locks, unlocks;
+	long long lock_ns, unlock_ns;
+	uint32_t h;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, pm_create(self->fd, buf, len, &h));
+	if (pm_timing(1))
+		SKIP(return, "no debugfs pinmdl/timing");
+	ASSERT_EQ(0, pm_timing(0));
+	ASSERT_EQ(0, pm_lock(self->fd, h, PINMDL_IO_READ_ACCESS));
+	ASSERT_EQ(0, pm_unlock(self->fd, h));
+	EXPECT_EQ(0, pm_debugfs("timing", "locks"));
+	EXPECT_EQ(0, pm_debugfs("timing", "unlocks"));
+
+	ASSERT_EQ(0, trace_write("trace", ""));
+	ASSERT_EQ(0, pm_timing(1));
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0, pm_lock(self->fd, h, PINMDL_IO_WRITE_ACCESS));
+		ASSERT_EQ(-EBUSY, pm_lock(self->fd, h, PINMDL_IO_READ_ACCESS));
+		ASSERT_EQ(0, pm_unlock(self->fd, h));
+	}
+	ASSERT_EQ(0, pm_timing(0));
+	ASSERT_EQ(0, trace_write("events/pinmdl/enable", "0"));
+
+	trace = trace_read();
+	ASSERT_NE(NULL, trace);
+	lock_ns = sum_ns(trace, "pinmdl_lock:", h, &locks);
+	unlock_ns = sum_ns(trace, "pinmdl_unlock:", h, &unlocks);
+	EXPECT_EQ(3, locks) TH_LOG("%s", trace);
+	EXPECT_EQ(3, unlocks);
+	EXPECT_EQ(3, pm_debugfs("timing", "locks"));
+	EXPECT_EQ(3, pm_debugfs("timing", "unlocks"));
+	EXPECT_LT(0, lock_ns);
+	EXPECT_EQ(lock_ns, pm_debugfs("timing", "lock_ns"));
+	EXPECT_EQ(unlock_ns, pm_debugfs("timing", "unlock_ns"));
+	free(trace);
+	pm_free(self->fd, h);
 	munmap(buf, len);
 }
 

@@ -178,7 +178,7 @@ static int pinmdl_lock_kernel(struct pinmdl *mdl)
  */
 int pinmdl_probe_and_lock(struct pinmdl *mdl, u32 access_mode, u32 operation)
 {
-	u64 start = pinmdl_trace_start(trace_pinmdl_lock_enabled());
+	u64 start = pinmdl_trace_start(trace_pinmdl_lock_enabled()), ns;
 	int ret;
 
 	if (access_mode > PINMDL_USER_MODE ||
@@ -216,11 +216,12 @@ int pinmdl_probe_and_lock(struct pinmdl *mdl, u32 access_mode, u32 operation)
 	atomic_long_inc(&pinmdl_stats.locks);
 out_unlock:
 	mutex_unlock(&mdl->lock);
-	if (!ret)
-		pinmdl_timing_end(PINMDL_TIMED_LOCK, start);
 out:
+	ns = pinmdl_trace_ns(start);
+	if (!ret)
+		pinmdl_timing_end(PINMDL_TIMED_LOCK, start, ns);
 	trace_pinmdl_lock(mdl->handle, mdl->start_va, mdl->page_count,
-			  access_mode, operation, ret, pinmdl_trace_ns(start));
+			  access_mode, operation, ret, ns);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(pinmdl_probe_and_lock);
@@ -240,7 +241,7 @@ EXPORT_SYMBOL_GPL(pinmdl_probe_and_lock);
  */
 int pinmdl_unlock(struct pinmdl *mdl)
 {
-	u64 start = pinmdl_trace_start(trace_pinmdl_unlock_enabled());
+	u64 start = pinmdl_trace_start(trace_pinmdl_unlock_enabled()), ns;
 	int ret = 0;
 
 	mutex_lock(&mdl->lock);
@@ -270,10 +271,10 @@ int pinmdl_unlock(struct pinmdl *mdl)
 	atomic_long_inc(&pinmdl_stats.unlocks);
 out_unlock:
 	mutex_unlock(&mdl->lock);
+	ns = pinmdl_trace_ns(start);
 	if (!ret)
-		pinmdl_timing_end(PINMDL_TIMED_UNLOCK, start);
-	trace_pinmdl_unlock(mdl->handle, mdl->page_count, ret,
-			    pinmdl_trace_ns(start));
+		pinmdl_timing_end(PINMDL_TIMED_UNLOCK, start, ns);
+	trace_pinmdl_unlock(mdl->handle, mdl->page_count, ret, ns);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(pinmdl_unlock);

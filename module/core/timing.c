@@ -26,13 +26,13 @@ static atomic64_t pinmdl_timing_calls[PINMDL_NR_TIMED];
 /**
  * pinmdl_timing_add() - count one timed lock or unlock
  * @what: PINMDL_TIMED_LOCK or PINMDL_TIMED_UNLOCK
- * @start: its pinmdl_timing_start(), not 0
+ * @ns: the nanoseconds it took
  *
  * Context: any.
  */
-void pinmdl_timing_add(enum pinmdl_timed what, u64 start)
+void pinmdl_timing_add(enum pinmdl_timed what, u64 ns)
 {
-	atomic64_add(ktime_get_ns() - start, &pinmdl_timing_ns[what]);
+	atomic64_add(ns, &pinmdl_timing_ns[what]);
 	atomic64_inc(&pinmdl_timing_calls[what]);
 }
 

@@ -44,13 +44,17 @@ static inline u64 pinmdl_trace_ns(u64 start)
 	return start ? ktime_get_ns() - start : 0;
 }
 
-void pinmdl_timing_add(enum pinmdl_timed what, u64 start);
+void pinmdl_timing_add(enum pinmdl_timed what, u64 ns);
 
-/* Count one @what that started at @start, if timing was on then. */
-static inline void pinmdl_timing_end(enum pinmdl_timed what, u64 start)
+/*
+ * Count one @what that took @ns from @start, if timing is on: the same
+ * nanoseconds as its trace event's, so that the two agree.
+ */
+static inline void pinmdl_timing_end(enum pinmdl_timed what, u64 start,
+				     u64 ns)
 {
-	if (start)
-		pinmdl_timing_add(what, start);
+	if (start && static_branch_unlikely(&pinmdl_timing_on))
+		pinmdl_timing_add(what, ns);
 }
 
 void pinmdl_timing_init(struct dentry *dir);

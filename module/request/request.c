@@ -324,8 +324,7 @@ int pinmdl_request_start(struct pinmdl_request *req)
 	if (pinmdl_request_cancel_due(req, set, &completed))
 		pinmdl_request_call_cancel(req);
 	/* This submission's reference keeps @req until the put. */
-	trace_pinmdl_request_submit(target->name, req->op, req->nr_segments,
-				    req->total, 0, 0);
+	trace_pinmdl_request_submit(req, target->name, 0, 0);
 	pinmdl_request_put(req);
 	return 0;
 }
@@ -371,8 +370,7 @@ int pinmdl_submit(struct pinmdl_request *req)
 
 err_unhold:
 	pinmdl_request_unhold(req, i);
-	trace_pinmdl_request_submit(req->binding->target->name, req->op,
-				    req->nr_segments, req->total, ret, 0);
+	trace_pinmdl_request_submit(req, req->binding->target->name, ret, 0);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(pinmdl_submit);
@@ -395,8 +393,7 @@ void pinmdl_complete(struct pinmdl_request *req, int status, u64 result)
 	unsigned long flags;
 	bool last;
 
-	trace_pinmdl_request_complete(req->binding->target->name, req->op,
-				      req->nr_segments, req->total, status,
+	trace_pinmdl_request_complete(req, req->binding->target->name, status,
 				      result);
 	spin_lock_irqsave(&req->lock, flags);
 	if (WARN_ONCE(req->state & PINMDL_REQ_COMPLETED,
@@ -437,8 +434,7 @@ int pinmdl_cancel(struct pinmdl_request *req)
 	if (pinmdl_request_cancel_due(req, PINMDL_REQ_CANCEL_WANTED,
 				      &completed))
 		pinmdl_request_call_cancel(req);
-	trace_pinmdl_request_cancel(req->binding->target->name, req->op,
-				    req->nr_segments, req->total,
+	trace_pinmdl_request_cancel(req, req->binding->target->name,
 				    completed ? -ENOENT : 0, 0);
 	return completed ? -ENOENT : 0;
 }

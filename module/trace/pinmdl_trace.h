@@ -3,7 +3,8 @@
  * Trace events of pinmdl.ko: locks, unlocks and partial descriptors, and
  * the requests sent to targets, with what a driver author debugging them
  * wants to see. Descriptors are named by their handle in /dev/pinmdl (0
- * for kernel callers), never by a kernel address.
+ * for kernel callers), requests by their address, which the trace file
+ * prints hashed.
  */
 #undef TRACE_SYSTEM
 #define TRACE_SYSTEM pinmdl
@@ -14,6 +15,8 @@
 #include <linux/string.h>
 #include <linux/tracepoint.h>
 #include <uapi/linux/pinmdl.h>
+
+#include "pinmdl.h"
 
 TRACE_EVENT(pinmdl_lock,
 	TP_PROTO(u32 handle, u64 start_va, u64 pages, u32 mode, u32 operation,
@@ -83,11 +86,16 @@ TRACE_EVENT(pinmdl_partial,
 		  __entry->addr, __entry->length, __entry->ret)
 );
 
+/*
+ * A request, known by its address (printed hashed, the same for each of
+ * its events) and its target's name.
+ */
 DECLARE_EVENT_CLASS(pinmdl_request_class,
-	TP_PROTO(const char *target, u32 op, unsigned int segments, u64 total,
+	TP_PROTO(const struct pinmdl_request *req, const char *target,
 		 int status, u64 result),
-	TP_ARGS(target, op, segments, total, status, result),
+	TP_ARGS(req, target, status, result),
 	TP_STRUCT__entry(
+		__field(const void *, req)
 		__array(char, target, PINMDL_TARGET_NAME_MAX)
 		__field(u32, op)
 		__field(unsigned int, segments)
@@ -96,37 +104,39 @@ DECLARE_EVENT_CLASS(pinmdl_request_class,
 		__field(u64, result)
 	),
 	TP_fast_assign(
+		__entry->req = req;
 		strscpy(__entry->target, target, sizeof(__entry->target));
-		__entry->op = op;
-		__entry->segments = segments;
-		__entry->total = total;
+		__entry->op = req->op;
+		__entry->segments = req->nr_segments;
+		__entry->total = req->total;
 		__entry->status = status;
 		__entry->result = result;
 	),
-	TP_printk("target=%s op=%u segments=%u bytes=%llu status=%d result=%llu",
-		  __entry->target, __entry->op, __entry->segments,
-		  __entry->total, __entry->status, __entry->result)
+	TP_printk("req=%p target=%s op=%u segments=%u bytes=%llu status=%d result=%llu",
+		  __entry->req, __entry->target, __entry->op,
+		  __entry->segments, __entry->total, __entry->status,
+		  __entry->result)
 );
 
 /* A request sent to a target; status is pinmdl_submit()'s return. */
 DEFINE_EVENT(pinmdl_request_class, pinmdl_request_submit,
-	TP_PROTO(const char *target, u32 op, unsigned int segments, u64 total,
+	TP_PROTO(const struct pinmdl_request *req, const char *target,
 		 int status, u64 result),
-	TP_ARGS(target, op, segments, total, status, result)
+	TP_ARGS(req, target, status, result)
 );
 
 /* A target completed a request (any context). */
 DEFINE_EVENT(pinmdl_request_class, pinmdl_request_complete,
-	TP_PROTO(const char *target, u32 op, unsigned int segments, u64 total,
+	TP_PROTO(const struct pinmdl_request *req, const char *target,
 		 int status, u64 result),
-	TP_ARGS(target, op, segments, total, status, result)
+	TP_ARGS(req, target, status, result)
 );
 
 /* A cancel was asked; status is pinmdl_cancel()'s return. */
 DEFINE_EVENT(pinmdl_request_class, pinmdl_request_cancel,
-	TP_PROTO(const char *target, u32 op, unsigned int segments, u64 total,
+	TP_PROTO(const struct pinmdl_request *req, const char *target,
 		 int status, u64 result),
-	TP_ARGS(target, op, segments, total, status, result)
+	TP_ARGS(req, target, status, result)
 );
 
 #endif /* _PINMDL_TRACE_H */
