@@ -9,6 +9,12 @@
 #   make headers_install     uapi/linux/pinmdl.h into INSTALL_HDR_PATH/include
 #   make udev_install        the udev rule giving group pinmdl the device
 #   make man_install         pinmdl(4) and pinmdlctl(8) into MANDIR
+#   make tools               pinmdlctl, with the host's CC and CFLAGS
+#   make tools_install       pinmdlctl into DESTDIR/SBINDIR
+#   make coverage            gcov of module/ under KUnit and the selftests
+#                            on debug-6.12: build/coverage/html/
+#   make deb                 pinmdl-dkms and pinmdl-tools packages, under
+#                            build/deb/ (dpkg-buildpackage, lintian)
 #   make check               the whole test suite, in QEMU guests
 #   make check-long          a million fuzzed calls, races and fault injection
 #   make soak [MINUTES=10]   a mixed load on the debug kernel for that long
@@ -24,6 +30,8 @@ KDIR ?= /lib/modules/$(shell uname -r)/build
 INSTALL_HDR_PATH ?= /usr/local
 UDEV_RULES_DIR ?= /etc/udev/rules.d
 MANDIR ?= /usr/local/share/man
+SBINDIR ?= /usr/local/sbin
+CFLAGS ?= -O2 -g
 VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 DKMS_SRC := /usr/src/pinmdl-$(VERSION)
 
@@ -49,6 +57,22 @@ dkms-uninstall:
 headers_install:
 	install -D -m 0644 uapi/linux/pinmdl.h \
 		$(INSTALL_HDR_PATH)/include/linux/pinmdl.h
+
+tools: build/pkg/pinmdlctl
+
+build/pkg/pinmdlctl: tools/pinmdlctl.c uapi/linux/pinmdl.h
+	mkdir -p build/pkg
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Wall -Wextra -Iuapi $(LDFLAGS) \
+		-o $@ tools/pinmdlctl.c
+
+tools_install: tools
+	install -D -m 0755 build/pkg/pinmdlctl $(DESTDIR)$(SBINDIR)/pinmdlctl
+
+deb:
+	scripts/deb
+
+coverage:
+	scripts/coverage
 
 man_install:
 	install -D -m 0644 man/pinmdl.4 $(MANDIR)/man4/pinmdl.4
@@ -83,4 +107,5 @@ bench:
 	scripts/bench $(BENCH_ARGS)
 
 .PHONY: all modules modules_install dkms-install dkms-uninstall man_install \
+	tools tools_install deb coverage \
 	headers_install udev_install clean check check-long soak lint demo bench
