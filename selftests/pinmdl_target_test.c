@@ -29,11 +29,13 @@
 #define LOWER1		"pinmdl_lower.1"
 #define PRESENT		"/sys/kernel/debug/pinmdl_lower/pinmdl_lower/present"
 
+/* Plug or unplug pinmdl_lower's target, and read back that it is so. */
 static int pm_set_present(int present)
 {
-	char cmd[128];
+	char cmd[256];
 
-	snprintf(cmd, sizeof(cmd), "echo %d > %s", present, PRESENT);
+	snprintf(cmd, sizeof(cmd), "echo %d > %s && grep -qx %d %s", present,
+		 PRESENT, present, PRESENT);
 	return pm_run(cmd);
 }
 
