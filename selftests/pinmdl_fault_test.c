@@ -2,9 +2,9 @@
 /*
  * Fault injection: failslab and fail_page_alloc fail the Nth allocation of
  * the calling task (/proc/thread-self/fail-nth) for N = 1, 2, ... on every
- * path of CREATE, LOCK, PARTIAL, QUERY, SUBMIT (sync and async) and
- * SUBMIT_BUFFERED, until the call gets through without an injected
- * failure. Each failure must be an errno, leave no half state, and leave
+ * path of CREATE, LOCK, PARTIAL, QUERY, SUBMIT (sync and async),
+ * SUBMIT_BUFFERED and TARGET_OPEN, until the call gets through without an
+ * injected failure. Each failure must be an errno, leave no half state, and leave
  * nothing pinned or allocated. Needs a kernel with fault injection
  * (debug-6.12); skipped elsewhere.
  */
@@ -76,7 +76,7 @@ static bool disarm(void)
 }
 
 enum op { OP_CREATE, OP_LOCK, OP_PARTIAL, OP_QUERY, OP_SUBMIT,
-	  OP_SUBMIT_ASYNC, OP_SUBMIT_BUFFERED };
+	  OP_SUBMIT_ASYNC, OP_SUBMIT_BUFFERED, OP_TARGET_OPEN };
 
 struct state {
 	int fd;
@@ -105,6 +105,7 @@ FIXTURE_VARIANT_ADD(fault, query) { .op = OP_QUERY };
 FIXTURE_VARIANT_ADD(fault, submit) { .op = OP_SUBMIT };
 FIXTURE_VARIANT_ADD(fault, submit_async) { .op = OP_SUBMIT_ASYNC };
 FIXTURE_VARIANT_ADD(fault, submit_buffered) { .op = OP_SUBMIT_BUFFERED };
+FIXTURE_VARIANT_ADD(fault, target_open) { .op = OP_TARGET_OPEN };
 
 FIXTURE_SETUP(fault)
 {
@@ -158,6 +159,11 @@ static int run_op(enum op op, struct state *st)
 	case OP_SUBMIT_BUFFERED:
 		return pm_submit_buffered(st->fd, st->buf, st->len,
 					  PINMDL_LOWER_FILL, 9, NULL);
+	case OP_TARGET_OPEN: {
+		int id = pm_target_open(st->fd, "pinmdl_lower", -1, NULL);
+
+		return id < 0 ? id : 0;
+	}
 	}
 	return -EINVAL;
 }
