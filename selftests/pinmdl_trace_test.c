@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * pinmdl's trace events, read back from tracefs: a lock, a failed lock
- * with its errno, a partial descriptor, an unlock, and a request's submit
- * and complete, each with the fields of what was done; and debugfs
+ * with its errno, a partial descriptor, an unlock, a request's submit and
+ * complete, a cancelled request's and a refused one's, each with the
+ * fields of what was done; pinmdlctl trace; and debugfs
  * pinmdl/timing, which counts the nanoseconds of the same events.
  */
 #define _GNU_SOURCE
@@ -84,6 +85,27 @@ static long long field(const char *line, const char *key)
 	return at && at < end ? strtoll(at + strlen(key), NULL, 0) : -1;
 }
 
+/* "req=... " of the line at @line, with its space, into @req. */
+static void req_of(const char *line, char *req, size_t size)
+{
+	const char *at = strstr(line, "req=");
+
+	snprintf(req, size, "%.*s", at ? (int)strcspn(at, " \n") + 1 : 0,
+		 at ? at : "");
+}
+
+static int lower_present(const char *val)
+{
+	FILE *f = fopen("/sys/kernel/debug/pinmdl_lower/pinmdl_lower/present",
+			"w");
+	int ret;
+
+	if (!f)
+		return -1;
+	ret = fputs(val, f) < 0;
+	return fclose(f) || ret ? -1 : 0;
+}
+
 FIXTURE(trace)
 {
 	int fd;
@@ -98,6 +120,7 @@ FIXTURE_SETUP(trace)
 	if (trace_write("events/pinmdl/enable", "0"))
 		SKIP(return, "no tracefs or no pinmdl events");
 	ASSERT_EQ(0, trace_write("trace", ""));
+	ASSERT_EQ(0, trace_write("tracing_on", "1"));
 	ASSERT_EQ(0, trace_write("events/pinmdl/enable", "1"));
 }
 
@@ -159,7 +182,7 @@ TEST_F(trace, request_submit_and_complete)
 	size_t len = 4 * PM_PAGE;
 	char *buf = pm_map(len, PROT_READ | PROT_WRITE), *trace, req[64];
 	struct pinmdl_segment s = { .length = len };
-	const char *line, *at;
+	const char *line;
 	struct pinmdl_io io;
 	int target;
 	uint32_t h;
@@ -181,9 +204,8 @@ TEST_F(trace, request_submit_and_complete)
 		    "bytes=16384 status=0");
 	ASSERT_NE(NULL, line) TH_LOG("%s", trace);
 	/* The complete names the same request as the submit. */
-	at = strstr(line, "req=");
-	ASSERT_NE(NULL, at);
-	snprintf(req, sizeof(req), "%.*s", (int)strcspn(at, " \n") + 1, at);
+	req_of(line, req, sizeof(req));
+	ASSERT_NE(0, req[0]);
 	EXPECT_NE(NULL, find(trace, "pinmdl_request_complete:", req,
 			     "segments=1 bytes=16384 status=0"))
 		TH_LOG("no complete with %s in %s", req, trace);
@@ -192,6 +214,61 @@ TEST_F(trace, request_submit_and_complete)
 	pm_free(self->fd, h);
 	pm_target_close(self->fd, target);
 	munmap(buf, len);
+}
+
+/*
+ * A request cancelled: its submit, cancel and complete (-ECANCELED) name
+ * the same request. A request refused because its target went away
+ * gives a fail event with the errno.
+ */
+TEST_F(trace, request_cancel_and_a_refusal)
+{
+	char *buf = pm_map(PM_PAGE, PROT_READ | PROT_WRITE), *trace, req[64];
+	struct pinmdl_segment s = { .length = PM_PAGE };
+	struct pinmdl_completion c;
+	struct pinmdl_io io;
+	const char *line;
+	int target;
+
+	ASSERT_NE(NULL, buf);
+	target = pm_target_open(self->fd, LOWER, -1, NULL);
+	if (target < 0)
+		SKIP(return, "no %s target", LOWER);
+	s.handle = pm_create_locked(self->fd, buf, PM_PAGE,
+				    PINMDL_IO_READ_ACCESS);
+	ASSERT_NE(0, s.handle);
+	ASSERT_EQ(0, pm_io(self->fd, target, PINMDL_LOWER_DELAY, &s, 1, 10000,
+			   PINMDL_SUBMIT_ASYNC, &io));
+	ASSERT_EQ(0, pm_cancel(self->fd, io.request_id));
+	ASSERT_EQ(0, pm_completion(self->fd, &c, 5000));
+	EXPECT_EQ(-ECANCELED, c.status);
+	ASSERT_EQ(0, lower_present("0"));
+	EXPECT_EQ(-ENODEV, pm_io(self->fd, target, PINMDL_LOWER_FILL, &s, 1,
+				 0, 0, NULL));
+	ASSERT_EQ(0, lower_present("1"));
+	ASSERT_EQ(0, trace_write("events/pinmdl/enable", "0"));
+
+	trace = trace_read();
+	ASSERT_NE(NULL, trace);
+	line = find(trace, "pinmdl_request_submit:", "target=" LOWER " ",
+		    "segments=1 bytes=4096 status=0");
+	ASSERT_NE(NULL, line) TH_LOG("%s", trace);
+	req_of(line, req, sizeof(req));
+	EXPECT_NE(NULL, find(trace, "pinmdl_request_cancel:", req,
+			     "target=" LOWER " "))
+		TH_LOG("no cancel with %s in %s", req, trace);
+	EXPECT_NE(NULL, find(trace, "pinmdl_request_cancel:", req,
+			     "status=0 "));
+	EXPECT_NE(NULL, find(trace, "pinmdl_request_complete:", req,
+			     "status=-125 "));
+	EXPECT_NE(NULL, find(trace, "pinmdl_request_fail:", "target=" LOWER " ",
+			     "status=-19 "))
+		TH_LOG("no fail event in %s", trace);
+	free(trace);
+	pm_target_close(self->fd, target);
+	pm_unlock(self->fd, s.handle);
+	pm_free(self->fd, s.handle);
+	munmap(buf, PM_PAGE);
 }
 
 /* The sum of ns= over the events @event of handle @h with ret=0. */
@@ -258,6 +335,71 @@ TEST_F(trace, timing_agrees_with_the_events)
 	free(trace);
 	pm_free(self->fd, h);
 	munmap(buf, len);
+}
+
+/*
+ * pinmdlctl trace (when the guest has it beside this test) prints the
+ * events of a lock made meanwhile from a tracefs instance of its own,
+ * leaves the global switches as they were and removes its instance.
+ */
+TEST_F(trace, pinmdlctl_trace)
+{
+	char *buf = pm_map(PM_PAGE, PROT_READ | PROT_WRITE), handle[32];
+	char inst[128], out[] = "/tmp/pinmdlctl-trace.XXXXXX", *text;
+	size_t n;
+	FILE *f;
+	pid_t pid;
+	uint32_t h;
+	int status, i, ofd;
+
+	ASSERT_NE(NULL, buf);
+	if (access("./pinmdlctl", X_OK))
+		SKIP(return, "no pinmdlctl beside the test");
+	ASSERT_EQ(0, trace_write("events/pinmdl/enable", "0"));
+	ofd = mkstemp(out);
+	ASSERT_LE(0, ofd);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		dup2(ofd, 1);
+		execl("./pinmdlctl", "pinmdlctl", "trace", "4", NULL);
+		_exit(127);
+	}
+	close(ofd);
+	/* Lock once the instance is there and pinmdlctl reads it. */
+	snprintf(inst, sizeof(inst), "%s/instances/pinmdlctl.%d", tracefs(),
+		 (int)pid);
+	for (i = 0; i < 100 && access(inst, F_OK); i++)
+		usleep(20000);
+	usleep(200000);
+	ASSERT_EQ(0, pm_create(self->fd, buf, PM_PAGE, &h));
+	ASSERT_EQ(0, pm_lock(self->fd, h, PINMDL_IO_READ_ACCESS));
+	ASSERT_EQ(0, pm_unlock(self->fd, h));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_NE(0, access(inst, F_OK)) TH_LOG("%s is still there", inst);
+
+	f = fopen(out, "r");
+	ASSERT_NE(NULL, f);
+	text = calloc(1, 1 << 16);
+	ASSERT_NE(NULL, text);
+	n = fread(text, 1, (1 << 16) - 1, f);
+	fclose(f);
+	unlink(out);
+	text[n] = 0;
+	snprintf(handle, sizeof(handle), "handle=%u ", h);
+	EXPECT_NE(NULL, find(text, "pinmdl_lock:", handle, "ret=0 "))
+		TH_LOG("pinmdlctl printed: %s", text);
+	EXPECT_NE(NULL, find(text, "pinmdl_unlock:", handle, "ret=0 "));
+	/* Nothing went to the global buffer, whose events stayed off. */
+	free(text);
+	text = trace_read();
+	ASSERT_NE(NULL, text);
+	EXPECT_EQ(NULL, find(text, "pinmdl_lock:", handle, "ret=0 "));
+	free(text);
+	pm_free(self->fd, h);
+	munmap(buf, PM_PAGE);
 }
 
 TEST_HARNESS_MAIN

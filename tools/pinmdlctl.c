@@ -16,12 +16,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -415,44 +417,89 @@ static int trace_set(const char *dir, const char *file, const char *val)
 }
 
 /*
- * Switch pinmdl's trace events on and copy tracefs's trace_pipe to stdout
- * for @argv[0] seconds, or until SIGINT or SIGTERM; switch them off again.
+ * Copy pinmdl's trace events to stdout for @argv[0] seconds, or until
+ * SIGINT, SIGTERM or SIGHUP, or until stdout closes: from a tracefs
+ * instance of its own, so that other tracing sessions keep their events
+ * and buffer as they are; the instance goes at the end.
  */
 static int cmd_trace(int argc, char **argv)
 {
-	const char *dir = access("/sys/kernel/tracing/events", F_OK) ?
+	const char *top = access("/sys/kernel/tracing/events", F_OK) ?
 			  "/sys/kernel/debug/tracing" : "/sys/kernel/tracing";
 	struct sigaction sa = { .sa_handler = trace_stopped };
-	char path[128], buf[4096];
-	unsigned int seconds = argc ? strtoul(argv[0], NULL, 0) : 0;
+	char dir[128], path[160], buf[4096], *end;
+	unsigned long seconds = 0;
+	struct pollfd p;
+	int fd, ret = 1;
 	ssize_t n;
-	int fd;
 
 	if (argc > 1)
 		return 2;
-	snprintf(path, sizeof(path), "%s/trace_pipe", dir);
-	if (trace_set(dir, "events/pinmdl/enable", "1")) {
-		fprintf(stderr, "pinmdlctl: no pinmdl trace events in %s (is pinmdl.ko loaded, tracefs mounted?): %s\n",
+	if (argc) {
+		errno = 0;
+		seconds = strtoul(argv[0], &end, 10);
+		if (errno || end == argv[0] || *end || seconds > 86400 * 365) {
+			fprintf(stderr, "pinmdlctl: trace: bad number of seconds '%s'\n",
+				argv[0]);
+			return 2;
+		}
+	}
+	snprintf(dir, sizeof(dir), "%s/instances/pinmdlctl.%d", top,
+		 (int)getpid());
+	if (mkdir(dir, 0700)) {
+		fprintf(stderr, "pinmdlctl: cannot make the tracefs instance %s (tracefs mounted? root?): %s\n",
 			dir, strerror(errno));
 		return 1;
 	}
-	fd = open(path, O_RDONLY);
+	if (trace_set(dir, "events/pinmdl/enable", "1")) {
+		fprintf(stderr, "pinmdlctl: no pinmdl trace events (is pinmdl.ko loaded?): %s\n",
+			strerror(errno));
+		goto out_rmdir;
+	}
+	snprintf(path, sizeof(path), "%s/trace_pipe", dir);
+	fd = open(path, O_RDONLY | O_NONBLOCK);
 	if (fd < 0) {
 		perror(path);
-		trace_set(dir, "events/pinmdl/enable", "0");
-		return 1;
+		goto out_rmdir;
 	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGALRM, &sa, NULL);
+	/* A closed stdout (pinmdlctl trace | head) is an end, not a death. */
+	signal(SIGPIPE, SIG_IGN);
 	if (seconds)
 		alarm(seconds);
-	while (!trace_stop && (n = read(fd, buf, sizeof(buf))) > 0)
-		if (fwrite(buf, 1, n, stdout) != (size_t)n || fflush(stdout))
+	p = (struct pollfd){ .fd = fd, .events = POLLIN };
+	ret = 0;
+	/* Poll with a timeout, so that a signal between two looks is seen. */
+	while (!trace_stop) {
+		if (poll(&p, 1, 200) < 0 && errno != EINTR) {
+			perror("poll");
+			ret = 1;
 			break;
+		}
+		n = read(fd, buf, sizeof(buf));
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n <= 0) {
+			if (n < 0)
+				perror(path);
+			ret = n < 0;
+			break;
+		}
+		if (fwrite(buf, 1, n, stdout) != (size_t)n || fflush(stdout)) {
+			ret = errno != EPIPE;
+			break;
+		}
+	}
 	close(fd);
 	trace_set(dir, "events/pinmdl/enable", "0");
-	return 0;
+out_rmdir:
+	if (rmdir(dir))
+		fprintf(stderr, "pinmdlctl: cannot remove %s: %s\n", dir,
+			strerror(errno));
+	return ret;
 }
 
 static void usage(void)

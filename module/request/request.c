@@ -234,6 +234,11 @@ static bool pinmdl_request_cancel_due(struct pinmdl_request *req,
 		      (req->state & PINMDL_REQ_CANCEL_WANTED) &&
 		      !(req->state & PINMDL_REQ_CANCEL_CALLED);
 	}
+	/* pinmdl_cancel()'s event, while the target's name is sure. */
+	if (set == PINMDL_REQ_CANCEL_WANTED)
+		trace_pinmdl_request_cancel(req, *completed ? "" :
+					    req->binding->target->name,
+					    *completed ? -ENOENT : 0, 0);
 	if (due) {
 		req->state |= PINMDL_REQ_CANCEL_CALLED;
 		req->users++;
@@ -268,13 +273,16 @@ int pinmdl_request_admit(struct pinmdl_request *req)
 	if (b->limits.capacity &&
 	    (req->dev_offset > b->limits.capacity ||
 	     req->total > b->limits.capacity - req->dev_offset))
-		return -EINVAL;
-	if (target->ops->permit) {
+		ret = -EINVAL;
+	else if (target->ops->permit)
 		ret = target->ops->permit(req);
-		if (ret)
-			return ret;
-	}
-	return READ_ONCE(target->gone) ? -ENODEV : 0;
+	else
+		ret = 0;
+	if (!ret && READ_ONCE(target->gone))
+		ret = -ENODEV;
+	if (ret)
+		trace_pinmdl_request_fail(req, target->name, ret, 0);
+	return ret;
 }
 
 /**
@@ -305,14 +313,15 @@ int pinmdl_request_start(struct pinmdl_request *req)
 	req->nr_bvec = 0;
 	ret = pinmdl_target_enter(target);
 	if (ret)
-		return ret;
+		goto err_trace;
 	atomic_inc(&b->in_flight);
+	trace_pinmdl_request_submit(req, target->name, 0, 0);
 	ret = target->ops->queue(req);
 	if (ret) {
 		pinmdl_request_free_views(req);
 		atomic_dec(&b->in_flight);
 		pinmdl_target_leave(target, req);
-		return ret;
+		goto err_trace;
 	}
 	/*
 	 * Listed only once taken, so that unregistering can cancel it; one
@@ -323,10 +332,12 @@ int pinmdl_request_start(struct pinmdl_request *req)
 		set |= PINMDL_REQ_CANCEL_WANTED;
 	if (pinmdl_request_cancel_due(req, set, &completed))
 		pinmdl_request_call_cancel(req);
-	/* This submission's reference keeps @req until the put. */
-	trace_pinmdl_request_submit(req, target->name, 0, 0);
 	pinmdl_request_put(req);
 	return 0;
+
+err_trace:
+	trace_pinmdl_request_fail(req, target->name, ret, 0);
+	return ret;
 }
 
 /**
@@ -370,7 +381,6 @@ int pinmdl_submit(struct pinmdl_request *req)
 
 err_unhold:
 	pinmdl_request_unhold(req, i);
-	trace_pinmdl_request_submit(req, req->binding->target->name, ret, 0);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(pinmdl_submit);
@@ -434,8 +444,6 @@ int pinmdl_cancel(struct pinmdl_request *req)
 	if (pinmdl_request_cancel_due(req, PINMDL_REQ_CANCEL_WANTED,
 				      &completed))
 		pinmdl_request_call_cancel(req);
-	trace_pinmdl_request_cancel(req, req->binding->target->name,
-				    completed ? -ENOENT : 0, 0);
 	return completed ? -ENOENT : 0;
 }
 EXPORT_SYMBOL_GPL(pinmdl_cancel);

@@ -87,8 +87,9 @@ TRACE_EVENT(pinmdl_partial,
 );
 
 /*
- * A request, known by its address (printed hashed, the same for each of
- * its events) and its target's name.
+ * A request, known by its address (hashed in the trace file; raw to perf
+ * and trace-cmd, which need root or CAP_PERFMON) while in flight, and by
+ * its target's name.
  */
 DECLARE_EVENT_CLASS(pinmdl_request_class,
 	TP_PROTO(const struct pinmdl_request *req, const char *target,
@@ -105,7 +106,7 @@ DECLARE_EVENT_CLASS(pinmdl_request_class,
 	),
 	TP_fast_assign(
 		__entry->req = req;
-		strscpy(__entry->target, target, sizeof(__entry->target));
+		strscpy_pad(__entry->target, target, sizeof(__entry->target));
 		__entry->op = req->op;
 		__entry->segments = req->nr_segments;
 		__entry->total = req->total;
@@ -118,7 +119,7 @@ DECLARE_EVENT_CLASS(pinmdl_request_class,
 		  __entry->result)
 );
 
-/* A request sent to a target; status is pinmdl_submit()'s return. */
+/* A request handed to its target's queue operation. */
 DEFINE_EVENT(pinmdl_request_class, pinmdl_request_submit,
 	TP_PROTO(const struct pinmdl_request *req, const char *target,
 		 int status, u64 result),
@@ -132,7 +133,21 @@ DEFINE_EVENT(pinmdl_request_class, pinmdl_request_complete,
 	TP_ARGS(req, target, status, result)
 );
 
-/* A cancel was asked; status is pinmdl_cancel()'s return. */
+/*
+ * A request whole and held that its target refused (capacity, permit,
+ * queue) or found gone; status is the errno. A segment's own errors are
+ * the caller's errno alone.
+ */
+DEFINE_EVENT(pinmdl_request_class, pinmdl_request_fail,
+	TP_PROTO(const struct pinmdl_request *req, const char *target,
+		 int status, u64 result),
+	TP_ARGS(req, target, status, result)
+);
+
+/*
+ * A cancel was asked; status is pinmdl_cancel()'s return, and a request
+ * that had completed has no target name.
+ */
 DEFINE_EVENT(pinmdl_request_class, pinmdl_request_cancel,
 	TP_PROTO(const struct pinmdl_request *req, const char *target,
 		 int status, u64 result),
