@@ -243,8 +243,8 @@ TEST_F(trace, request_cancel_and_a_refusal)
 	ASSERT_EQ(0, pm_completion(self->fd, &c, 5000));
 	EXPECT_EQ(-ECANCELED, c.status);
 	ASSERT_EQ(0, lower_present("0"));
-	EXPECT_EQ(-ENODEV, pm_io(self->fd, target, PINMDL_LOWER_FILL, &s, 1,
-				 0, 0, NULL));
+	EXPECT_EQ(-ENODEV, pm_io(self->fd, target, PINMDL_LOWER_CHECKSUM, &s,
+				 1, 0, 0, NULL));
 	ASSERT_EQ(0, lower_present("1"));
 	ASSERT_EQ(0, trace_write("events/pinmdl/enable", "0"));
 
