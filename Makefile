@@ -12,7 +12,7 @@
 #   make tools               pinmdlctl, with the host's CC and CFLAGS
 #   make tools_install       pinmdlctl into DESTDIR/SBINDIR
 #   make coverage            gcov of module/ under KUnit and the selftests
-#                            on debug-6.12: build/coverage/html/
+#                            on debug-7.3: build/coverage/html/
 #   make deb                 pinmdl-dkms and pinmdl-tools packages, under
 #                            build/deb/ (dpkg-buildpackage, lintian)
 #   make check               the whole test suite, in QEMU guests
@@ -34,6 +34,19 @@ SBINDIR ?= /usr/local/sbin
 CFLAGS ?= -O2 -g
 VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 DKMS_SRC := /usr/src/pinmdl-$(VERSION)
+
+# The oldest kernel pinmdl supports is 6.1: an older tree is refused here
+# with one line, before Kbuild would fail on it with a screen of errors.
+ifneq ($(filter all modules modules_install,$(or $(MAKECMDGOALS),all)),)
+kcode := $(shell sed -n 's/^.define LINUX_VERSION_CODE //p' \
+	$(KDIR)/include/generated/uapi/linux/version.h 2>/dev/null)
+ifeq ($(kcode),)
+$(error $(KDIR) is not a configured kernel tree: no include/generated/uapi/linux/version.h)
+endif
+ifneq ($(shell test $(kcode) -ge 393472 && echo ok),ok)
+$(error pinmdl needs Linux 6.1 or newer; $(KDIR) is $(shell echo $$(($(kcode) >> 16)).$$(($(kcode) >> 8 & 255))))
+endif
+endif
 
 all: modules
 

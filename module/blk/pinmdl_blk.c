@@ -43,6 +43,7 @@
 #include <linux/sizes.h>
 #include <linux/workqueue.h>
 
+#include "module/blk/blk_compat.h"
 #include "module/pinmdl.h"
 
 /* Longest bio built (bi_size is 32 bits). */
@@ -347,7 +348,7 @@ static void pinmdl_blk_submit(struct pinmdl_blk_io *io, struct iov_iter *iter)
 		if (iov_iter_count(iter)) {
 			pinmdl_blk_next_part(iter, &part);
 			/* A bvec iterator is taken whole: this cannot fail. */
-			WARN_ON_ONCE(bio_iov_iter_get_pages(bio, &part));
+			WARN_ON_ONCE(pinmdl_blk_bio_set_iter(bio, &part));
 			iov_iter_advance(iter, bio->bi_iter.bi_size);
 		}
 		bio->bi_iter.bi_sector = pos >> SECTOR_SHIFT;

@@ -63,7 +63,7 @@ static int pinmdl_find_stale_pins(struct pinmdl *mdl, unsigned long *stale,
 		return -EINTR;
 	vma_iter_init(&vmi, mdl->mm, start);
 	for_each_vma_range(vmi, vma, end) {
-		if (!is_cow_mapping(vma->vm_flags))
+		if (!pinmdl_compat_cow_mapping(vma))
 			continue;
 		i = (max(vma->vm_start, start) - start) >> PAGE_SHIFT;
 		last = (min(vma->vm_end, end) - start) >> PAGE_SHIFT;

@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Differences between the supported kernels in how pins behave and in
- * GUP's interface.
+ * GUP's interface. Interfaces are told apart by Kbuild probes
+ * (module/probes/); behaviour, which no probe can see, by version in
+ * pin_compat.c alone.
  */
 #ifndef _PINMDL_PIN_COMPAT_H
 #define _PINMDL_PIN_COMPAT_H
 
 #include <linux/mm.h>
-#include <linux/version.h>
 
 struct pinmdl;
 
@@ -15,7 +16,8 @@ int pinmdl_compat_check_pins(struct pinmdl *mdl, bool write);
 
 /*
  * pin_user_pages_remote() with the mmap_lock held by the caller and never
- * dropped: 6.5 took its vmas argument away.
+ * dropped: 6.5 took its vmas argument away (probe
+ * pin_user_pages_remote_novmas).
  */
 static inline long pinmdl_compat_pin_remote(struct mm_struct *mm,
 					    unsigned long start,
@@ -23,12 +25,26 @@ static inline long pinmdl_compat_pin_remote(struct mm_struct *mm,
 					    unsigned int gup_flags,
 					    struct page **pages)
 {
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 5, 0)
-	return pin_user_pages_remote(mm, start, nr_pages, gup_flags, pages,
-				     NULL, NULL);
-#else
+#ifdef PINMDL_HAVE_PIN_USER_PAGES_REMOTE_NOVMAS
 	return pin_user_pages_remote(mm, start, nr_pages, gup_flags, pages,
 				     NULL);
+#else
+	return pin_user_pages_remote(mm, start, nr_pages, gup_flags, pages,
+				     NULL, NULL);
+#endif
+}
+
+/*
+ * Whether @vma is a private writable mapping, one that copies on write:
+ * is_cow_mapping(vm_flags) became vma_is_cow_mapping(vma) (probe
+ * vma_is_cow_mapping).
+ */
+static inline bool pinmdl_compat_cow_mapping(const struct vm_area_struct *vma)
+{
+#ifdef PINMDL_HAVE_VMA_IS_COW_MAPPING
+	return vma_is_cow_mapping(vma);
+#else
+	return is_cow_mapping(vma->vm_flags);
 #endif
 }
 

@@ -475,5 +475,5 @@ static struct kunit_suite pinmdl_test_suite = {
 kunit_test_suite(pinmdl_test_suite);
 
 MODULE_DESCRIPTION("KUnit tests of the pinmdl kernel API");
-MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+MODULE_IMPORT_NS("EXPORTED_FOR_KUNIT_TESTING");
 MODULE_LICENSE("GPL");

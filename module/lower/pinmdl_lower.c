@@ -38,6 +38,7 @@
 #include <linux/string.h>
 #include <linux/workqueue.h>
 
+#include "module/hrtimer_compat.h"
 #include "module/pinmdl.h"
 
 /* Segments one request may chain. */
@@ -308,8 +309,8 @@ static int pinmdl_lower_queue(struct pinmdl_request *req)
 	ctx->req = req;
 	req->target_data = ctx;
 	if (req->op == PINMDL_LOWER_DELAY) {
-		hrtimer_init(&ctx->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
-		ctx->timer.function = pinmdl_lower_timer_fn;
+		pinmdl_hrtimer_setup(&ctx->timer, pinmdl_lower_timer_fn,
+				     CLOCK_MONOTONIC, HRTIMER_MODE_REL);
 		hrtimer_start(&ctx->timer, ms_to_ktime(req->arg),
 			      HRTIMER_MODE_REL);
 	} else {

@@ -26,6 +26,7 @@
 #include "core/stats.h"
 #include "dev/file.h"
 #include "dev/ioctl.h"
+#include "hrtimer_compat.h"
 #include "pinmdl.h"
 
 /* Operations of the test targets. */
@@ -154,10 +155,10 @@ static int kt_queue(struct pinmdl_request *req)
 		break;
 	case KT_HARDIRQ:
 	case KT_SOFTIRQ:
-		hrtimer_init(&ctx->timer, CLOCK_MONOTONIC,
-			     kt->mode == KT_HARDIRQ ? HRTIMER_MODE_REL_HARD :
-						      HRTIMER_MODE_REL_SOFT);
-		ctx->timer.function = kt_timer_fn;
+		pinmdl_hrtimer_setup(&ctx->timer, kt_timer_fn, CLOCK_MONOTONIC,
+				     kt->mode == KT_HARDIRQ ?
+				     HRTIMER_MODE_REL_HARD :
+				     HRTIMER_MODE_REL_SOFT);
 		hrtimer_start(&ctx->timer, ns_to_ktime(kt->delay_ns),
 			      kt->mode == KT_HARDIRQ ?
 			      HRTIMER_MODE_REL_HARD : HRTIMER_MODE_REL_SOFT);
