@@ -4,7 +4,7 @@
 PINMDL_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PINMDL_CACHE=${PINMDL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pinmdl}
 PINMDL_JOBS=${PINMDL_JOBS:-$(nproc)}
-PINMDL_KERNELS="debug-6.12 distro-6.1 distro-6.12"
+PINMDL_KERNELS="debug-7.3 distro-6.1 distro-6.12"
 
 # What in a guest's kernel log is a splat (scripts/vm-run).
 PINMDL_SPLAT_RE='BUG:|WARNING:|Oops|KASAN|UBSAN|circular locking|lock held|inconsistent lock|possible recursive locking|blocked for more than|Kernel panic|general protection|kernel BUG|pin leak|Call Trace'
@@ -35,7 +35,7 @@ need_pkgs() {
 host_pkgs() {
 	need_pkgs build-essential qemu-system-x86 busybox-static cpio bc bison \
 		flex libelf-dev libssl-dev dwarves python3 kmod xz-utils rsync \
-		linux-source-6.12 sparse coccinelle dkms liburing-dev
+		sparse coccinelle dkms liburing-dev
 }
 
 # pkg_version PKG: the installed version of a Debian package.
@@ -46,17 +46,82 @@ newest_pkg() {
 	apt-cache pkgnames 2>/dev/null | grep -E "$1" | sort -V | tail -n 1
 }
 
-# kernel_src: unpack linux-source-6.12 once and print its directory.
+# The kernels built from source (debug-7.3: KASAN, lockdep, DEBUG_VM,
+# KUnit; kcsan-7.3: the race detector; bench-7.3) are all built from
+# linux-source-7.3.
+PINMDL_SRC_SERIES=7.3
+# The suite that carries linux-source-7.3; never added to the machine's
+# own package sources (see backports_apt).
+PINMDL_SRC_SUITE=trixie-backports
+
+# debian_uri: the URI of the machine's own Debian archive (not security),
+# from its deb822 or one-line sources.
+debian_uri() {
+	local u
+	u=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null |
+		sed -n 's/^URIs: *//p' | tr ' ' '\n' | grep -v security |
+		grep -m 1 /debian) ||
+		u=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
+			2>/dev/null | awk '$1 == "deb" && $0 !~ /security/ {
+				for (i = 2; i <= NF; i++)
+					if ($i ~ /^[a-z]+:\/\//) { print $i; exit }
+			}') || true
+	echo "${u:-http://deb.debian.org/debian}"
+}
+
+# backports_apt CMD ARGS...: run apt-get or apt-cache (CMD) with a private
+# state that knows only $PINMDL_SRC_SUITE: its own sources list, lists and
+# cache under $PINMDL_CACHE/apt, so that the machine's package sources stay
+# as they are and nothing else is upgraded.
+backports_apt() {
+	local cmd=$1 dir=$PINMDL_CACHE/apt
+	shift
+	mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial"
+	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]" \
+		"$(debian_uri) $PINMDL_SRC_SUITE main" >"$dir/sources.list"
+	"$cmd" -o Dir::Etc::sourcelist="$dir/sources.list" \
+		-o Dir::Etc::sourceparts=- -o Dir::State::lists="$dir/lists" \
+		-o Dir::Cache="$dir/cache" -o APT::Sandbox::User=root "$@"
+}
+
+# kernel_src: fetch linux-source-7.3 from $PINMDL_SRC_SUITE (the newest
+# version there, refreshed once a day), unpack it once under the cache and
+# print its directory.
 kernel_src() {
-	local ver dir
-	ver=$(pkg_version linux-source-6.12)
-	dir=$PINMDL_CACHE/src/linux-source-6.12-$ver
+	local pkg=linux-source-$PINMDL_SRC_SERIES stamp=$PINMDL_CACHE/apt/.updated
+	local ver dir dl
+	mkdir -p "$PINMDL_CACHE/apt"
+	if [ -z "$(find "$stamp" -mmin -1440 2>/dev/null)" ]; then
+		backports_apt apt-get update -qq >&2 &&
+			touch "$stamp" ||
+			say "cannot refresh $PINMDL_SRC_SUITE; using the cached lists"
+	fi
+	ver=$(backports_apt apt-cache show "$pkg" 2>/dev/null |
+		sed -n 's/^Version: //p' | sort -V | tail -n 1)
+	if [ -z "$ver" ]; then
+		# Offline: the newest tree already unpacked.
+		dir=$(ls -d "$PINMDL_CACHE/src/$pkg"-*/.unpacked 2>/dev/null |
+			sort -V | tail -n 1)
+		[ -n "$dir" ] || die "$pkg is not in $PINMDL_SRC_SUITE"
+		dirname "$dir"
+		return
+	fi
+	dir=$PINMDL_CACHE/src/$pkg-$ver
 	if [ ! -e "$dir/.unpacked" ]; then
-		say "unpacking linux-source-6.12 $ver"
+		say "fetching and unpacking $pkg $ver from $PINMDL_SRC_SUITE"
 		rm -rf "$dir" && mkdir -p "$dir"
-		tar -xJf /usr/src/linux-source-6.12.tar.xz -C "$dir" \
-			--strip-components=1 || die "cannot unpack kernel source"
+		dl=$(mktemp -d "$PINMDL_CACHE/src/dl.XXXXXX")
+		(cd "$dl" && backports_apt apt-get download -q "$pkg=$ver" >&2) ||
+			die "cannot download $pkg $ver"
+		dpkg -x "$dl"/*.deb "$dl/x"
+		tar -xJf "$dl/x/usr/src/$pkg.tar.xz" -C "$dir" \
+			--strip-components=1 || die "cannot unpack $pkg"
+		rm -rf "$dl"
+		echo "$ver" >"$dir/.version"
 		touch "$dir/.unpacked"
 	fi
 	echo "$dir"
 }
+
+# kernel_src_version: the Debian version of the tree kernel_src prints.
+kernel_src_version() { cat "$(kernel_src)/.version"; }

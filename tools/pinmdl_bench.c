@@ -66,7 +66,7 @@
 #define PAGE		4096UL
 #define HPAGE		(2UL << 20)
 /*
- * From the enum in the bench kernel's (6.12) mm_types.h, as its own gup_test
+ * From the enum in the bench kernel's (7.3, as 6.12) mm_types.h, as its gup_test
  * does; 6.1 numbers them otherwise.
  */
 #define FOLL_WRITE	0x01
