@@ -90,7 +90,8 @@ struct pinmdl_target_limits {
  * @permit: optional: refuse a valid request that the binding's file may not
  *	    make (-EBADF). Same rule as @check.
  * @queue: take a request and execute it, completing it with
- *	   pinmdl_complete() from any context; return 0 once taken, or a
+ *	   pinmdl_complete() from any context (one where a spinlock_t may be
+ *	   taken, see there); return 0 once taken, or a
  *	   negative errno to refuse it (it is then never completed). Process
  *	   context.
  * @release: optional: the request is finishing (before its done runs), in

@@ -23,7 +23,10 @@
 #include "request/request.h"
 #include "trace/pinmdl_trace.h"
 
-/* Where what a completion may not do in its context is done later. */
+/*
+ * Where what a completion may not do in its context is done later; on no
+ * CPU in particular.
+ */
 struct workqueue_struct *pinmdl_wq;
 
 static LLIST_HEAD(pinmdl_vfree_list);
@@ -61,7 +64,7 @@ void pinmdl_kvfree_any(void *p)
  */
 int pinmdl_request_init(void)
 {
-	pinmdl_wq = alloc_workqueue("pinmdl", 0, 0);
+	pinmdl_wq = alloc_workqueue("pinmdl", WQ_UNBOUND, 0);
 	return pinmdl_wq ? 0 : -ENOMEM;
 }
 
@@ -396,7 +399,9 @@ EXPORT_SYMBOL_GPL(pinmdl_submit);
  * here or, if a cancel or the submission is still running, when that ends.
  * A target completes each request exactly once.
  *
- * Context: any, hard IRQ included.
+ * Context: any context in which a spinlock_t may be taken: process,
+ * softirq, or hard IRQ (an interrupt handler or an hrtimer, both threaded
+ * on PREEMPT_RT); not a HRTIMER_MODE_HARD timer, nor under a raw spinlock.
  */
 void pinmdl_complete(struct pinmdl_request *req, int status, u64 result)
 {

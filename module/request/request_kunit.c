@@ -155,13 +155,18 @@ static int kt_queue(struct pinmdl_request *req)
 		break;
 	case KT_HARDIRQ:
 	case KT_SOFTIRQ:
+		/*
+		 * A plain hrtimer expires in hard IRQ context, as a device's
+		 * interrupt handler runs (both are threaded on PREEMPT_RT);
+		 * a HRTIMER_MODE_HARD one would stay in hard IRQ there too,
+		 * where no spinlock_t may be taken, nor a request completed.
+		 */
 		pinmdl_hrtimer_setup(&ctx->timer, kt_timer_fn, CLOCK_MONOTONIC,
 				     kt->mode == KT_HARDIRQ ?
-				     HRTIMER_MODE_REL_HARD :
-				     HRTIMER_MODE_REL_SOFT);
+				     HRTIMER_MODE_REL : HRTIMER_MODE_REL_SOFT);
 		hrtimer_start(&ctx->timer, ns_to_ktime(kt->delay_ns),
 			      kt->mode == KT_HARDIRQ ?
-			      HRTIMER_MODE_REL_HARD : HRTIMER_MODE_REL_SOFT);
+			      HRTIMER_MODE_REL : HRTIMER_MODE_REL_SOFT);
 		break;
 	}
 	return 0;
