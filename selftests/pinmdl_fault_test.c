@@ -6,7 +6,7 @@
  * SUBMIT_BUFFERED and TARGET_OPEN, until the call gets through without an
  * injected failure. Each failure must be an errno, leave no half state, and leave
  * nothing pinned or allocated. Needs a kernel with fault injection
- * (debug-6.12); skipped elsewhere.
+ * (debug-7.3); skipped elsewhere.
  */
 #define _GNU_SOURCE
 #include <poll.h>

@@ -337,6 +337,22 @@ TEST_F(trace, timing_agrees_with_the_events)
 	munmap(buf, len);
 }
 
+/* Whether tracefs instance @inst has pinmdl's events on. */
+static int instance_enabled(const char *inst)
+{
+	char path[192], val[8] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/events/pinmdl/enable", inst);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (!fgets(val, sizeof(val), f))
+		val[0] = 0;
+	fclose(f);
+	return val[0] == '1';
+}
+
 /*
  * pinmdlctl trace (when the guest has it beside this test) prints the
  * events of a lock made meanwhile from a tracefs instance of its own,
@@ -366,11 +382,17 @@ TEST_F(trace, pinmdlctl_trace)
 		_exit(127);
 	}
 	close(ofd);
-	/* Lock once the instance is there and pinmdlctl reads it. */
+	/*
+	 * Lock once the instance is there with pinmdl's events on (making an
+	 * instance and its events takes a while on a debug kernel), and
+	 * pinmdlctl had a moment to open its trace_pipe: what comes before
+	 * the open is kept in the instance's buffer anyway.
+	 */
 	snprintf(inst, sizeof(inst), "%s/instances/pinmdlctl.%d", tracefs(),
 		 (int)pid);
-	for (i = 0; i < 100 && access(inst, F_OK); i++)
+	for (i = 0; i < 500 && !instance_enabled(inst); i++)
 		usleep(20000);
+	ASSERT_TRUE(instance_enabled(inst));
 	usleep(200000);
 	ASSERT_EQ(0, pm_create(self->fd, buf, PM_PAGE, &h));
 	ASSERT_EQ(0, pm_lock(self->fd, h, PINMDL_IO_READ_ACCESS));
