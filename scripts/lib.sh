@@ -88,9 +88,17 @@ backports_apt() {
 # version there, refreshed once a day), unpack it once under the cache and
 # print its directory.
 kernel_src() {
+	mkdir -p "$PINMDL_CACHE/apt"
+	# One fetch at a time: the kernels' builds may ask together.
+	(
+		flock 8
+		kernel_src_locked
+	) 8>"$PINMDL_CACHE/apt/.lock"
+}
+
+kernel_src_locked() {
 	local pkg=linux-source-$PINMDL_SRC_SERIES stamp=$PINMDL_CACHE/apt/.updated
 	local ver dir dl
-	mkdir -p "$PINMDL_CACHE/apt"
 	if [ -z "$(find "$stamp" -mmin -1440 2>/dev/null)" ]; then
 		backports_apt apt-get update -qq >&2 &&
 			touch "$stamp" ||
