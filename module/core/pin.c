@@ -5,7 +5,14 @@
  * The range is pinned with pin_user_pages_fast() a chunk at a time, and
  * each chunk's page pointers become PFNs in place at once, while they are
  * still in cache: with SPARSEMEM_VMEMMAP that is arithmetic, and no
- * struct page is looked at again.
+ * struct page is looked at again. Each chunk is cut to what is mapped
+ * when it is pinned (one look at the mappings a chunk): GUP is never given
+ * a hole to look up, which just below a grows-down mapping makes it warn
+ * with a stack dump (from 6.5 on). The look and the pin cannot share one
+ * hold of the mmap_lock, as GUP-fast takes none and its slow path takes
+ * its own: a hole made in between, by another thread of the locker's
+ * process unmapping part of the range, still reaches GUP, as it would in
+ * O_DIRECT I/O into that range.
  *
  * A range of parallel_lock_pages pages or more may be pinned by the locker
  * and up to lock_workers - 1 workqueue workers at once, each taking the
@@ -155,23 +162,52 @@ static void pinmdl_pages_to_pfns(u64 *entries, u64 count)
 }
 
 /*
+ * How many of the @want pages from @va on @mm maps, in mappings that
+ * follow each other: 0 if @va is in a hole; -EINTR on a fatal signal.
+ */
+static int pinmdl_mapped_pages(struct mm_struct *mm, unsigned long va,
+			       int want)
+{
+	unsigned long addr = va, end = va + want * PAGE_SIZE;
+	struct vm_area_struct *vma;
+	struct vma_iterator vmi;
+
+	if (mmap_read_lock_killable(mm))
+		return -EINTR;
+	vma_iter_init(&vmi, mm, va);
+	for_each_vma_range(vmi, vma, end) {
+		if (vma->vm_start > addr)
+			break;
+		addr = vma->vm_end;
+	}
+	mmap_read_unlock(mm);
+	return (min(addr, end) - va) >> PAGE_SHIFT;
+}
+
+/*
  * Pin pages [@first + *@done, @end) of @job from the locker's context, and
- * count them in *@done. Return 0, or the errno of what stopped it.
+ * count them in *@done. Return 0, or the errno of what stopped it: a hole
+ * fails with EFAULT here, before GUP sees it (see the top of this file).
  */
 static int pinmdl_pin_local(struct pinmdl_pin_job *job, u64 first, u64 end,
 			    u64 *done)
 {
 	struct page **pages = (struct page **)job->entries;
+	unsigned long va;
+	int pinned, want;
 	u64 i;
-	int pinned;
 
 	while ((i = first + *done) < end) {
-		int want = min_t(u64, end - i, PINMDL_PIN_CHUNK);
-
 		if (fatal_signal_pending(current))
 			return -EINTR;
-		pinned = pin_user_pages_fast(job->start + i * PAGE_SIZE, want,
-					     job->gup_flags, pages + i);
+		va = job->start + i * PAGE_SIZE;
+		want = pinmdl_mapped_pages(job->mm, va,
+					   min_t(u64, end - i,
+						 PINMDL_PIN_CHUNK));
+		if (want <= 0)
+			return want ?: -EFAULT;
+		pinned = pin_user_pages_fast(va, want, job->gup_flags,
+					     pages + i);
 		if (pinned <= 0)
 			return pinmdl_gup_errno(pinned);
 		pinmdl_pages_to_pfns(job->entries + i, pinned);
