@@ -293,6 +293,47 @@ TEST_F(pm, lock_pfnmap_efault)
 			   PINMDL_IO_READ_ACCESS);
 }
 
+/* The start of the [stack] mapping, from /proc/self/maps; 0 if none. */
+static unsigned long stack_start(void)
+{
+	unsigned long start = 0, end;
+	char line[256];
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "[stack]") &&
+		    sscanf(line, "%lx-%lx", &start, &end) == 2)
+			break;
+	fclose(f);
+	return start;
+}
+
+/*
+ * A range that starts in the hole just below a grows-down mapping (the
+ * stack's 4 KiB below it, where GUP would warn with a stack dump that it
+ * no longer grows the stack) fails with EFAULT, and nothing is logged.
+ */
+TEST_F(pm, lock_below_stack_efault_silently)
+{
+	unsigned long start = stack_start();
+	int kmsg = pm_kmsg_open();
+	char line[512];
+
+	if (kmsg < 0)
+		SKIP(return, "/dev/kmsg: %s", strerror(errno));
+	ASSERT_NE(0, start);
+	expect_lock_efault(_metadata, self->fd, (void *)(start - PM_PAGE),
+			   2 * PM_PAGE, PINMDL_IO_READ_ACCESS);
+	expect_lock_efault(_metadata, self->fd, (void *)(start - PM_PAGE),
+			   2 * PM_PAGE, PINMDL_IO_WRITE_ACCESS);
+	EXPECT_NE(0, pm_kmsg_find(kmsg, "GUP no longer grows the stack", line,
+				  sizeof(line)))
+		TH_LOG("logged: %s", line);
+	close(kmsg);
+}
+
 TEST_F(pm, lock_secretmem_efault)
 {
 	int sfd = syscall(SYS_memfd_secret, 0);

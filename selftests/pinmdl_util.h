@@ -375,6 +375,48 @@ static inline void pm_mem_unmap(struct pm_mem *m)
 	m->backing = -1;
 }
 
+/*
+ * The kernel log from now on: /dev/kmsg, read from its end without
+ * blocking. Its fd, or -1 if it cannot be read (the caller skips).
+ */
+static inline int pm_kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd >= 0 && lseek(fd, 0, SEEK_END) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/*
+ * The next record of the kernel log @fd (from pm_kmsg_open()) that
+ * contains @text, into @line of @size bytes: 0, or -1 if there is none.
+ */
+static inline int pm_kmsg_find(int fd, const char *text, char *line,
+			       size_t size)
+{
+	char rec[2048];
+	ssize_t n;
+
+	for (;;) {
+		n = read(fd, rec, sizeof(rec) - 1);
+		/* Records overwritten before they were read: go on. */
+		if (n < 0 && errno == EPIPE)
+			continue;
+		if (n <= 0)
+			return -1;
+		rec[n] = 0;
+		if (strstr(rec, text)) {
+			n = (size_t)n < size ? n : (ssize_t)size - 1;
+			memcpy(line, rec, n);
+			line[n] = 0;
+			return 0;
+		}
+	}
+}
+
 /* Run @fn in a child process; return its exit status (or 128 + signal). */
 static inline int pm_in_child(int (*fn)(void *), void *arg)
 {
