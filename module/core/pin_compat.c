@@ -11,7 +11,9 @@
  * Such a pin is recognisable: the page is not anonymous, yet its mapping is
  * copy-on-write. Those pages are pinned again with FOLL_WRITE | FOLL_FORCE,
  * which breaks copy-on-write now, as RDMA did for read-only registrations
- * on those kernels. On a kernel that unshares, no page is ever found.
+ * on those kernels: each run of them in one mapping with one GUP call, in
+ * the same hold of the mmap_lock as the look at the mapping. On a kernel
+ * that unshares, no page is ever found.
  *
  * Write locks of file mappings that need dirty tracking.
  *
@@ -40,90 +42,91 @@
 #include "core/desc.h"
 #include "core/pin_compat.h"
 
-/* Pages looked at between two cond_resched(). */
+/*
+ * Pages looked at between two cond_resched(), and pinned again under one
+ * hold of the mmap_lock at the most.
+ */
 #define PINMDL_COMPAT_CHUNK	1024
 
-/*
- * Mark in @stale the pages that are not anonymous in a copy-on-write
- * mapping, a mapping at a time; parts of the range unmapped since the pin
- * have nothing to write through and are passed over. Set *@found to how
- * many there are; return 0, or -EINTR on a fatal signal.
- */
-static int pinmdl_find_stale_pins(struct pinmdl *mdl, unsigned long *stale,
-				  u64 *found)
+/* Whether the read pin at @index is of a page a write would copy away. */
+static bool pinmdl_read_pin_stale(const struct pinmdl *mdl, u64 index)
 {
-	unsigned long start = mdl->start_va;
-	unsigned long end = start + mdl->page_count * PAGE_SIZE;
-	struct vm_area_struct *vma;
-	struct vma_iterator vmi;
-	u64 i, last;
+	return !folio_test_anon(pfn_folio(mdl->pfns[index]));
+}
 
-	*found = 0;
-	if (mmap_read_lock_killable(mdl->mm))
-		return -EINTR;
-	vma_iter_init(&vmi, mdl->mm, start);
-	for_each_vma_range(vmi, vma, end) {
-		if (!pinmdl_compat_cow_mapping(vma))
-			continue;
-		i = (max(vma->vm_start, start) - start) >> PAGE_SHIFT;
-		last = (min(vma->vm_end, end) - start) >> PAGE_SHIFT;
-		for (; i < last; i++) {
-			if (!(i % PINMDL_COMPAT_CHUNK))
-				cond_resched();
-			if (!PageAnon(pfn_to_page(mdl->pfns[i]))) {
-				__set_bit(i, stale);
-				(*found)++;
-			}
+/*
+ * Pin the @n pages from @index again, writable, in place of their stale
+ * pins, with one GUP call (more if GUP stops short), under the mmap_lock:
+ * they are all in one copy-on-write mapping found under this same hold,
+ * so GUP never looks up a hole. @pages has room for @n pointers. Return
+ * 0, -EFAULT if a page cannot be pinned writable, or -EINTR on a fatal
+ * signal (the pages pinned again stay so; the caller unpins all).
+ */
+static int pinmdl_repin_run(struct pinmdl *mdl, u64 index, u64 n,
+			    struct page **pages)
+{
+	long pinned, k;
+
+	while (n) {
+		pinned = pinmdl_compat_pin_remote(mdl->mm,
+						  mdl->start_va +
+						  index * PAGE_SIZE, n,
+						  FOLL_LONGTERM | FOLL_WRITE |
+						  FOLL_FORCE, pages);
+		if (pinned <= 0)
+			return fatal_signal_pending(current) ? -EINTR :
+							       -EFAULT;
+		for (k = 0; k < pinned; k++) {
+			unpin_user_page(pfn_to_page(mdl->pfns[index + k]));
+			mdl->pfns[index + k] = page_to_pfn(pages[k]);
 		}
+		index += pinned;
+		n -= pinned;
 	}
-	mmap_read_unlock(mdl->mm);
 	return 0;
 }
 
 /*
- * Whether the read pin at @index may stay: a hugetlb page, still in a
- * read-only private hugetlb mapping, the one place kernels before 6.2
- * refuse to break copy-on-write for a pin, which rule 2 of the contract
- * accepts. Return 1 if so, 0 if not, -EINTR on a fatal signal.
+ * Under the mmap_lock, pin again the stale read pins among pages [@first,
+ * @end) of @mdl, a run of them at a time, in the copy-on-write mappings
+ * there now: parts of the range unmapped since the pin have nothing to
+ * write through and are passed over. A read-only private hugetlb mapping,
+ * the one place kernels before 6.2 refuse to break copy-on-write for a
+ * pin (FOLL_FORCE), keeps its read pins, as rule 2 of the contract
+ * accepts. @pages has room for @end - @first pointers. Return 0 or the
+ * errno of pinmdl_repin_run().
  */
-static int pinmdl_read_pin_may_stay(struct pinmdl *mdl, u64 index)
+static int pinmdl_fix_read_pins_chunk(struct pinmdl *mdl, u64 first, u64 end,
+				      struct page **pages)
 {
-	unsigned long va = mdl->start_va + index * PAGE_SIZE;
+	unsigned long lo = mdl->start_va + first * PAGE_SIZE;
+	unsigned long hi = mdl->start_va + end * PAGE_SIZE;
 	struct vm_area_struct *vma;
+	struct vma_iterator vmi;
+	u64 i, last, run;
 	int ret;
 
-	if (!folio_test_hugetlb(pfn_folio(mdl->pfns[index])))
-		return 0;
-	if (mmap_read_lock_killable(mdl->mm))
-		return -EINTR;
-	vma = vma_lookup(mdl->mm, va);
-	ret = vma && is_vm_hugetlb_page(vma) && !(vma->vm_flags & VM_WRITE);
-	mmap_read_unlock(mdl->mm);
-	return ret;
-}
-
-/*
- * Pin the page at @index again, writable, in place of its stale pin; keep
- * the read pin where a read-only private hugetlb mapping refuses that.
- */
-static int pinmdl_repin_writable(struct pinmdl *mdl, u64 index)
-{
-	unsigned long va = mdl->start_va + index * PAGE_SIZE;
-	struct page *page;
-	int ret;
-
-	ret = pin_user_pages_fast(va, 1, FOLL_LONGTERM | FOLL_WRITE |
-				  FOLL_FORCE, &page);
-	if (ret != 1) {
-		if (fatal_signal_pending(current))
-			return -EINTR;
-		ret = pinmdl_read_pin_may_stay(mdl, index);
-		if (ret)
-			return ret < 0 ? ret : 0;
-		return -EFAULT;
+	vma_iter_init(&vmi, mdl->mm, lo);
+	for_each_vma_range(vmi, vma, hi) {
+		if (!pinmdl_compat_cow_mapping(vma) ||
+		    (is_vm_hugetlb_page(vma) && !(vma->vm_flags & VM_WRITE)))
+			continue;
+		i = (max(vma->vm_start, lo) - mdl->start_va) >> PAGE_SHIFT;
+		last = (min(vma->vm_end, hi) - mdl->start_va) >> PAGE_SHIFT;
+		while (i < last) {
+			for (run = 0; i + run < last &&
+			     pinmdl_read_pin_stale(mdl, i + run); run++)
+				;
+			if (!run) {
+				i++;
+				continue;
+			}
+			ret = pinmdl_repin_run(mdl, i, run, pages);
+			if (ret)
+				return ret;
+			i += run;
+		}
 	}
-	unpin_user_page(pfn_to_page(mdl->pfns[index]));
-	mdl->pfns[index] = page_to_pfn(page);
 	return 0;
 }
 
@@ -180,32 +183,32 @@ static int pinmdl_compat_check_write_lock(struct pinmdl *mdl)
 }
 
 /*
- * Make a fresh read lock of @mdl coherent. Where a read-only private
- * hugetlb mapping refuses the writable pin, the read pin stays (and the
- * lock succeeds, not coherent with a later private write there, as the
- * contract allows). Return 0, or the negative errno of the failed
- * allocation or pin, or -EINTR on a fatal signal (the pages stay pinned
- * either way; the caller unpins them on failure).
+ * Make a fresh read lock of @mdl coherent, a chunk of its pages at a time,
+ * each under a hold of the mmap_lock of its own. Return 0, -ENOMEM,
+ * -EFAULT if a page cannot be pinned again, or -EINTR on a fatal signal
+ * (the pages stay pinned either way; the caller unpins them on failure).
  */
 static int pinmdl_compat_fix_read_pins(struct pinmdl *mdl)
 {
-	unsigned long *stale, i;
-	u64 found;
-	int ret;
+	u64 first, chunk = min_t(u64, mdl->page_count, PINMDL_COMPAT_CHUNK);
+	struct page **pages;
+	int ret = 0;
 
-	stale = kvcalloc(BITS_TO_LONGS(mdl->page_count), sizeof(*stale),
-			 GFP_KERNEL | __GFP_NOWARN);
-	if (!stale)
+	pages = kmalloc_array(chunk, sizeof(*pages), GFP_KERNEL);
+	if (!pages)
 		return -ENOMEM;
-	ret = pinmdl_find_stale_pins(mdl, stale, &found);
-	if (!ret && found) {
-		for_each_set_bit(i, stale, mdl->page_count) {
-			ret = pinmdl_repin_writable(mdl, i);
-			if (ret)
-				break;
+	for (first = 0; first < mdl->page_count && !ret; first += chunk) {
+		if (mmap_read_lock_killable(mdl->mm)) {
+			ret = -EINTR;
+			break;
 		}
+		ret = pinmdl_fix_read_pins_chunk(mdl, first,
+						 min(mdl->page_count,
+						     first + chunk), pages);
+		mmap_read_unlock(mdl->mm);
+		cond_resched();
 	}
-	kvfree(stale);
+	kfree(pages);
 	return ret;
 }
 
