@@ -538,4 +538,93 @@ TEST(read_lock_of_read_only_private_hugetlb_file)
 	EXPECT_EQ(pins, pm_pins());
 }
 
+/* Write @val over tracefs file @file: 0, or -1. */
+static int trace_set(const char *file, const char *val)
+{
+	const char *dir = access("/sys/kernel/tracing/trace", F_OK) ?
+			  "/sys/kernel/debug/tracing" : "/sys/kernel/tracing";
+	size_t len = strlen(val);
+	char path[128];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	/* set_ftrace_filter takes a name a write. */
+	while (len) {
+		n = write(fd, val, len);
+		if (n <= 0)
+			break;
+		val += n;
+		len -= n;
+	}
+	return close(fd) || len ? -1 : 0;
+}
+
+/* Lines of the trace buffer that record a call of a GUP function. */
+static long gup_calls_traced(void)
+{
+	const char *dir = access("/sys/kernel/tracing/trace", F_OK) ?
+			  "/sys/kernel/debug/tracing" : "/sys/kernel/tracing";
+	char path[128], line[512];
+	long calls = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/trace", dir);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (line[0] != '#' && strstr(line, ": pin_user_pages"))
+			calls++;
+	fclose(f);
+	return calls;
+}
+
+/*
+ * A read lock that pinned pages a write would copy away from (the zero
+ * page of never-touched memory, before 6.2) pins them again writable a
+ * run of pages at a time: a read lock of 1024 such pages calls GUP a few
+ * times, not once a page. The calls are counted with the function tracer.
+ */
+TEST(read_lock_pins_again_by_runs)
+{
+	const size_t len = 1024 * PM_PAGE;
+	char *buf = pm_map(len, PROT_READ | PROT_WRITE), pid[16];
+	long pins = pm_pins(), calls;
+	int fd = pm_open();
+	uint32_t h;
+
+	ASSERT_LE(0, fd);
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, madvise(buf, len, MADV_NOHUGEPAGE));
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	if (trace_set("current_tracer", "nop") ||
+	    trace_set("set_ftrace_filter",
+		      "pin_user_pages_fast pin_user_pages_remote") ||
+	    trace_set("set_ftrace_pid", pid) || trace_set("tracing_on", "1")) {
+		trace_set("set_ftrace_filter", "");
+		SKIP(return, "no function tracer for GUP: %s", strerror(errno));
+	}
+	ASSERT_EQ(0, trace_set("trace", ""));
+	ASSERT_EQ(0, trace_set("current_tracer", "function"));
+	h = pm_create_locked(fd, buf, len, PINMDL_IO_READ_ACCESS);
+	/* Read before the tracer changes: that empties the buffer. */
+	trace_set("tracing_on", "0");
+	calls = gup_calls_traced();
+	trace_set("current_tracer", "nop");
+	trace_set("tracing_on", "1");
+	trace_set("set_ftrace_pid", "");
+	trace_set("set_ftrace_filter", "");
+	ASSERT_NE(0, h);
+	EXPECT_LT(0, calls);
+	EXPECT_GE(8, calls) TH_LOG("%ld calls of GUP for 1024 pages", calls);
+	EXPECT_EQ(0, pm_unlock(fd, h));
+	close(fd);
+	munmap(buf, len);
+	EXPECT_EQ(pins, pm_pins());
+}
+
 TEST_HARNESS_MAIN
