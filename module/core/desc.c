@@ -272,6 +272,9 @@ EXPORT_SYMBOL_GPL(pinmdl_free);
  * pinmdl_fill_kernel_pfns() - fill the PFN array from a kernel range
  * @mdl: descriptor whose range is kmalloc, page allocator or vmalloc memory
  *
+ * The vmalloc range also holds ioremap() mappings of device memory, whose
+ * PFNs have no struct page: those are refused.
+ *
  * Return: 0, or -EFAULT if a page of the range is not such memory.
  */
 int pinmdl_fill_kernel_pfns(struct pinmdl *mdl)
@@ -288,7 +291,7 @@ int pinmdl_fill_kernel_pfns(struct pinmdl *mdl)
 			pfn = PHYS_PFN(__pa(va));
 		else
 			return -EFAULT;
-		if (!pfn)
+		if (!pfn || !pfn_valid(pfn))
 			return -EFAULT;
 		mdl->pfns[i] = pfn;
 	}
@@ -308,8 +311,8 @@ int pinmdl_fill_kernel_pfns(struct pinmdl *mdl)
  *
  * Context: process context.
  * Return: the descriptor, or ERR_PTR(-EINVAL) for an empty range,
- * ERR_PTR(-EFAULT) if @buf is not such memory, ERR_PTR(-E2BIG),
- * ERR_PTR(-ENOMEM).
+ * ERR_PTR(-EFAULT) if @buf is not such memory (device memory mapped by
+ * ioremap() included), ERR_PTR(-E2BIG), ERR_PTR(-ENOMEM).
  */
 struct pinmdl *pinmdl_build_for_kernel_buffer(void *buf, size_t length,
 					      gfp_t gfp)
