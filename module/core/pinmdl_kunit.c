@@ -6,6 +6,8 @@
  * kunit_vm_mmap().
  */
 #include <kunit/test.h>
+#include <linux/io.h>
+#include <linux/ioport.h>
 #include <linux/mman.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
@@ -277,6 +279,50 @@ static void pinmdl_kernel_buffer_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, PTR_ERR(mdl), -EFAULT);
 }
 
+static void pinmdl_kunit_iounmap(void *io)
+{
+	iounmap((__force void __iomem *)io);
+}
+
+/* A page of a memory resource that is not RAM and has no struct page. */
+static int pinmdl_kunit_mmio_page(struct resource *res, void *arg)
+{
+	phys_addr_t start = PAGE_ALIGN(res->start), *phys = arg;
+
+	if ((res->flags & IORESOURCE_SYSRAM) || start > res->end ||
+	    res->end - start < PAGE_SIZE - 1 || pfn_valid(PHYS_PFN(start)))
+		return 0;
+	*phys = start;
+	return 1;
+}
+
+/*
+ * Device memory mapped by ioremap() sits in the vmalloc range but is no
+ * memory: its PFN has no struct page, and it is refused.
+ */
+static void pinmdl_kernel_buffer_mmio_test(struct kunit *test)
+{
+	struct pinmdl *mdl;
+	phys_addr_t phys;
+	void *io;
+
+	if (walk_iomem_res_desc(IORES_DESC_NONE, IORESOURCE_MEM, 0, -1, &phys,
+				pinmdl_kunit_mmio_page) <= 0)
+		kunit_skip(test, "no device memory without struct pages");
+	/* Never accessed: only its page tables are looked at. */
+	io = (__force void *)ioremap(phys, PAGE_SIZE);
+	KUNIT_ASSERT_NOT_NULL(test, io);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							pinmdl_kunit_iounmap,
+							io), 0);
+	KUNIT_ASSERT_TRUE(test, is_vmalloc_addr(io));
+
+	mdl = pinmdl_build_for_kernel_buffer(io, PAGE_SIZE, GFP_KERNEL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(mdl), -EFAULT);
+	if (!IS_ERR(mdl))
+		pinmdl_free(mdl);
+}
+
 static void pinmdl_kernel_mode_lock_test(struct kunit *test)
 {
 	char *buf = kunit_kzalloc(test, 2 * PAGE_SIZE, GFP_KERNEL);
@@ -460,6 +506,7 @@ static struct kunit_case pinmdl_test_cases[] = {
 	KUNIT_CASE(pinmdl_system_address_test),
 	KUNIT_CASE(pinmdl_system_address_read_only_test),
 	KUNIT_CASE(pinmdl_kernel_buffer_test),
+	KUNIT_CASE(pinmdl_kernel_buffer_mmio_test),
 	KUNIT_CASE(pinmdl_kernel_mode_lock_test),
 	KUNIT_CASE(pinmdl_partial_test),
 	KUNIT_CASE(pinmdl_sg_table_test),
