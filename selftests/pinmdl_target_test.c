@@ -155,7 +155,7 @@ TEST(io_errnos_in_order)
 {
 	char *buf = pm_map(4 * PM_PAGE, PROT_READ | PROT_WRITE);
 	struct pinmdl_segment s[2] = {}, big[65] = {};
-	int fd = pm_open(), t, i;
+	int fd = pm_open(), t, t1, i;
 	uint32_t w, r, unlocked;
 	struct pinmdl_io io;
 	struct other_mm o;
@@ -191,6 +191,13 @@ TEST(io_errnos_in_order)
 	EXPECT_EQ(-EINVAL, pm_io(fd, t, PINMDL_LOWER_DELAY, NULL, 0,
 				 PINMDL_LOWER_DELAY_MAX + 1, 0, NULL));
 	EXPECT_EQ(-EINVAL, pm_io(fd, t, PINMDL_LOWER_COPY, s, 1, 0, 0, NULL));
+	/* CHECKSUM takes no argument: a starting value is the kernel's. */
+	EXPECT_EQ(-EINVAL, pm_io(fd, t, PINMDL_LOWER_CHECKSUM, s, 1, 1, 0,
+				 NULL));
+	t1 = pm_target_open(fd, LOWER1, -1, NULL);
+	ASSERT_LT(0, t1);
+	EXPECT_EQ(-EINVAL, pm_io(fd, t1, PINMDL_LOWER_CHECKSUM, s, 1, ~0ULL, 0,
+				 NULL));
 	io = (struct pinmdl_io){ .target = t, .op = PINMDL_LOWER_FILL,
 				 .dev_offset = 1, .segments = (uintptr_t)s,
 				 .nr_segments = 1 };
