@@ -302,7 +302,8 @@ static int pinmdl_lower_check(struct pinmdl_request *req)
 /* Take a request: a DELAY starts its timer, the others go to the wq. */
 static int pinmdl_lower_queue(struct pinmdl_request *req)
 {
-	struct pinmdl_lower_ctx *ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+	struct pinmdl_lower_ctx *ctx = kzalloc(sizeof(*ctx),
+					       GFP_KERNEL_ACCOUNT);
 
 	if (!ctx)
 		return -ENOMEM;
