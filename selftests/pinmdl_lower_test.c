@@ -739,6 +739,65 @@ TEST(close_with_requests_in_flight)
 	EXPECT_EQ(leaks + 1, pm_stat("leaks_released"));
 }
 
+/*
+ * Objects in use in the kmalloc caches that charge no memory cgroup
+ * (/proc/slabinfo, as root), or -1.
+ */
+static long uncharged_kmalloc_objects(void)
+{
+	char line[512], name[64];
+	long active, sum = 0;
+	FILE *f = fopen("/proc/slabinfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %ld", name, &active) == 2 &&
+		    !strncmp(name, "kmalloc-", 8) &&
+		    strncmp(name, "kmalloc-cg-", 11) &&
+		    strncmp(name, "kmalloc-rcl-", 12))
+			sum += active;
+	fclose(f);
+	return sum;
+}
+
+#define CHARGED_FILES	5
+#define CHARGED_PER_FILE 200
+
+/*
+ * Every allocation a request makes is charged to the submitter's memory
+ * cgroup, the lower driver's own part of it too: with 1000 DELAYs in
+ * flight, the kmalloc caches that charge no cgroup hold about what they
+ * held before.
+ */
+TEST(requests_are_charged_to_the_submitter)
+{
+	int fd[CHARGED_FILES], t[CHARGED_FILES], i, j;
+	long before, during;
+
+	if (uncharged_kmalloc_objects() < 0)
+		SKIP(return, "/proc/slabinfo: %s", strerror(errno));
+	for (i = 0; i < CHARGED_FILES; i++) {
+		fd[i] = pm_open();
+		ASSERT_LE(0, fd[i]);
+		t[i] = pm_target_open(fd[i], "pinmdl_lower", -1, NULL);
+		ASSERT_LT(0, t[i]);
+	}
+	before = uncharged_kmalloc_objects();
+	for (i = 0; i < CHARGED_FILES; i++)
+		for (j = 0; j < CHARGED_PER_FILE; j++)
+			ASSERT_EQ(0, pm_io(fd[i], t[i], PINMDL_LOWER_DELAY,
+					   NULL, 0, PINMDL_LOWER_DELAY_MAX,
+					   PINMDL_SUBMIT_ASYNC, NULL));
+	during = uncharged_kmalloc_objects();
+	EXPECT_GT(CHARGED_FILES * CHARGED_PER_FILE / 4, during - before)
+		TH_LOG("%ld more uncharged objects with %d requests in flight",
+		       during - before, CHARGED_FILES * CHARGED_PER_FILE);
+	/* Closing cancels the requests and waits for them. */
+	for (i = 0; i < CHARGED_FILES; i++)
+		close(fd[i]);
+}
+
 TEST(unload_order_and_enodev)
 {
 	char *buf = pm_map(PM_PAGE, PROT_READ | PROT_WRITE);
