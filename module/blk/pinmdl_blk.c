@@ -113,11 +113,11 @@ static int pinmdl_blk_bind(struct pinmdl_target *target, struct file *file,
 {
 	if (!file)
 		return -EINVAL;
-	/* A file opened for neither (O_PATH) has no device to use. */
-	if (!(file->f_mode & (FMODE_READ | FMODE_WRITE)))
-		return -EBADF;
 	if (!S_ISBLK(file_inode(file)->i_mode))
 		return -ENOTBLK;
+	/* A device opened for neither (ioctls only) has no data to move. */
+	if (!(file->f_mode & (FMODE_READ | FMODE_WRITE)))
+		return -EBADF;
 	limits->block_size = pinmdl_blk_block_size(pinmdl_blk_bdev(file));
 	limits->capacity = pinmdl_blk_capacity(pinmdl_blk_bdev(file),
 					       limits->block_size);
