@@ -14,6 +14,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/bpf.h>
+#include <linux/btf.h>
 #include <linux/fs.h>
 #include <linux/loop.h>
 #include <pthread.h>
@@ -25,6 +27,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -246,25 +249,36 @@ FIXTURE_TEARDOWN(blk)
 	EXPECT_EQ(self->pins, pm_pins());
 }
 
-/* TARGET_OPEN's rows of pinmdl_blk: the fd's kind. */
+/*
+ * TARGET_OPEN's rows of pinmdl_blk: the fd's kind, then its rights (a
+ * file opened for neither reading nor writing, O_ACCMODE 3).
+ */
 TEST_F(blk, open_errnos)
 {
-	int devnull = open("/dev/null", O_RDWR), reg;
+	int devnull = open("/dev/null", O_RDWR), reg, nullio, devio;
 	char path[] = "/tmp/pmblk-XXXXXX";
 
 	ASSERT_LE(0, devnull);
 	reg = mkstemp(path);
 	ASSERT_LE(0, reg);
 	unlink(path);
+	nullio = open("/dev/null", O_ACCMODE);
+	ASSERT_LE(0, nullio);
+	devio = open(self->path, O_ACCMODE);
+	ASSERT_LE(0, devio);
 	EXPECT_EQ(-EINVAL, pm_target_open(self->fd, BLK, -1, NULL));
 	EXPECT_EQ(-ENOTBLK, pm_target_open(self->fd, BLK, devnull, NULL));
 	EXPECT_EQ(-ENOTBLK, pm_target_open(self->fd, BLK, reg, NULL));
 	EXPECT_EQ(-ENOTBLK, pm_target_open(self->fd, BLK, self->fd, NULL));
+	EXPECT_EQ(-ENOTBLK, pm_target_open(self->fd, BLK, nullio, NULL));
+	EXPECT_EQ(-EBADF, pm_target_open(self->fd, BLK, devio, NULL));
 	EXPECT_EQ(-EBADF, pm_target_open(self->fd, BLK, 12345, NULL));
 	/* Each open is a new id, also of the same device. */
 	EXPECT_LT(self->target, pm_target_open(self->fd, BLK, self->dev, NULL));
 	/* An open target holds its driver. */
 	EXPECT_NE(0, pm_run("rmmod pinmdl_blk 2>/dev/null"));
+	close(devio);
+	close(nullio);
 	close(reg);
 	close(devnull);
 }
@@ -880,6 +894,207 @@ TEST_F(blk, swap_device_refuses_write)
 	ASSERT_EQ(0, pm_run(cmd));
 	EXPECT_EQ(0, blk_io(self->fd, self->target, PINMDL_BLK_WRITE, 1 << 20,
 			    &s, 1, 0, NULL));
+	munmap(buf, PM_PAGE);
+}
+
+/*
+ * The BTF id of the function @name in the kernel's BTF
+ * (/sys/kernel/btf/vmlinux), or -1.
+ */
+static int vmlinux_btf_func(const char *name)
+{
+	struct btf_header *hdr;
+	struct btf_type *t;
+	const char *strs;
+	char *btf, *p, *end;
+	size_t len = 0, cap = 8 << 20;
+	int fd, id = 1, found = -1;
+	ssize_t n;
+
+	fd = open("/sys/kernel/btf/vmlinux", O_RDONLY | O_CLOEXEC);
+	btf = malloc(cap);
+	while (fd >= 0 && btf && (n = read(fd, btf + len, cap - len)) > 0)
+		if ((len += n) == cap)
+			btf = realloc(btf, cap *= 2);
+	if (fd >= 0)
+		close(fd);
+	if (!btf || len < sizeof(*hdr))
+		goto out;
+	hdr = (struct btf_header *)btf;
+	if (hdr->magic != BTF_MAGIC ||
+	    hdr->hdr_len + hdr->str_off + hdr->str_len > len ||
+	    hdr->hdr_len + hdr->type_off + hdr->type_len > len)
+		goto out;
+	strs = btf + hdr->hdr_len + hdr->str_off;
+	p = btf + hdr->hdr_len + hdr->type_off;
+	end = p + hdr->type_len;
+	for (; p + sizeof(*t) <= end; id++) {
+		t = (struct btf_type *)p;
+		p += sizeof(*t);
+		switch (BTF_INFO_KIND(t->info)) {
+		case BTF_KIND_INT:
+		case BTF_KIND_VAR:
+		case BTF_KIND_DECL_TAG:
+			p += 4;
+			break;
+		case BTF_KIND_ARRAY:
+			p += sizeof(struct btf_array);
+			break;
+		case BTF_KIND_STRUCT:
+		case BTF_KIND_UNION:
+			p += BTF_INFO_VLEN(t->info) * sizeof(struct btf_member);
+			break;
+		case BTF_KIND_ENUM:
+			p += BTF_INFO_VLEN(t->info) * sizeof(struct btf_enum);
+			break;
+		case BTF_KIND_FUNC_PROTO:
+			p += BTF_INFO_VLEN(t->info) * sizeof(struct btf_param);
+			break;
+		case BTF_KIND_DATASEC:
+			p += BTF_INFO_VLEN(t->info) *
+			     sizeof(struct btf_var_secinfo);
+			break;
+		case BTF_KIND_ENUM64:
+			p += BTF_INFO_VLEN(t->info) * sizeof(struct btf_enum64);
+			break;
+		case BTF_KIND_FUNC:
+			if (t->name_off < hdr->str_len &&
+			    !strcmp(strs + t->name_off, name)) {
+				found = id;
+				goto out;
+			}
+			break;
+		case BTF_KIND_PTR:
+		case BTF_KIND_FWD:
+		case BTF_KIND_TYPEDEF:
+		case BTF_KIND_VOLATILE:
+		case BTF_KIND_CONST:
+		case BTF_KIND_RESTRICT:
+		case BTF_KIND_FLOAT:
+		case BTF_KIND_TYPE_TAG:
+			break;
+		default:
+			goto out;
+		}
+	}
+out:
+	free(btf);
+	return found;
+}
+
+/*
+ * A BPF security module program, attached: the file_permission hook
+ * refuses reads (MAY_READ) with EACCES to this process alone. The link's
+ * fd, which detaches it when closed, or -1.
+ */
+static int refuse_reads(void)
+{
+	struct bpf_insn prog[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_X, .dst_reg = 6,
+		  .src_reg = 1 },
+		{ .code = BPF_JMP | BPF_CALL,
+		  .imm = BPF_FUNC_get_current_pid_tgid },
+		{ .code = BPF_ALU64 | BPF_RSH | BPF_K, .imm = 32 },
+		{ .code = BPF_JMP | BPF_JNE | BPF_K, .off = 4,
+		  .imm = getpid() },
+		/* The hook's second argument, the access mask. */
+		{ .code = BPF_LDX | BPF_MEM | BPF_DW, .dst_reg = 2,
+		  .src_reg = 6, .off = 8 },
+		{ .code = BPF_JMP | BPF_JNE | BPF_K, .dst_reg = 2, .off = 2,
+		  .imm = 4 /* MAY_READ */ },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .imm = -EACCES },
+		{ .code = BPF_JMP | BPF_EXIT },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	union bpf_attr attr = {};
+	int id = vmlinux_btf_func("bpf_lsm_file_permission"), fd, link;
+
+	if (id < 0)
+		return -1;
+	attr.prog_type = BPF_PROG_TYPE_LSM;
+	attr.expected_attach_type = BPF_LSM_MAC;
+	attr.insns = (uintptr_t)prog;
+	attr.insn_cnt = sizeof(prog) / sizeof(prog[0]);
+	attr.license = (uintptr_t)"GPL";
+	attr.attach_btf_id = id;
+	fd = syscall(__NR_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
+	if (fd < 0)
+		return -1;
+	memset(&attr, 0, sizeof(attr));
+	attr.raw_tracepoint.prog_fd = fd;
+	link = syscall(__NR_bpf, BPF_RAW_TRACEPOINT_OPEN, &attr, sizeof(attr));
+	close(fd);
+	return link;
+}
+
+/*
+ * A request passes the security checks read(2) and write(2) make of each
+ * access (rw_verify_area()): while a BPF security module refuses this
+ * process's reads with EACCES, a READ fails with EACCES as read(2) does,
+ * and a WRITE, which it lets through, succeeds.
+ */
+TEST_F(blk, security_module_refusal)
+{
+	char *buf = pm_map(PM_PAGE, PROT_READ | PROT_WRITE);
+	struct pinmdl_segment s;
+	uint32_t h;
+	int link;
+
+	ASSERT_NE(NULL, buf);
+	h = pm_create_locked(self->fd, buf, PM_PAGE, PINMDL_IO_WRITE_ACCESS);
+	ASSERT_NE(0, h);
+	s = (struct pinmdl_segment){ .handle = h, .length = PM_PAGE };
+	link = refuse_reads();
+	if (link < 0)
+		SKIP(return, "no BPF security module: %s", strerror(errno));
+	EXPECT_EQ(-1, pread(self->dev, buf, PM_PAGE, 0));
+	EXPECT_EQ(EACCES, errno);
+	EXPECT_EQ(-EACCES, blk_io(self->fd, self->target, PINMDL_BLK_READ, 0,
+				  &s, 1, 0, NULL));
+	EXPECT_EQ(0, blk_io(self->fd, self->target, PINMDL_BLK_WRITE, 0, &s, 1,
+			    0, NULL));
+	close(link);
+	EXPECT_EQ(0, blk_io(self->fd, self->target, PINMDL_BLK_READ, 0, &s, 1,
+			    0, NULL));
+	EXPECT_EQ(0, pm_unlock(self->fd, h));
+	munmap(buf, PM_PAGE);
+}
+
+/*
+ * A WRITE over a page of the device's cache that cannot be dropped (the
+ * page of the superblock, which a file system mounted on the device holds;
+ * the WRITE goes to the boot block before it, which ext2 leaves alone)
+ * leaves the cache showing what was written, as O_DIRECT does by falling
+ * back to a buffered write.
+ */
+TEST_F(blk, write_over_a_held_cache_page)
+{
+	char *buf = pm_map(PM_PAGE, PROT_READ | PROT_WRITE);
+	char cmd[256], cached[1024];
+	struct pinmdl_segment s;
+	uint32_t h;
+
+	ASSERT_NE(NULL, buf);
+	snprintf(cmd, sizeof(cmd),
+		 "mke2fs -q -b 1024 %s >/dev/null 2>&1 && "
+		 "mkdir -p /mnt/pmblk && "
+		 "mount -t ext2 %s /mnt/pmblk 2>/dev/null", self->path,
+		 self->path);
+	if (pm_run(cmd))
+		SKIP(return, "no ext2 file system on the device");
+	/* The page is cached, with the boot block's zeros. */
+	ASSERT_EQ(sizeof(cached), pread(self->dev, cached, sizeof(cached), 0));
+	pattern(buf, sizeof(cached), 0, 41);
+	h = pm_create_locked(self->fd, buf, PM_PAGE, PINMDL_IO_WRITE_ACCESS);
+	ASSERT_NE(0, h);
+	s = (struct pinmdl_segment){ .handle = h, .length = sizeof(cached) };
+	EXPECT_EQ(0, blk_io(self->fd, self->target, PINMDL_BLK_WRITE, 0, &s, 1,
+			    0, NULL));
+	EXPECT_EQ(0, pm_unlock(self->fd, h));
+	ASSERT_EQ(sizeof(cached), pread(self->dev, cached, sizeof(cached), 0));
+	EXPECT_EQ(0, memcmp(buf, cached, sizeof(cached)));
+	EXPECT_EQ(0, pm_run("umount /mnt/pmblk"));
 	munmap(buf, PM_PAGE);
 }
 
