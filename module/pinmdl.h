@@ -155,6 +155,9 @@ struct pinmdl_io_segment {
  * @op: the target's operation
  * @dev_offset: position on the target, in bytes
  * @arg: the operation's argument
+ * @from_user: the request comes from user space (Windows' UserMode
+ *	       RequestorMode): a target refuses what only a kernel caller may
+ *	       ask for
  * @segments: the data, @nr_segments pieces in order
  * @nr_segments: 0 for an operation that moves no data
  * @done: called once the request is complete and its descriptors are
@@ -182,6 +185,7 @@ struct pinmdl_request {
 	u32 op;
 	u64 dev_offset;
 	u64 arg;
+	bool from_user;
 	struct pinmdl_io_segment *segments;
 	unsigned int nr_segments;
 	void (*done)(struct pinmdl_request *req);

@@ -5,9 +5,7 @@
  * on that target, each segment first to last, the request as a whole, and
  * last whether the target is still there.
  */
-#include <linux/module.h>
 #include <linux/slab.h>
-#include <linux/string.h>
 #include <linux/uaccess.h>
 
 #include "dev/file.h"
@@ -35,22 +33,6 @@ static int pinmdl_file_hold_segment(struct pinmdl_file_request *fr,
 	if (ret)
 		return ret;
 	return pinmdl_request_hold(&fr->req, i);
-}
-
-/* The module of the lower driver, whose op numbers the uapi header names */
-#define PINMDL_LOWER_MODULE	"pinmdl_lower"
-
-/*
- * Whether @req gives the lower driver's CHECKSUM a starting value: the op
- * takes no argument from user space. The kernel API gives it one, to
- * checksum a stream in pieces (as SUBMIT_BUFFERED does).
- */
-static bool pinmdl_io_checksum_from(const struct pinmdl_request *req)
-{
-	const struct pinmdl_target_ops *ops = req->binding->target->ops;
-
-	return req->op == PINMDL_LOWER_CHECKSUM && req->arg &&
-	       !strcmp(module_name(ops->owner), PINMDL_LOWER_MODULE);
 }
 
 /* Segments copied onto the stack rather than into an allocation */
@@ -97,8 +79,6 @@ static int pinmdl_io_start(struct pinmdl_file_request *fr,
 	ret = pinmdl_request_check(req);
 	if (ret)
 		return ret;
-	if (pinmdl_io_checksum_from(req))
-		return -EINVAL;
 	for (i = 0; i < req->nr_segments; i++) {
 		ret = -EINVAL;
 		if (useg[i].reserved)
@@ -153,6 +133,7 @@ int pinmdl_ioctl_io(struct pinmdl_file *pf, void __user *uarg)
 	fr->req.op = arg.op;
 	fr->req.dev_offset = arg.dev_offset;
 	fr->req.arg = arg.arg;
+	fr->req.from_user = true;
 	fr->req.nr_segments = arg.nr_segments;
 
 	ret = pinmdl_io_start(fr, useg, user);

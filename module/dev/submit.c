@@ -125,6 +125,7 @@ int pinmdl_ioctl_submit(struct pinmdl_file *pf, void __user *uarg)
 	fr->req.op = arg.op;
 	/* A CHECKSUM of the ioctl always starts afresh. */
 	fr->req.arg = arg.op == PINMDL_LOWER_FILL ? arg.arg : 0;
+	fr->req.from_user = true;
 	ret = pinmdl_submit_lookup(fr, &arg);
 	if (ret)
 		goto out_free;

@@ -275,6 +275,9 @@ static int pinmdl_lower_check(struct pinmdl_request *req)
 		dir = DMA_FROM_DEVICE;
 		break;
 	case PINMDL_LOWER_CHECKSUM:
+		/* A starting value, to checksum in pieces, is the kernel's. */
+		if (req->arg && req->from_user)
+			return -EINVAL;
 		dir = DMA_TO_DEVICE;
 		break;
 	case PINMDL_LOWER_COPY:
