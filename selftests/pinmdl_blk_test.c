@@ -24,9 +24,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -1292,6 +1294,181 @@ TEST(loop_limits_follow_the_device)
 	close(back);
 	close(ctl);
 	munmap(buf, 2 * PM_PAGE);
+}
+
+/*
+ * The rules of write(2) and read(2) with O_DIRECT hold for a request by
+ * construction, as it is the bound file's own direct I/O: a file opened
+ * O_DSYNC writes with REQ_FUA (seen in the block layer's block_bio_queue
+ * event, on a null_blk device with a write cache, which keeps REQ_FUA),
+ * a plain one without.
+ */
+TEST(dsync_file_writes_with_fua)
+{
+	char name[32], path[64], tpath[128], line[512], want[32], cmd[512];
+	const char *tr = pm_tracefs();
+	int fd, dsync, plain, t_dsync, t_plain, found_fua = 0, found_plain = 0;
+	struct pinmdl_segment seg;
+	struct stat st;
+	uint32_t h;
+	char *buf;
+	FILE *f;
+
+	snprintf(name, sizeof(name), "pmfua%d", getpid());
+	snprintf(tpath, sizeof(tpath), "%s/events/block/block_bio_queue", tr);
+	if (access(tpath, F_OK))
+		SKIP(return, "no tracefs block events");
+	ASSERT_EQ(0, nullb_make(name, "blocksize=512 cache_size=16", path,
+				sizeof(path)));
+	dsync = open(path, O_RDWR | O_DSYNC);
+	plain = open(path, O_RDWR);
+	ASSERT_LE(0, dsync);
+	ASSERT_LE(0, plain);
+	ASSERT_EQ(0, fstat(plain, &st));
+	snprintf(want, sizeof(want), "%u,%u ", major(st.st_rdev),
+		 minor(st.st_rdev));
+	fd = pm_open();
+	ASSERT_LE(0, fd);
+	t_dsync = pm_target_open(fd, BLK, dsync, NULL);
+	t_plain = pm_target_open(fd, BLK, plain, NULL);
+	ASSERT_LT(0, t_dsync);
+	ASSERT_LT(0, t_plain);
+	buf = pm_map(PM_PAGE, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, buf);
+	pattern(buf, PM_PAGE, 0, 5);
+	h = pm_create_locked(fd, buf, PM_PAGE, PINMDL_IO_READ_ACCESS);
+	ASSERT_LT(0, h);
+	seg = (struct pinmdl_segment){ .handle = h, .length = PM_PAGE };
+
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && echo 0 > tracing_on && echo > trace && "
+		 "echo 1 > events/block/block_bio_queue/enable && "
+		 "echo 1 > tracing_on", tr);
+	ASSERT_EQ(0, pm_run(cmd));
+	/* The O_DSYNC file at block 0, the plain one at block 8. */
+	ASSERT_EQ(0, blk_io(fd, t_dsync, PINMDL_BLK_WRITE, 0, &seg, 1, 0,
+			    NULL));
+	ASSERT_EQ(0, blk_io(fd, t_plain, PINMDL_BLK_WRITE, PM_PAGE, &seg, 1, 0,
+			    NULL));
+	snprintf(cmd, sizeof(cmd),
+		 "echo 0 > %s/events/block/block_bio_queue/enable", tr);
+	ASSERT_EQ(0, pm_run(cmd));
+	snprintf(tpath, sizeof(tpath), "%s/trace", tr);
+	f = fopen(tpath, "r");
+	ASSERT_NE(NULL, f);
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strstr(line, want), rwbs[16];
+		unsigned long long sector;
+
+		if (!p || sscanf(p + strlen(want), "%15s %llu", rwbs,
+				 &sector) != 2 || rwbs[0] != 'W')
+			continue;
+		if (sector == 0)
+			found_fua |= !!strchr(rwbs, 'F');
+		else if (sector == PM_PAGE / 512)
+			found_plain |= 1 + !!strchr(rwbs, 'F');
+	}
+	fclose(f);
+	EXPECT_EQ(1, found_fua);
+	/* Seen, and without REQ_FUA. */
+	EXPECT_EQ(1, found_plain);
+
+	EXPECT_EQ(0, pm_unlock(fd, h));
+	close(fd);
+	close(plain);
+	close(dsync);
+	munmap(buf, PM_PAGE);
+	EXPECT_EQ(0, nullb_make(name, NULL, NULL, 0));
+}
+
+/* Bytes the process read or wrote to storage (/proc/self/io, @field). */
+static long long proc_io(const char *field)
+{
+	char line[128];
+	long long v = -1;
+	size_t n = strlen(field);
+	FILE *f = fopen("/proc/self/io", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, field, n) && line[n] == ':')
+			v = atoll(line + n + 1);
+	fclose(f);
+	return v;
+}
+
+/* The submitter's I/O accounting counts a request as its own I/O. */
+TEST_F(blk, task_io_accounting)
+{
+	const size_t len = 1 << 20;
+	struct pinmdl_segment seg;
+	long long rd, wr;
+	uint32_t h;
+	char *buf;
+
+	if (proc_io("write_bytes") < 0)
+		SKIP(return, "no task I/O accounting");
+	buf = pm_map(len, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, buf);
+	pattern(buf, len, 0, 9);
+	h = pm_create_locked(self->fd, buf, len, PINMDL_IO_WRITE_ACCESS);
+	ASSERT_LT(0, h);
+	seg = (struct pinmdl_segment){ .handle = h, .length = len };
+	wr = proc_io("write_bytes");
+	rd = proc_io("read_bytes");
+	ASSERT_EQ(0, blk_io(self->fd, self->target, PINMDL_BLK_WRITE, 0, &seg,
+			    1, 0, NULL));
+	EXPECT_LE(wr + (long long)len, proc_io("write_bytes"));
+	ASSERT_EQ(0, blk_io(self->fd, self->target, PINMDL_BLK_READ, 0, &seg,
+			    1, 0, NULL));
+	EXPECT_LE(rd + (long long)len, proc_io("read_bytes"));
+	EXPECT_EQ(0, pm_unlock(self->fd, h));
+	munmap(buf, len);
+}
+
+/* fsnotify sees a BLK_WRITE as a write(2) and a BLK_READ as a read(2). */
+TEST_F(blk, fsnotify_sees_requests)
+{
+	char ev[4096] __attribute__((aligned(8)));
+	struct inotify_event *e;
+	struct pinmdl_segment seg;
+	int in, wd, mask, n, async;
+	uint32_t h;
+	char *buf;
+
+	buf = pm_map(PM_PAGE, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, buf);
+	h = pm_create_locked(self->fd, buf, PM_PAGE, PINMDL_IO_WRITE_ACCESS);
+	ASSERT_LT(0, h);
+	seg = (struct pinmdl_segment){ .handle = h, .length = PM_PAGE };
+	in = inotify_init1(IN_NONBLOCK);
+	ASSERT_LE(0, in);
+	wd = inotify_add_watch(in, self->path, IN_MODIFY | IN_ACCESS);
+	ASSERT_LE(0, wd);
+	/* Synchronous, then asynchronous: each op's event, once each. */
+	for (async = 0; async < 2; async++) {
+		ASSERT_EQ(0, blk_io(self->fd, self->target, PINMDL_BLK_WRITE,
+				    0, &seg, 1,
+				    async ? PINMDL_SUBMIT_ASYNC : 0, NULL));
+		if (async)
+			ASSERT_EQ(0, collect(self->fd, 1, 0, PM_PAGE));
+		ASSERT_EQ(0, blk_io(self->fd, self->target, PINMDL_BLK_READ,
+				    0, &seg, 1,
+				    async ? PINMDL_SUBMIT_ASYNC : 0, NULL));
+		if (async)
+			ASSERT_EQ(0, collect(self->fd, 1, 0, PM_PAGE));
+		mask = 0;
+		n = read(in, ev, sizeof(ev));
+		ASSERT_LT(0, n);
+		for (e = (void *)ev; (char *)e < ev + n;
+		     e = (void *)((char *)e + sizeof(*e) + e->len))
+			mask |= e->wd == wd ? (int)e->mask : 0;
+		EXPECT_EQ(IN_MODIFY | IN_ACCESS, mask);
+	}
+	close(in);
+	EXPECT_EQ(0, pm_unlock(self->fd, h));
+	munmap(buf, PM_PAGE);
 }
 
 TEST_HARNESS_MAIN

@@ -12,19 +12,13 @@
 
 #define LOWER	"pinmdl_lower"
 
-static const char *tracefs(void)
-{
-	return access("/sys/kernel/tracing/events", F_OK) ?
-	       "/sys/kernel/debug/tracing" : "/sys/kernel/tracing";
-}
-
 static int trace_write(const char *file, const char *val)
 {
 	char path[128];
 	FILE *f;
 	int ret;
 
-	snprintf(path, sizeof(path), "%s/%s", tracefs(), file);
+	snprintf(path, sizeof(path), "%s/%s", pm_tracefs(), file);
 	f = fopen(path, "w");
 	if (!f)
 		return -1;
@@ -39,7 +33,7 @@ static char *trace_read(void)
 	char path[128], *buf = malloc(cap);
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/trace", tracefs());
+	snprintf(path, sizeof(path), "%s/trace", pm_tracefs());
 	f = fopen(path, "r");
 	if (!f || !buf) {
 		free(buf);
@@ -388,7 +382,7 @@ TEST_F(trace, pinmdlctl_trace)
 	 * pinmdlctl had a moment to open its trace_pipe: what comes before
 	 * the open is kept in the instance's buffer anyway.
 	 */
-	snprintf(inst, sizeof(inst), "%s/instances/pinmdlctl.%d", tracefs(),
+	snprintf(inst, sizeof(inst), "%s/instances/pinmdlctl.%d", pm_tracefs(),
 		 (int)pid);
 	for (i = 0; i < 500 && !instance_enabled(inst); i++)
 		usleep(20000);

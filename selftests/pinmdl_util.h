@@ -263,6 +263,13 @@ static inline long pm_vmpin_kb(void)
 }
 
 /* Run a shell command; its exit status, or -1 if it did not exit. */
+/* Where tracefs is: its own mount, or under debugfs. */
+static inline const char *pm_tracefs(void)
+{
+	return access("/sys/kernel/tracing/events", F_OK) ?
+	       "/sys/kernel/debug/tracing" : "/sys/kernel/tracing";
+}
+
 static inline int pm_run(const char *cmd)
 {
 	int status = system(cmd);
