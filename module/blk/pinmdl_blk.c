@@ -15,7 +15,10 @@
  * O_DIRECT holds by construction: the device's checks (read-only, swap,
  * size, alignment), write-back and invalidation of its page cache with the
  * buffered fallback, REQ_FUA for a file opened O_DSYNC, the task's I/O
- * accounting. The security module's word and fsnotify's events come from
+ * accounting. The kernel drops what was cached of a write's range after
+ * a direct write only when it finished at once: pinmdl_blk does it after
+ * each write that pages came into the cache during (from a worker, before
+ * the completion), as O_DIRECT would. The security module's word and fsnotify's events come from
  * the same helpers read(2) and write(2) call. The I/O is submitted from the
  * submitter's context and completes in whatever context the block layer
  * ends it. FLUSH is fsync(2) of the device.
@@ -32,16 +35,19 @@
  * It uses only module/pinmdl.h, as any other lower driver would.
  */
 #include <linux/blkdev.h>
+#include <linux/errseq.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/fsnotify.h>
 #include <linux/module.h>
 #include <linux/overflow.h>
+#include <linux/pagemap.h>
 #include <linux/refcount.h>
 #include <linux/sched/signal.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
+#include <linux/workqueue.h>
 
 #include "module/pinmdl.h"
 
@@ -71,6 +77,8 @@ struct pinmdl_blk_dio {
  * @remaining: direct I/Os in flight, plus one while they are submitted
  * @status: 0, -EIO once one failed or fell short, or why the submission
  *	    stopped
+ * @submitter: pid of the task that sent it, for what is logged after
+ * @work: invalidates the cache after a write, then completes the request
  * @nr_dio: direct I/Os the request needs
  * @dio: them
  */
@@ -78,10 +86,13 @@ struct pinmdl_blk_io {
 	struct pinmdl_request *req;
 	refcount_t remaining;
 	int status;
+	pid_t submitter;
+	struct work_struct work;
 	unsigned int nr_dio;
 	struct pinmdl_blk_dio dio[];
 };
 
+static struct workqueue_struct *pinmdl_blk_wq;
 static struct pinmdl_target *pinmdl_blk_target;
 
 static struct file *pinmdl_blk_file(const struct pinmdl_request *req)
@@ -201,20 +212,60 @@ static bool pinmdl_blk_fits(struct pinmdl_request *req,
 	return true;
 }
 
-/* The last party is out: complete the request. Any context. */
-static void pinmdl_blk_put(struct pinmdl_blk_io *io)
+static void pinmdl_blk_complete(struct pinmdl_blk_io *io)
 {
 	struct pinmdl_request *req = io->req;
-	int status;
-
-	if (!refcount_dec_and_test(&io->remaining))
-		return;
 	/* The last put reads what the others wrote after its barrier. */
-	status = READ_ONCE(io->status);
+	int status = READ_ONCE(io->status);
+
 	if (status)
 		pinmdl_complete(req, status, 0);
 	else
 		pinmdl_complete(req, 0, req->total);
+}
+
+/*
+ * After a write: drop what was cached of the range meanwhile. The kernel
+ * does so itself only for a direct write that finished at once; each of a
+ * request's finishes later.
+ */
+static void pinmdl_blk_work_fn(struct work_struct *work)
+{
+	struct pinmdl_blk_io *io = container_of(work, struct pinmdl_blk_io,
+						work);
+	struct pinmdl_request *req = io->req;
+	struct address_space *mapping = pinmdl_blk_file(req)->f_mapping;
+	loff_t end = req->dev_offset + req->total - 1;
+
+	/* As O_DIRECT does: stale pages are an error of the mapping. */
+	if (invalidate_inode_pages2_range(mapping,
+					  req->dev_offset >> PAGE_SHIFT,
+					  end >> PAGE_SHIFT)) {
+		errseq_set(&mapping->wb_err, -EIO);
+		pr_warn_ratelimited("pinmdl_blk: stale page cache after a write of pid %d\n",
+				    io->submitter);
+	}
+	pinmdl_blk_complete(io);
+}
+
+/* Drop a direct I/O's or the submitter's count; the last completes. */
+static void pinmdl_blk_put(struct pinmdl_blk_io *io)
+{
+	struct pinmdl_request *req = io->req;
+
+	if (!refcount_dec_and_test(&io->remaining))
+		return;
+	/*
+	 * Pages cached during a write, even a failed one, may be stale. A
+	 * racy look is enough: a page read in after it sees the written data.
+	 */
+	if (req->op == PINMDL_BLK_WRITE &&
+	    READ_ONCE(pinmdl_blk_file(req)->f_mapping->nrpages)) {
+		INIT_WORK(&io->work, pinmdl_blk_work_fn);
+		queue_work(pinmdl_blk_wq, &io->work);
+		return;
+	}
+	pinmdl_blk_complete(io);
 }
 
 /* A direct I/O's end: the block layer's completion context. */
@@ -287,6 +338,9 @@ static int pinmdl_blk_submit(struct pinmdl_blk_io *io, struct iov_iter *iter)
 
 	for (i = 0; i < io->nr_dio; i++) {
 		if (i) {
+			/* Nothing more once one failed. */
+			if (READ_ONCE(io->status))
+				break;
 			ret = pinmdl_blk_stop(req);
 			if (ret) {
 				WRITE_ONCE(io->status, ret);
@@ -304,13 +358,15 @@ static int pinmdl_blk_submit(struct pinmdl_blk_io *io, struct iov_iter *iter)
 	return 0;
 }
 
-/* FLUSH: fsync(2) of the device, its cache written back and flushed. */
+/*
+ * FLUSH: fsync(2) of the device, its cache written back and flushed; as
+ * fsync(2), it reports the write-back errors this file had not seen yet.
+ * Any error is the device's: EIO.
+ */
 static int pinmdl_blk_flush(struct pinmdl_request *req)
 {
-	int ret = vfs_fsync(pinmdl_blk_file(req), 0);
-
-	if (ret)
-		pinmdl_complete(req, ret, 0);
+	if (vfs_fsync(pinmdl_blk_file(req), 0))
+		pinmdl_complete(req, -EIO, 0);
 	else
 		pinmdl_complete(req, 0, 0);
 	return 0;
@@ -326,8 +382,11 @@ static int pinmdl_blk_queue(struct pinmdl_request *req)
 	unsigned int nr;
 	int ret;
 
-	/* Deleted, or without space now (its medium or backing file gone). */
-	if (!bdev_nr_bytes(bdev))
+	/*
+	 * Deleted, or without space now (its medium or backing file gone): a
+	 * dead disk has no capacity, but keeps its partitions' sizes.
+	 */
+	if (!bdev_nr_bytes(bdev) || !get_capacity(bdev->bd_disk))
 		return -ENODEV;
 	if (req->op == PINMDL_BLK_FLUSH)
 		return pinmdl_blk_flush(req);
@@ -337,11 +396,13 @@ static int pinmdl_blk_queue(struct pinmdl_request *req)
 	if (ret)
 		return ret;
 	nr = DIV_ROUND_UP_ULL(req->total, PINMDL_BLK_IO_MAX);
-	io = kmalloc(struct_size(io, dio, nr), GFP_KERNEL_ACCOUNT);
+	/* A request of terabytes fails with ENOMEM, not a warning. */
+	io = kmalloc(struct_size(io, dio, nr), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!io)
 		return -ENOMEM;
 	io->req = req;
 	io->status = 0;
+	io->submitter = task_pid_nr(current);
 	io->nr_dio = nr;
 	refcount_set(&io->remaining, 1);
 	ret = pinmdl_blk_submit(io, &iter);
@@ -381,16 +442,32 @@ static int __init pinmdl_blk_init(void)
 		.max_segments = PINMDL_MAX_SEGMENTS,
 	};
 
+	int ret;
+
+	/* A write's completion may wait for it under memory pressure. */
+	pinmdl_blk_wq = alloc_workqueue("pinmdl_blk",
+					WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	if (!pinmdl_blk_wq)
+		return -ENOMEM;
 	pinmdl_blk_target = pinmdl_target_register("pinmdl_blk",
 						   &pinmdl_blk_ops, &limits,
 						   NULL);
-	return PTR_ERR_OR_ZERO(pinmdl_blk_target);
+	if (IS_ERR(pinmdl_blk_target)) {
+		ret = PTR_ERR(pinmdl_blk_target);
+		goto err_wq;
+	}
+	return 0;
+
+err_wq:
+	destroy_workqueue(pinmdl_blk_wq);
+	return ret;
 }
 module_init(pinmdl_blk_init);
 
 static void __exit pinmdl_blk_exit(void)
 {
 	pinmdl_target_unregister(pinmdl_blk_target);
+	destroy_workqueue(pinmdl_blk_wq);
 }
 module_exit(pinmdl_blk_exit);
 
