@@ -84,9 +84,11 @@ backports_apt() {
 		-o Dir::Cache="$dir/cache" -o APT::Sandbox::User=root "$@"
 }
 
-# kernel_src: fetch linux-source-7.3 from $PINMDL_SRC_SUITE (the newest
-# version there, refreshed once a day), unpack it once under the cache and
-# print its directory.
+# kernel_src: the unpacked linux-source-7.3 under the cache, its directory
+# printed. A machine that has none fetches the newest version in
+# $PINMDL_SRC_SUITE and unpacks it once; later runs keep using it, so that
+# a new upload never rebuilds the kernels in the middle of a run
+# (PINMDL_SRC_REFRESH=1 looks for a newer one).
 kernel_src() {
 	mkdir -p "$PINMDL_CACHE/apt"
 	# One fetch at a time: the kernels' builds may ask together.
@@ -97,23 +99,18 @@ kernel_src() {
 }
 
 kernel_src_locked() {
-	local pkg=linux-source-$PINMDL_SRC_SERIES stamp=$PINMDL_CACHE/apt/.updated
-	local ver dir dl
-	if [ -z "$(find "$stamp" -mmin -1440 2>/dev/null)" ]; then
-		backports_apt apt-get update -qq >&2 &&
-			touch "$stamp" ||
-			say "cannot refresh $PINMDL_SRC_SUITE; using the cached lists"
-	fi
-	ver=$(backports_apt apt-cache show "$pkg" 2>/dev/null |
-		sed -n 's/^Version: //p' | sort -V | tail -n 1)
-	if [ -z "$ver" ]; then
-		# Offline: the newest tree already unpacked.
-		dir=$(ls -d "$PINMDL_CACHE/src/$pkg"-*/.unpacked 2>/dev/null |
-			sort -V | tail -n 1)
-		[ -n "$dir" ] || die "$pkg is not in $PINMDL_SRC_SUITE"
+	local pkg=linux-source-$PINMDL_SRC_SERIES ver dir dl
+	dir=$(ls -d "$PINMDL_CACHE/src/$pkg"-*/.unpacked 2>/dev/null |
+		sort -V | tail -n 1)
+	if [ -n "$dir" ] && [ "${PINMDL_SRC_REFRESH:-0}" != 1 ]; then
 		dirname "$dir"
 		return
 	fi
+	backports_apt apt-get update -qq >&2 ||
+		say "cannot refresh $PINMDL_SRC_SUITE; using the cached lists"
+	ver=$(backports_apt apt-cache show "$pkg" 2>/dev/null |
+		sed -n 's/^Version: //p' | sort -V | tail -n 1)
+	[ -n "$ver" ] || die "$pkg is not in $PINMDL_SRC_SUITE"
 	dir=$PINMDL_CACHE/src/$pkg-$ver
 	if [ ! -e "$dir/.unpacked" ]; then
 		say "fetching and unpacking $pkg $ver from $PINMDL_SRC_SUITE"
@@ -131,5 +128,3 @@ kernel_src_locked() {
 	echo "$dir"
 }
 
-# kernel_src_version: the Debian version of the tree kernel_src prints.
-kernel_src_version() { cat "$(kernel_src)/.version"; }

@@ -352,6 +352,8 @@ err_trace:
  * it is queued to the target, which completes it from its own context.
  * @req->done runs exactly once if this returns 0, never otherwise, and it
  * may run before this returns.
+ * The caller sets @req->from_user: true for a request made on behalf of
+ * user space, false (as a zeroed request has it) for the kernel's own.
  *
  * Context: process context.
  * Return: 0 once queued; -EINVAL for what the target's limits or check
@@ -400,8 +402,10 @@ EXPORT_SYMBOL_GPL(pinmdl_submit);
  * A target completes each request exactly once.
  *
  * Context: any context in which a spinlock_t may be taken: process,
- * softirq, or hard IRQ (an interrupt handler or an hrtimer, both threaded
- * on PREEMPT_RT); not a HRTIMER_MODE_HARD timer, nor under a raw spinlock.
+ * softirq, or hard IRQ as an interrupt handler or a plain hrtimer runs
+ * (threaded or in softirq on PREEMPT_RT); not one that stays in hard IRQ
+ * on PREEMPT_RT (HRTIMER_MODE_HARD timers, IRQF_NO_THREAD handlers, hard
+ * irq_work), nor under a raw spinlock.
  */
 void pinmdl_complete(struct pinmdl_request *req, int status, u64 result)
 {

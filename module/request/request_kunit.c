@@ -157,7 +157,8 @@ static int kt_queue(struct pinmdl_request *req)
 	case KT_SOFTIRQ:
 		/*
 		 * A plain hrtimer expires in hard IRQ context, as a device's
-		 * interrupt handler runs (both are threaded on PREEMPT_RT);
+		 * interrupt handler runs (in softirq on PREEMPT_RT, where the
+		 * handler is threaded);
 		 * a HRTIMER_MODE_HARD one would stay in hard IRQ there too,
 		 * where no spinlock_t may be taken, nor a request completed.
 		 */
