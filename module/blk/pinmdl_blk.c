@@ -105,6 +105,16 @@ static struct block_device *pinmdl_blk_bdev(const struct file *file)
 	return I_BDEV(file->f_mapping->host);
 }
 
+/*
+ * Whether the device is gone: deleted, or without space now (its medium or
+ * backing file gone). A dead disk has no capacity, but keeps its
+ * partitions' sizes.
+ */
+static bool pinmdl_blk_gone(struct block_device *bdev)
+{
+	return !bdev_nr_bytes(bdev) || !get_capacity(bdev->bd_disk);
+}
+
 /* Alignment of I/O: buffers must suit the device's DMA too, if stricter. */
 static u32 pinmdl_blk_block_size(struct block_device *bdev)
 {
@@ -382,16 +392,13 @@ static int pinmdl_blk_queue(struct pinmdl_request *req)
 	unsigned int nr;
 	int ret;
 
-	/*
-	 * Deleted, or without space now (its medium or backing file gone): a
-	 * dead disk has no capacity, but keeps its partitions' sizes.
-	 */
-	if (!bdev_nr_bytes(bdev) || !get_capacity(bdev->bd_disk))
+	if (pinmdl_blk_gone(bdev))
 		return -ENODEV;
 	if (req->op == PINMDL_BLK_FLUSH)
 		return pinmdl_blk_flush(req);
+	/* A device going away shrinks first: that is why it no longer fits. */
 	if (!pinmdl_blk_fits(req, bdev))
-		return -EINVAL;
+		return pinmdl_blk_gone(bdev) ? -ENODEV : -EINVAL;
 	ret = pinmdl_request_iter(req, read ? ITER_DEST : ITER_SOURCE, &iter);
 	if (ret)
 		return ret;
@@ -408,7 +415,8 @@ static int pinmdl_blk_queue(struct pinmdl_request *req)
 	ret = pinmdl_blk_submit(io, &iter);
 	if (ret) {
 		kfree(io);
-		return ret;
+		/* Gone meanwhile: whatever the device said, that is why. */
+		return pinmdl_blk_gone(bdev) ? -ENODEV : ret;
 	}
 	req->target_data = io;
 	if (read)
