@@ -8,7 +8,8 @@
  * locked and unlocked again and again, released at close and at exit,
  * never hold a CPU long enough for the soft-lockup or hung-task detector
  * (the guest runs with softlockup_panic=1 and hung_task_panic=1); and no
- * worker ever waits on a userfaultfd. Each test checks that every pin
+ * worker ever waits on a userfaultfd; past 8 GiB, in a guest of 16 GiB,
+ * one descriptor or four lock 12 GiB. Each test checks that every pin
  * came back.
  */
 #define _GNU_SOURCE
@@ -154,6 +155,59 @@ TEST_F_TIMEOUT(huge, untouched_thp, 600)
 		SKIP(return, "no THP: %s", strerror(errno));
 	lock_check_unlock(_metadata, self->fd, self->m.buf, self->len,
 			  true);
+}
+
+/* The machine's RAM in bytes (MemTotal). */
+static size_t ram_bytes(void)
+{
+	unsigned long long kb = 0;
+	char line[128];
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemTotal: %llu kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb << 10;
+}
+
+/*
+ * Past the 7.5 GiB the module once held at most: PINMDL_BIG_GIB GiB
+ * (default 12, in a guest of 16 GiB) of THP locked as one descriptor, then
+ * as four, with max_pinned_pages and max_descriptor_bytes raised to it.
+ */
+TEST_F_TIMEOUT(huge, past_eight_gib, 1800)
+{
+	const char *gib = getenv("PINMDL_BIG_GIB");
+	size_t len = (gib ? strtoul(gib, NULL, 0) : 12) << 30, quarter;
+	unsigned long long max_bytes = pm_param("max_descriptor_bytes");
+	uint32_t h[4];
+	int ret, i;
+
+	if (!len || ram_bytes() < len + (1536UL << 20))
+		SKIP(return, "%zu MiB of RAM: not enough to lock %zu MiB",
+		     ram_bytes() >> 20, len >> 20);
+	ASSERT_EQ(0, pm_set_param("max_pinned_pages", len / PM_PAGE));
+	ASSERT_EQ(0, pm_set_param("max_descriptor_bytes", len));
+	ret = pm_mem_map(&self->m, PM_THP, len, PROT_READ | PROT_WRITE, 0);
+	ASSERT_EQ(0, ret);
+	h[0] = pm_create_locked(self->fd, self->m.buf, len,
+				PINMDL_IO_WRITE_ACCESS);
+	EXPECT_NE(0, h[0]);
+	EXPECT_EQ(len / PM_PAGE, pm_stat("pages_pinned"));
+	EXPECT_EQ(0, pm_unlock(self->fd, h[0]));
+	EXPECT_EQ(0, pm_free(self->fd, h[0]));
+	quarter = len / 4;
+	for (i = 0; i < 4; i++) {
+		h[i] = pm_create_locked(self->fd, self->m.buf + i * quarter,
+					quarter, PINMDL_IO_WRITE_ACCESS);
+		EXPECT_NE(0, h[i]);
+	}
+	EXPECT_EQ(len / PM_PAGE, pm_stat("pages_pinned"));
+	for (i = 0; i < 4; i++)
+		EXPECT_EQ(0, pm_unlock(self->fd, h[i]));
+	EXPECT_EQ(0, pm_set_param("max_descriptor_bytes", max_bytes));
 }
 
 /*

@@ -3,8 +3,8 @@
  * Limits and hardening (DESIGN.md, "Limits and hardening"): no ioctl
  * sleeps behind a LOCK in progress, an unlocked descriptor costs its
  * header only and a file holds at most max_descriptors, pinned pages are
- * charged to the user as well as to the mm, no folio's reference count can
- * be overflowed through max_pinned_pages, and QUERY's PFNs are decided at
+ * charged to the user as well as to the mm, no lock takes a folio's
+ * reference count past max_folio_refs, and QUERY's PFNs are decided at
  * open. Each test checks that every pin came back.
  */
 #define _GNU_SOURCE
@@ -394,48 +394,192 @@ TEST(locked_vm_charged_to_the_user)
 	EXPECT_EQ(pins, pm_pins());
 }
 
+/* The machine's RAM in pages, as the kernel counts it (MemTotal). */
+static unsigned long long ram_pages(void)
+{
+	unsigned long long kb = 0;
+	char line[128];
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemTotal: %llu kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb * 1024 / PM_PAGE;
+}
+
 /*
- * No folio can overflow through pinmdl's pins: a small folio gains 1024
- * references a pin, so max_pinned_pages * 1024 stays within max_folio_refs,
- * and a setting that would break that is refused. At a reduced scale,
- * 16 pins of one page are all a budget of 16 * 1024 references allows.
+ * The two limits do not constrain each other: max_pinned_pages is any
+ * number of pages up to RAM (default half of it), max_folio_refs any
+ * number from 2048 to 2^31 - 2^27, whatever the other is.
  */
-TEST_F(params, folio_refs_bound_max_pinned_pages)
+TEST_F(params, max_pinned_pages_up_to_ram)
+{
+	unsigned long long ram = ram_pages(), top = (1ULL << 31) - (1ULL << 27);
+
+	ASSERT_NE(0, ram);
+	EXPECT_EQ(ram / 2, self->max_pinned_pages);
+	ASSERT_EQ(0, pm_set_param("max_folio_refs", 2048));
+	EXPECT_EQ(0, pm_set_param("max_pinned_pages", ram));
+	EXPECT_EQ(ram, pm_param("max_pinned_pages"));
+	EXPECT_EQ(-EINVAL, pm_set_param("max_pinned_pages", ram + 1));
+	EXPECT_EQ(-EINVAL, pm_set_param("max_folio_refs", 2047));
+	EXPECT_EQ(0, pm_set_param("max_folio_refs", top));
+	EXPECT_EQ(-EINVAL, pm_set_param("max_folio_refs", top + 1));
+	EXPECT_EQ(top, pm_param("max_folio_refs"));
+	EXPECT_EQ(ram, pm_param("max_pinned_pages"));
+}
+
+/*
+ * A pin adds 1024 references to a small folio: with max_folio_refs 2048,
+ * one page (a reference of its mapping, maybe one more of the LRU's) takes
+ * one lock and refuses the second with ENOMEM, holding nothing of it; the
+ * second goes through once the first is unlocked.
+ */
+TEST_F(params, max_folio_refs_refuses_second_lock_of_a_page)
 {
 	char *buf = pm_map(PM_PAGE, PROT_READ | PROT_WRITE);
-	long pins = pm_pins(), acquired = 0;
-	int fd = pm_open(), i, n = 0, ret = 0;
-	uint32_t h[17];
+	long pins = pm_pins();
+	int fd = pm_open();
+	uint32_t h[2];
 
 	ASSERT_NE(NULL, buf);
-	ASSERT_GE(self->max_folio_refs / 1024, self->max_pinned_pages);
-	EXPECT_EQ(-EINVAL, pm_set_param("max_pinned_pages",
-					self->max_folio_refs / 1024 + 1));
-	EXPECT_EQ(-EINVAL, pm_set_param("max_folio_refs", 1ULL << 31));
-	ASSERT_EQ(0, pm_set_param("max_pinned_pages", 16));
-	ASSERT_EQ(0, pm_set_param("max_folio_refs", 16 * 1024));
-	EXPECT_EQ(-EINVAL, pm_set_param("max_pinned_pages", 17));
-	EXPECT_EQ(-EINVAL, pm_set_param("max_folio_refs", 16 * 1024 - 1));
-
 	memset(buf, 1, PM_PAGE);
-	for (i = 0; i < 17; i++) {
-		ASSERT_EQ(0, pm_create(fd, buf, 1, &h[i]));
-		pm_pins(); /* folds the per-CPU counts */
-		acquired = pm_vmstat("nr_foll_pin_acquired");
-		ret = pm_lock(fd, h[i], PINMDL_IO_READ_ACCESS);
+	ASSERT_EQ(0, pm_set_param("max_folio_refs", 2048));
+	ASSERT_EQ(0, pm_create(fd, buf, PM_PAGE, &h[0]));
+	ASSERT_EQ(0, pm_create(fd, buf, PM_PAGE, &h[1]));
+	ASSERT_EQ(0, pm_lock(fd, h[0], PINMDL_IO_READ_ACCESS));
+	EXPECT_EQ(-ENOMEM, pm_lock(fd, h[1], PINMDL_IO_READ_ACCESS));
+	EXPECT_EQ(-ENOMEM, pm_lock(fd, h[1], PINMDL_IO_WRITE_ACCESS));
+	EXPECT_EQ(pins + 1, pm_pins());
+	EXPECT_EQ(1, pm_stat("pages_pinned"));
+	EXPECT_EQ(0, pm_unlock(fd, h[0]));
+	EXPECT_EQ(0, pm_lock(fd, h[1], PINMDL_IO_WRITE_ACCESS));
+	EXPECT_EQ(pins + 1, pm_pins());
+	close(fd);
+	munmap(buf, PM_PAGE);
+	EXPECT_EQ(pins, pm_pins());
+}
+
+/* Whether the 2 MiB at @buf are one THP (smaps: AnonHugePages). */
+static int is_thp(const char *buf)
+{
+	unsigned long lo, hi, kb;
+	char line[256];
+	int in = 0, thp = 0;
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	while (f && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2)
+			in = lo <= (uintptr_t)buf && (uintptr_t)buf < hi;
+		else if (in && sscanf(line, "AnonHugePages: %lu kB", &kb) == 1)
+			thp = kb >= 2048;
+	}
+	if (f)
+		fclose(f);
+	return thp;
+}
+
+/*
+ * A pin of a large folio adds one reference a page: with max_folio_refs
+ * 2048, a locked 2 MiB THP (512 pages) takes three locks of all of it and
+ * refuses the fourth with ENOMEM, holding nothing of it.
+ */
+TEST_F(params, max_folio_refs_refuses_nth_lock_of_a_huge_page)
+{
+	struct pm_mem m = { 0 };
+	long pins = pm_pins();
+	int fd = pm_open(), i, n = 0, ret = 0;
+	uint32_t h[5];
+
+	ASSERT_LE(0, pm_mem_map(&m, PM_THP, PM_HPAGE, PROT_READ | PROT_WRITE,
+				0));
+	memset(m.buf, 1, PM_HPAGE);
+	if (!is_thp(m.buf)) {
+		pm_mem_unmap(&m);
+		SKIP(return, "no THP to be had");
+	}
+	ASSERT_EQ(0, pm_set_param("max_folio_refs", 2048));
+	for (i = 0; i < 5; i++) {
+		ASSERT_EQ(0, pm_create(fd, m.buf, PM_HPAGE, &h[i]));
+		ret = pm_lock(fd, h[i], PINMDL_IO_WRITE_ACCESS);
 		if (ret)
 			break;
 		n++;
 	}
 	EXPECT_EQ(-ENOMEM, ret);
-	EXPECT_EQ(16, n);
-	/* The refused lock pinned nothing, not even for a moment. */
-	pm_pins();
-	EXPECT_EQ(acquired, pm_vmstat("nr_foll_pin_acquired"));
-	EXPECT_EQ(pins + 16, pm_pins());
+	EXPECT_EQ(3, n);
+	EXPECT_EQ(pins + 3 * 512, pm_pins());
 	close(fd);
-	munmap(buf, PM_PAGE);
+	pm_mem_unmap(&m);
 	EXPECT_EQ(pins, pm_pins());
+}
+
+struct one_page_race {
+	char *buf;
+	int fd;
+	int stop;
+	int held;
+	int most;
+	long locks;
+};
+
+/* Lock and unlock the page again and again; count the locks held at once. */
+static void *lock_one_page(void *arg)
+{
+	struct one_page_race *r = arg;
+	int held, most;
+	uint32_t h;
+
+	while (!__atomic_load_n(&r->stop, __ATOMIC_RELAXED)) {
+		if (pm_create(r->fd, r->buf, PM_PAGE, &h))
+			break;
+		if (!pm_lock(r->fd, h, PINMDL_IO_WRITE_ACCESS)) {
+			held = __atomic_add_fetch(&r->held, 1, __ATOMIC_SEQ_CST);
+			most = __atomic_load_n(&r->most, __ATOMIC_RELAXED);
+			while (held > most &&
+			       !__atomic_compare_exchange_n(&r->most, &most, held,
+							    0, __ATOMIC_SEQ_CST,
+							    __ATOMIC_RELAXED))
+				;
+			__atomic_sub_fetch(&r->held, 1, __ATOMIC_SEQ_CST);
+			__atomic_add_fetch(&r->locks, 1, __ATOMIC_RELAXED);
+			pm_unlock(r->fd, h);
+		}
+		pm_free(r->fd, h);
+	}
+	return NULL;
+}
+
+/*
+ * Concurrent LOCKs of one page: with max_folio_refs 4096 no more than
+ * three of them ever hold it at once (each pin checked, none counted
+ * twice), and every refused one gives back what it pinned.
+ */
+TEST_F(params, max_folio_refs_holds_under_concurrent_locks)
+{
+	struct one_page_race r = { .fd = pm_open() };
+	long pins = pm_pins();
+	pthread_t t[4];
+	int i;
+
+	r.buf = pm_map(PM_PAGE, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, r.buf);
+	memset(r.buf, 1, PM_PAGE);
+	ASSERT_EQ(0, pm_set_param("max_folio_refs", 4096));
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, lock_one_page, &r));
+	sleep(3);
+	__atomic_store_n(&r.stop, 1, __ATOMIC_RELAXED);
+	for (i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	EXPECT_LT(0, r.locks);
+	EXPECT_LE(1, r.most);
+	EXPECT_GE(3, r.most);
+	EXPECT_EQ(pins, pm_pins());
+	close(r.fd);
+	munmap(r.buf, PM_PAGE);
 }
 
 /* Set whether CAP_SYS_ADMIN is effective, keeping it permitted. */

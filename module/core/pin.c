@@ -14,6 +14,10 @@
  * process unmapping part of the range, still reaches GUP, as it would in
  * O_DIRECT I/O into that range.
  *
+ * Each GUP call reserves what it may add to one folio's reference count
+ * first and checks the folios it pinned against max_folio_refs after
+ * (refs.c).
+ *
  * A range of parallel_lock_pages pages or more may be pinned by the locker
  * and up to lock_workers - 1 workqueue workers at once, each taking the
  * next 8 MiB piece. A worker never waits on anything user space holds: it
@@ -66,6 +70,7 @@
 #include "core/desc.h"
 #include "core/pin.h"
 #include "core/pin_compat.h"
+#include "core/refs.h"
 #include "core/stats.h"
 
 /*
@@ -115,6 +120,8 @@ static struct workqueue_struct *pinmdl_pin_wq;
  * @pieces: pieces of the range
  * @done: per piece, the pages pinned from its first one on (parallel)
  * @gup_flags: FOLL_* of the lock
+ * @mdl: the descriptor being locked
+ * @fix_reads: a read lock on a kernel whose read pins may go stale (6.1)
  * @next: next piece for the locker or a worker to take
  * @abort: the locker failed or was killed: workers take no more pieces
  * @workers: workers still running
@@ -132,6 +139,8 @@ struct pinmdl_pin_job {
 	u64 pieces;
 	u64 *done;
 	unsigned int gup_flags;
+	struct pinmdl *mdl;
+	bool fix_reads;
 	atomic64_t next;
 	bool abort;
 	atomic_t workers;
@@ -185,6 +194,25 @@ static int pinmdl_mapped_pages(struct mm_struct *mm, unsigned long va,
 }
 
 /*
+ * Check the @n pages just pinned at @i of @job, PFNs already: on 6.1 a
+ * read lock's stale pins are replaced first (pin_compat.c). Return 0, or
+ * the errno with the @n pages unpinned: ENOMEM if a folio's count went
+ * past max_folio_refs (refs.c).
+ */
+static int pinmdl_pin_check(struct pinmdl_pin_job *job, u64 i, long n)
+{
+	int ret = 0;
+
+	if (job->fix_reads)
+		ret = pinmdl_compat_fix_read_chunk(job->mdl, i, i + n);
+	if (!ret && !pinmdl_refs_fit(job->entries + i, n))
+		ret = -ENOMEM;
+	if (ret)
+		pinmdl_unpin_pfns(job->entries + i, n, false);
+	return ret;
+}
+
+/*
  * Pin pages [@first + *@done, @end) of @job from the locker's context, and
  * count them in *@done. Return 0, or the errno of what stopped it: a hole
  * fails with EFAULT here, before GUP sees it (see the top of this file).
@@ -194,7 +222,8 @@ static int pinmdl_pin_local(struct pinmdl_pin_job *job, u64 first, u64 end,
 {
 	struct page **pages = (struct page **)job->entries;
 	unsigned long va;
-	int pinned, want;
+	long pinned, want;
+	int ret;
 	u64 i;
 
 	while ((i = first + *done) < end) {
@@ -206,11 +235,19 @@ static int pinmdl_pin_local(struct pinmdl_pin_job *job, u64 first, u64 end,
 						 PINMDL_PIN_CHUNK));
 		if (want <= 0)
 			return want ?: -EFAULT;
+		want = pinmdl_refs_reserve(want, true);
+		if (want < 0)
+			return want;
 		pinned = pin_user_pages_fast(va, want, job->gup_flags,
 					     pages + i);
-		if (pinned <= 0)
-			return pinmdl_gup_errno(pinned);
-		pinmdl_pages_to_pfns(job->entries + i, pinned);
+		ret = pinned <= 0 ? pinmdl_gup_errno(pinned) : 0;
+		if (!ret) {
+			pinmdl_pages_to_pfns(job->entries + i, pinned);
+			ret = pinmdl_pin_check(job, i, pinned);
+		}
+		pinmdl_refs_release(want);
+		if (ret)
+			return ret;
 		*done += pinned;
 		cond_resched();
 	}
@@ -290,20 +327,32 @@ static u64 pinmdl_pin_remote(struct pinmdl_pin_job *job, u64 first, u64 end)
 	while (i < end && !READ_ONCE(job->abort) &&
 	       /* A racy look at the locker's signals: a later chunk sees it. */
 	       !data_race(fatal_signal_pending(job->locker))) {
-		int want = min_t(u64, end - i, PINMDL_PIN_CHUNK);
+		long want = pinmdl_refs_reserve(min_t(u64, end - i,
+						      PINMDL_PIN_CHUNK),
+						false);
 
-		va = job->start + i * PAGE_SIZE;
-		if (!mmap_read_trylock(job->mm))
+		if (!want)
 			break;
-		flags = pinmdl_worker_flags(job, va, va + want * PAGE_SIZE);
-		pinned = flags < 0 ? 0 :
-			 pinmdl_compat_pin_remote(job->mm, va, want,
-						  job->gup_flags | FOLL_NOWAIT |
-						  flags, pages + i);
-		mmap_read_unlock(job->mm);
+		va = job->start + i * PAGE_SIZE;
+		pinned = 0;
+		if (mmap_read_trylock(job->mm)) {
+			flags = pinmdl_worker_flags(job, va,
+						    va + want * PAGE_SIZE);
+			pinned = flags < 0 ? 0 :
+				 pinmdl_compat_pin_remote(job->mm, va, want,
+							  job->gup_flags |
+							  FOLL_NOWAIT | flags,
+							  pages + i);
+			mmap_read_unlock(job->mm);
+		}
+		if (pinned > 0) {
+			pinmdl_pages_to_pfns(job->entries + i, pinned);
+			if (pinmdl_pin_check(job, i, pinned))
+				pinned = 0;
+		}
+		pinmdl_refs_release(want);
 		if (pinned <= 0)
 			break;
-		pinmdl_pages_to_pfns(job->entries + i, pinned);
 		atomic_long_add(pinned, &pinmdl_stats.worker_pages);
 		i += pinned;
 		cond_resched();
@@ -504,12 +553,17 @@ int pinmdl_pin_user_range(struct pinmdl *mdl, unsigned int gup_flags)
 		.start = mdl->start_va,
 		.count = mdl->page_count,
 		.gup_flags = gup_flags,
+		.mdl = mdl,
+		.fix_reads = pinmdl_compat_reads_go_stale(gup_flags),
 	};
 	unsigned int cpus = pinmdl_pin_cpus(job.count);
 	struct pinmdl_pin_worker *workers = NULL;
 	u64 done = 0;
 	int ret;
 
+	/* Stale read pins are replaced by the locker alone. */
+	if (job.fix_reads)
+		cpus = 1;
 	if (cpus > 1 &&
 	    !pinmdl_workers_may_help(job.mm, job.start,
 				     job.start + job.count * PAGE_SIZE,

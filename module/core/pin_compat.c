@@ -12,8 +12,10 @@
  * copy-on-write. Those pages are pinned again with FOLL_WRITE | FOLL_FORCE,
  * which breaks copy-on-write now, as RDMA did for read-only registrations
  * on those kernels: each run of them in one mapping with one GUP call, in
- * the same hold of the mmap_lock as the look at the mapping. On a kernel
- * that unshares, no page is ever found.
+ * the same hold of the mmap_lock as the look at the mapping, a chunk at a
+ * time as soon as GUP has pinned it, so that a pin of the zero page lasts
+ * no longer than the chunk's reservation (refs.c). Such a lock pins on the
+ * locker's CPU alone. Kernels that unshare (6.2 on) skip all this.
  *
  * Write locks of file mappings that need dirty tracking.
  *
@@ -182,42 +184,13 @@ static int pinmdl_compat_check_write_lock(struct pinmdl *mdl)
 	return 0;
 }
 
-/*
- * Make a fresh read lock of @mdl coherent, a chunk of its pages at a time,
- * each under a hold of the mmap_lock of its own. Return 0, -ENOMEM,
- * -EFAULT if a page cannot be pinned again, or -EINTR on a fatal signal
- * (the pages stay pinned either way; the caller unpins them on failure).
- */
-static int pinmdl_compat_fix_read_pins(struct pinmdl *mdl)
-{
-	u64 first, chunk = min_t(u64, mdl->page_count, PINMDL_COMPAT_CHUNK);
-	struct page **pages;
-	int ret = 0;
-
-	pages = kmalloc_array(chunk, sizeof(*pages), GFP_KERNEL);
-	if (!pages)
-		return -ENOMEM;
-	for (first = 0; first < mdl->page_count && !ret; first += chunk) {
-		if (mmap_read_lock_killable(mdl->mm)) {
-			ret = -EINTR;
-			break;
-		}
-		ret = pinmdl_fix_read_pins_chunk(mdl, first,
-						 min(mdl->page_count,
-						     first + chunk), pages);
-		mmap_read_unlock(mdl->mm);
-		cond_resched();
-	}
-	kfree(pages);
-	return ret;
-}
-
-/* Whether every page pinned for @mdl is anonymous. */
-static bool pinmdl_compat_all_anon(const struct pinmdl *mdl)
+/* Whether pages [@first, @end) pinned for @mdl are all anonymous. */
+static bool pinmdl_compat_all_anon(const struct pinmdl *mdl, u64 first,
+				   u64 end)
 {
 	u64 i;
 
-	for (i = 0; i < mdl->page_count; i++) {
+	for (i = first; i < end; i++) {
 		if (!folio_test_anon(pfn_folio(mdl->pfns[i])))
 			return false;
 		if (!(i % PINMDL_COMPAT_CHUNK))
@@ -227,27 +200,73 @@ static bool pinmdl_compat_all_anon(const struct pinmdl *mdl)
 }
 
 /**
- * pinmdl_compat_check_pins() - make a fresh lock's pins what 6.5's are
+ * pinmdl_compat_reads_go_stale() - whether a lock's pins may go stale
+ * @gup_flags: FOLL_* of the lock
+ *
+ * Context: any.
+ * Return: true for a read lock on a kernel before 6.2, whose pins
+ * pinmdl_compat_fix_read_chunk() must then make coherent.
+ */
+bool pinmdl_compat_reads_go_stale(unsigned int gup_flags)
+{
+	return !(gup_flags & FOLL_WRITE) &&
+	       LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0);
+}
+
+/**
+ * pinmdl_compat_fix_read_chunk() - make a chunk of a read lock coherent
+ * @mdl: descriptor being read-locked, its PFN array filled up to @end
+ * @first: first page of the chunk
+ * @end: page past the chunk
+ *
+ * Pins the chunk's stale pages again, writable, in place of their pins
+ * (see the top of this file), as soon as the chunk is pinned: the shared
+ * zero page a read pin may take on 6.1 is held for no longer than a
+ * chunk, within its reservation (refs.c).
+ *
+ * Context: process context, during @mdl's probe-and-lock (@mdl->locking),
+ * in @mdl's address space, without its mmap_lock.
+ * Return: 0; -EFAULT if a page cannot be pinned again; -ENOMEM; -EINTR
+ * on a fatal signal. The pages stay pinned either way.
+ */
+int pinmdl_compat_fix_read_chunk(struct pinmdl *mdl, u64 first, u64 end)
+{
+	struct page **pages;
+	int ret;
+
+	if (pinmdl_compat_all_anon(mdl, first, end))
+		return 0;
+	pages = kmalloc_array(end - first, sizeof(*pages), GFP_KERNEL);
+	if (!pages)
+		return -ENOMEM;
+	ret = mmap_read_lock_killable(mdl->mm);
+	if (!ret) {
+		ret = pinmdl_fix_read_pins_chunk(mdl, first, end, pages);
+		mmap_read_unlock(mdl->mm);
+	}
+	kfree(pages);
+	return ret;
+}
+
+/**
+ * pinmdl_compat_check_pins() - refuse a write lock 6.5 would refuse
  * @mdl: descriptor just pinned, its PFN array filled
  * @write: pinned with FOLL_WRITE
  *
  * Before 6.5 a write lock of file pages that need dirty tracking is
- * refused here, and before 6.2 a read lock that pinned pages a write would
- * copy away from is pinned again, writable (see the top of this file).
- * From 6.5 on GUP does both, and this looks at nothing.
+ * refused here (see the top of this file). From 6.5 on GUP does it
+ * itself, and this looks at nothing.
  *
  * Context: process context, during @mdl's probe-and-lock (@mdl->locking),
  * in @mdl's address space.
- * Return: 0; -EFAULT if the lock must be refused; -ENOMEM; -EINTR on a
- * fatal signal. The pages stay pinned either way; the caller unpins them
- * on failure.
+ * Return: 0; -EFAULT if the lock must be refused; -EINTR on a fatal
+ * signal. The pages stay pinned either way; the caller unpins them on
+ * failure.
  */
 int pinmdl_compat_check_pins(struct pinmdl *mdl, bool write)
 {
-	if (LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0) ||
-	    (!write && LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)) ||
-	    pinmdl_compat_all_anon(mdl))
+	if (!write || LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0) ||
+	    pinmdl_compat_all_anon(mdl, 0, mdl->page_count))
 		return 0;
-	return write ? pinmdl_compat_check_write_lock(mdl) :
-		       pinmdl_compat_fix_read_pins(mdl);
+	return pinmdl_compat_check_write_lock(mdl);
 }

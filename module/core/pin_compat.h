@@ -13,6 +13,8 @@
 struct pinmdl;
 
 int pinmdl_compat_check_pins(struct pinmdl *mdl, bool write);
+bool pinmdl_compat_reads_go_stale(unsigned int gup_flags);
+int pinmdl_compat_fix_read_chunk(struct pinmdl *mdl, u64 first, u64 end);
 
 /*
  * pin_user_pages_remote() with the mmap_lock held by the caller and never

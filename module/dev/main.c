@@ -30,34 +30,12 @@
 #include "request/request.h"
 
 /*
- * No folio's reference count may overflow through pinmdl's pins. A pin adds
- * GUP_PIN_COUNTING_BIAS (1024) references to a small folio and one to a
- * large folio, and one page may be pinned by every descriptor at once (or
- * many times by one, through many mappings of it), so the pins pinmdl
- * holds add at most max_pinned_pages * GUP_PIN_COUNTING_BIAS references to
- * any one folio. The module keeps that product at or below max_folio_refs
- * (default 2^30, half way to the overflow at 2^31), refusing a value of
- * either parameter that would break it. The bound holds before pinning: a
- * lock is charged to max_pinned_pages before it pins anything. (On 6.1, a
- * stale read pin is replaced by pinning a fresh copy-on-write page before
- * the old pin goes: one pin over the bound for a moment, per LOCK running,
- * each on a page of its own.)
+ * Pages all descriptors may pin together: any number up to the machine's
+ * RAM (default: half of it). No folio can overflow whatever it is, as
+ * each pin is checked against max_folio_refs (core/refs.c).
  */
-#define PINMDL_FOLIO_REFS_MAX	((1U << 31) - (1U << 27))
-
 unsigned long pinmdl_max_pinned_pages;
-static unsigned int pinmdl_max_folio_refs = 1U << 30;
 
-/* Parameters given at load are checked together once all are set. */
-static bool pinmdl_loaded;
-
-static bool pinmdl_pins_fit(unsigned long pages, unsigned int refs)
-{
-	return !READ_ONCE(pinmdl_loaded) ||
-	       pages <= refs / GUP_PIN_COUNTING_BIAS;
-}
-
-/* Both parameters are set with the module's parameter lock held. */
 static int pinmdl_set_max_pinned_pages(const char *val,
 				       const struct kernel_param *kp)
 {
@@ -66,7 +44,7 @@ static int pinmdl_set_max_pinned_pages(const char *val,
 
 	if (ret)
 		return ret;
-	if (!pinmdl_pins_fit(pages, READ_ONCE(pinmdl_max_folio_refs)))
+	if (pages > totalram_pages())
 		return -EINVAL;
 	WRITE_ONCE(pinmdl_max_pinned_pages, pages);
 	return 0;
@@ -79,31 +57,7 @@ static const struct kernel_param_ops pinmdl_max_pinned_pages_ops = {
 module_param_cb(max_pinned_pages, &pinmdl_max_pinned_pages_ops,
 		&pinmdl_max_pinned_pages, 0644);
 MODULE_PARM_DESC(max_pinned_pages,
-		 "Pages all descriptors may pin together, at most max_folio_refs / 1024 (default: half of RAM within that bound)");
-
-static int pinmdl_set_max_folio_refs(const char *val,
-				     const struct kernel_param *kp)
-{
-	unsigned int refs;
-	int ret = kstrtouint(val, 0, &refs);
-
-	if (ret)
-		return ret;
-	if (refs > PINMDL_FOLIO_REFS_MAX ||
-	    !pinmdl_pins_fit(READ_ONCE(pinmdl_max_pinned_pages), refs))
-		return -EINVAL;
-	WRITE_ONCE(pinmdl_max_folio_refs, refs);
-	return 0;
-}
-
-static const struct kernel_param_ops pinmdl_max_folio_refs_ops = {
-	.set = pinmdl_set_max_folio_refs,
-	.get = param_get_uint,
-};
-module_param_cb(max_folio_refs, &pinmdl_max_folio_refs_ops,
-		&pinmdl_max_folio_refs, 0644);
-MODULE_PARM_DESC(max_folio_refs,
-		 "References pinmdl's pins may add to one folio, at most 2^31 - 2^27; bounds max_pinned_pages (default: 2^30)");
+		 "Pages all descriptors may pin together, at most the machine's RAM (default: half of RAM)");
 
 u64 pinmdl_max_descriptor_bytes = SZ_4G;
 module_param_named(max_descriptor_bytes, pinmdl_max_descriptor_bytes, ullong,
@@ -184,23 +138,11 @@ static int __init pinmdl_init(void)
 {
 	int ret;
 
-	/* No parameter write may come between the check and its effect. */
+	/* No parameter write may come between the look and the default. */
 	kernel_param_lock(THIS_MODULE);
 	if (!pinmdl_max_pinned_pages)
-		pinmdl_max_pinned_pages =
-			min_t(unsigned long, totalram_pages() / 2,
-			      pinmdl_max_folio_refs / GUP_PIN_COUNTING_BIAS);
-	ret = 0;
-	if (pinmdl_max_pinned_pages >
-	    pinmdl_max_folio_refs / GUP_PIN_COUNTING_BIAS) {
-		pr_err("pinmdl: max_pinned_pages %lu could overflow a folio: at most max_folio_refs / %u\n",
-		       pinmdl_max_pinned_pages, GUP_PIN_COUNTING_BIAS);
-		ret = -EINVAL;
-	}
-	WRITE_ONCE(pinmdl_loaded, !ret);
+		pinmdl_max_pinned_pages = totalram_pages() / 2;
 	kernel_param_unlock(THIS_MODULE);
-	if (ret)
-		return ret;
 	ret = pinmdl_pin_init();
 	if (ret)
 		return ret;
