@@ -26,9 +26,8 @@
  * Each request is checked again against the device as it is now (block
  * size, DMA alignment, size), since they may change after the target was
  * opened. A request of more than PINMDL_BLK_IO_MAX bytes goes as several
- * direct I/Os, one after the other; a fatal signal or a cancel from an
- * in-kernel submitter while the request is queued (through /dev/pinmdl a
- * request can be cancelled only once its queue returned) stops the
+ * direct I/Os, one after the other; a fatal signal or a cancel (CANCEL of
+ * /dev/pinmdl included) while the request is being queued stops the
  * submission between them, and the request then finishes with -EINTR or
  * -ECANCELED once those sent are done. Any error of the device, or a short
  * transfer, completes a request with -EIO.

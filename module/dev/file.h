@@ -21,7 +21,8 @@ struct pinmdl;
  * @targets: target id -> struct pinmdl_file_target
  * @nr_targets: entries in @targets, at most PINMDL_MAX_FILE_TARGETS
  * @lock: protects the request fields below
- * @requests: requests in flight (struct pinmdl_file_request)
+ * @requests: requests being queued or in flight (struct
+ *	      pinmdl_file_request)
  * @completions: completed asynchronous requests not read yet
  * @wait: woken when a completion is queued or a request ends
  * @in_flight: requests submitted and not completed

@@ -18,8 +18,8 @@
 
 /* struct pinmdl_file_request.phase */
 enum {
-	PINMDL_FR_STARTING,	/* being started: on no list yet */
-	PINMDL_FR_IN_FLIGHT,	/* on @pf->requests */
+	PINMDL_FR_STARTING,	/* being queued: on @pf->requests */
+	PINMDL_FR_IN_FLIGHT,	/* queued: on @pf->requests */
 	PINMDL_FR_DONE,		/* completed */
 };
 
@@ -104,7 +104,7 @@ static void pinmdl_file_request_deliver(struct pinmdl_file_request *fr)
 }
 
 /*
- * The core's done: any context. A request still being started is left to
+ * The core's done: any context. A request still being queued is left to
  * its submitter, which delivers it once pinmdl_request_start() returned.
  */
 static void pinmdl_file_request_done(struct pinmdl_request *req)
@@ -121,11 +121,11 @@ static void pinmdl_file_request_done(struct pinmdl_request *req)
 	}
 	spin_lock_irqsave(&pf->lock, flags);
 	pf->in_flight--;
+	list_del_init(&fr->node);
 	if (fr->phase == PINMDL_FR_STARTING) {
 		fr->phase = PINMDL_FR_DONE;
 		wake_up_all(&pf->wait);
 	} else {
-		list_del_init(&fr->node);
 		pinmdl_file_request_deliver(fr);
 	}
 	spin_unlock_irqrestore(&pf->lock, flags);
@@ -174,12 +174,15 @@ static int pinmdl_file_reserve(struct pinmdl_file_request *fr)
 /**
  * pinmdl_file_request_start() - start a request whose segments are held
  * @fr: request past pinmdl_request_hold() on every segment
- * @uid: where its id goes out to user space first, or NULL
+ * @uid: where its id goes out to user space before it is queued, or NULL
  *
  * The request as a whole is checked first (pinmdl_request_admit()); then
  * an asynchronous request takes a place among the file's unread
- * completions (-EAGAIN when they are all taken). On failure the caller
- * still holds the segments.
+ * completions (-EAGAIN when they are all taken). It is listed before its
+ * id goes out, so that CANCEL finds it while its target's queue runs,
+ * which is most of the work of some targets. On failure it is listed no
+ * more, nobody cancels it any more, and the caller still holds the
+ * segments.
  *
  * Context: process context.
  * Return: 0, or the errors of pinmdl_request_admit(), -EAGAIN, -EFAULT or
@@ -197,35 +200,32 @@ int pinmdl_file_request_start(struct pinmdl_file_request *fr,
 	ret = pinmdl_file_reserve(fr);
 	if (ret)
 		return ret;
-	/* The id goes out first: a started request always counts. */
-	if (uid && put_user(fr->id, uid)) {
-		ret = -EFAULT;
-		goto err_unreserve;
-	}
-	fr->phase = PINMDL_FR_STARTING;
+	pinmdl_request_prepare(&fr->req);
 	reinit_completion(&fr->completed);
 	spin_lock_irq(&pf->lock);
+	fr->phase = PINMDL_FR_STARTING;
 	pf->in_flight++;
+	list_add_tail(&fr->node, &pf->requests);
 	spin_unlock_irq(&pf->lock);
 
-	ret = pinmdl_request_start(&fr->req);
+	if (uid && put_user(fr->id, uid)) {
+		pinmdl_request_discard(&fr->req);
+		ret = -EFAULT;
+	} else {
+		ret = pinmdl_request_start(&fr->req);
+	}
 
 	spin_lock_irq(&pf->lock);
 	if (ret) {
+		list_del_init(&fr->node);
 		pf->in_flight--;
+		pf->unread -= fr->async;
 		wake_up_all(&pf->wait);
 	} else if (fr->phase == PINMDL_FR_DONE) {
 		pinmdl_file_request_deliver(fr);
 	} else {
 		fr->phase = PINMDL_FR_IN_FLIGHT;
-		list_add_tail(&fr->node, &pf->requests);
 	}
-	spin_unlock_irq(&pf->lock);
-	if (!ret)
-		return 0;
-err_unreserve:
-	spin_lock_irq(&pf->lock);
-	pf->unread -= fr->async;
 	spin_unlock_irq(&pf->lock);
 	return ret;
 }

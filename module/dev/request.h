@@ -24,15 +24,15 @@ struct pinmdl_file;
  * @pf: the file
  * @mm: address space of an asynchronous submitter (mmgrab'd): only it may
  *	read the completion or cancel the request
- * @node: entry in @pf->requests while in flight, then in @pf->completions
- *	  (asynchronous)
+ * @node: entry in @pf->requests from before it is queued until it is
+ *	  done, then in @pf->completions (asynchronous)
  * @completed: completion of a synchronous request
  * @id: request id returned to user space
  * @binding: binding of its own (SUBMIT's), closed once an asynchronous
  *	     request is done or when a synchronous one is freed; or NULL
  * @refs: segments, from the first, whose descriptor reference the
  *	  request holds
- * @phase: starting, in flight or done, under @pf->lock
+ * @phase: being queued, in flight or done, under @pf->lock
  * @async: completion goes to @pf->completions
  * @inline_segs: the segments of a short chain
  */

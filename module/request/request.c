@@ -8,9 +8,11 @@
  * Completion and cancellation race safely, as with a cancel-safe queue:
  * a request has one completion whichever wins. The core counts the parties
  * that keep a request from finishing (the target until it completes it,
- * the submitter until queue returned, a canceller while the target's cancel
- * runs); the last one out finishes it: releases the segments, its views
- * and the target's count, then calls its done.
+ * the submitter until queue returned, a canceller while it asks); the last
+ * one out finishes it: releases the segments, its views and the target's
+ * count, then calls its done. A request can be cancelled from before its
+ * queue: one that is not queued after all waits for its cancellers to let
+ * it go, and never finishes.
  */
 #include <linux/dma-mapping.h>
 #include <linux/export.h>
@@ -19,6 +21,7 @@
 #include <linux/slab.h>
 #include <linux/uio.h>
 #include <linux/vmalloc.h>
+#include <linux/wait_bit.h>
 
 #include "request/request.h"
 #include "trace/pinmdl_trace.h"
@@ -196,20 +199,61 @@ bool pinmdl_request_tryget(struct pinmdl_request *req)
  * pinmdl_request_put() - undo pinmdl_request_tryget()
  * @req: request
  *
- * Finishes the request if it was the last party: done may run here.
+ * Finishes the request if it was the last party: done may run here. The
+ * last party out of a discarded request wakes its discarder instead.
  *
  * Context: any.
  */
 void pinmdl_request_put(struct pinmdl_request *req)
 {
 	unsigned long flags;
-	bool last;
+	bool last, discarded;
 
 	spin_lock_irqsave(&req->lock, flags);
 	last = !--req->users;
+	discarded = req->state & PINMDL_REQ_DISCARDED;
 	spin_unlock_irqrestore(&req->lock, flags);
-	if (last)
+	if (!last)
+		return;
+	/* Only the address is used: the request may be gone already. */
+	if (discarded)
+		wake_up_var(&req->users);
+	else
 		pinmdl_request_finish(req);
+}
+
+/* Whether nobody holds a discarded request any more. */
+static bool pinmdl_request_unused(struct pinmdl_request *req)
+{
+	unsigned long flags;
+	bool unused;
+
+	spin_lock_irqsave(&req->lock, flags);
+	unused = !req->users;
+	spin_unlock_irqrestore(&req->lock, flags);
+	return unused;
+}
+
+/**
+ * pinmdl_request_discard() - give up a request that will not be queued
+ * @req: request past pinmdl_request_prepare() whose target's queue
+ *	 operation was not called or failed
+ *
+ * Waits for those that hold the request to cancel it to let it go; then
+ * nobody can hold it again, and it never finishes: the caller still holds
+ * the segments.
+ *
+ * Context: process context; sleeps while a canceller holds the request.
+ */
+void pinmdl_request_discard(struct pinmdl_request *req)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&req->lock, flags);
+	req->state |= PINMDL_REQ_DISCARDED;
+	req->users -= 2;
+	spin_unlock_irqrestore(&req->lock, flags);
+	wait_var_event(&req->users, pinmdl_request_unused(req));
 }
 
 /*
@@ -289,12 +333,39 @@ int pinmdl_request_admit(struct pinmdl_request *req)
 }
 
 /**
- * pinmdl_request_start() - queue an admitted request to its target
+ * pinmdl_request_prepare() - make an admitted request ready to be queued
  * @req: request past pinmdl_request_admit()
  *
- * On success the request finishes exactly once; on failure the caller
- * still holds the segments.
+ * From here the request may be held with pinmdl_request_tryget() and
+ * cancelled: a cancel asked for before the target's queue operation
+ * returned is seen by pinmdl_request_cancelled() at once, and the
+ * target's cancel operation is called once queue returned. Then
+ * pinmdl_request_start(), or pinmdl_request_discard().
  *
+ * Context: any.
+ */
+void pinmdl_request_prepare(struct pinmdl_request *req)
+{
+	spin_lock_init(&req->lock);
+	INIT_LIST_HEAD(&req->node);
+	req->state = 0;
+	req->users = 2;	/* the target's completion and this submission */
+	req->status = 0;
+	req->result = 0;
+	req->dma = NULL;
+	req->bvec = NULL;
+	req->nr_bvec = 0;
+}
+
+/**
+ * pinmdl_request_start() - queue a prepared request to its target
+ * @req: request past pinmdl_request_prepare()
+ *
+ * On success the request finishes exactly once; on failure it is
+ * discarded (pinmdl_request_discard()) and the caller still holds the
+ * segments.
+ *
+ * Context: process context.
  * Return: 0, -ENODEV if the target is gone, or the target's queue error.
  */
 int pinmdl_request_start(struct pinmdl_request *req)
@@ -305,15 +376,6 @@ int pinmdl_request_start(struct pinmdl_request *req)
 	bool completed;
 	int ret;
 
-	spin_lock_init(&req->lock);
-	INIT_LIST_HEAD(&req->node);
-	req->state = 0;
-	req->users = 2;	/* the target's completion and this submission */
-	req->status = 0;
-	req->result = 0;
-	req->dma = NULL;
-	req->bvec = NULL;
-	req->nr_bvec = 0;
 	ret = pinmdl_target_enter(target);
 	if (ret)
 		goto err_trace;
@@ -340,6 +402,7 @@ int pinmdl_request_start(struct pinmdl_request *req)
 
 err_trace:
 	trace_pinmdl_request_fail(req, target->name, ret, 0);
+	pinmdl_request_discard(req);
 	return ret;
 }
 
@@ -378,8 +441,10 @@ int pinmdl_submit(struct pinmdl_request *req)
 			goto err_unhold;
 	}
 	ret = pinmdl_request_admit(req);
-	if (!ret)
-		ret = pinmdl_request_start(req);
+	if (ret)
+		goto err_unhold;
+	pinmdl_request_prepare(req);
+	ret = pinmdl_request_start(req);
 	if (ret)
 		goto err_unhold;
 	return 0;

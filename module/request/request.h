@@ -20,6 +20,7 @@
 #define PINMDL_REQ_CANCEL_WANTED	0x2 /* someone asked to cancel */
 #define PINMDL_REQ_CANCEL_CALLED	0x4 /* the target's cancel was called */
 #define PINMDL_REQ_COMPLETED		0x8 /* pinmdl_complete() was called */
+#define PINMDL_REQ_DISCARDED		0x10 /* never queued: never finishes */
 
 /**
  * struct pinmdl_target - a device a driver registered
@@ -71,7 +72,9 @@ int pinmdl_request_check(struct pinmdl_request *req);
 int pinmdl_request_hold(struct pinmdl_request *req, unsigned int i);
 void pinmdl_request_unhold(struct pinmdl_request *req, unsigned int n);
 int pinmdl_request_admit(struct pinmdl_request *req);
+void pinmdl_request_prepare(struct pinmdl_request *req);
 int pinmdl_request_start(struct pinmdl_request *req);
+void pinmdl_request_discard(struct pinmdl_request *req);
 bool pinmdl_request_tryget(struct pinmdl_request *req);
 void pinmdl_request_put(struct pinmdl_request *req);
 int pinmdl_target_enter(struct pinmdl_target *target);
