@@ -19,6 +19,7 @@
 #include <linux/fs.h>
 #include <linux/loop.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -871,6 +872,135 @@ TEST_F(blk, killed_with_requests_in_flight)
 	close(pfd[0]);
 	close(pfd[1]);
 	EXPECT_EQ(0, nullb_make(name, NULL, NULL, 0));
+}
+
+/**
+ * struct early_cancel - a CANCEL sent as soon as a request's id is out
+ * @fd: the file
+ * @id: where IO puts the id
+ * @returned: the IO ioctl returned
+ * @ret: what CANCEL returned
+ * @during_queue: CANCEL returned before the IO ioctl did
+ */
+struct early_cancel {
+	int fd;
+	__u64 *id;
+	int returned;
+	int ret;
+	int during_queue;
+};
+
+static void *early_cancel_fn(void *arg)
+{
+	struct early_cancel *e = arg;
+	__u64 id;
+
+	while (!(id = __atomic_load_n(e->id, __ATOMIC_ACQUIRE)) &&
+	       !__atomic_load_n(&e->returned, __ATOMIC_ACQUIRE))
+		sched_yield();
+	e->ret = id ? pm_cancel(e->fd, id) : -ENODATA;
+	e->during_queue = !__atomic_load_n(&e->returned, __ATOMIC_ACQUIRE);
+	return NULL;
+}
+
+/*
+ * An asynchronous WRITE to @t of @n segments of @len bytes of @h, cancelled
+ * from another thread as soon as its id is out: CANCEL finds it while its
+ * bios are still being sent. Its completion into @c.
+ */
+static void write_cancelled_early(struct __test_metadata *_metadata, int fd,
+				  int t, uint32_t h, uint64_t len, uint32_t n,
+				  struct pinmdl_completion *c)
+{
+	struct pinmdl_segment *segs = calloc(n, sizeof(*segs));
+	struct pinmdl_io io = { .target = t, .op = PINMDL_BLK_WRITE,
+				.nr_segments = n,
+				.flags = PINMDL_SUBMIT_ASYNC };
+	struct early_cancel e = { .fd = fd, .id = &io.request_id };
+	struct timespec t0;
+	pthread_t thr;
+	uint32_t i;
+	int ret;
+
+	ASSERT_NE(NULL, segs);
+	for (i = 0; i < n; i++)
+		segs[i] = (struct pinmdl_segment){ .handle = h, .length = len };
+	io.segments = (uintptr_t)segs;
+	ASSERT_EQ(0, pthread_create(&thr, NULL, early_cancel_fn, &e));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ret = pm_ioctl(fd, PINMDL_IOC_IO, &io);
+	__atomic_store_n(&e.returned, 1, __ATOMIC_RELEASE);
+	pthread_join(thr, NULL);
+	TH_LOG("IO returned after %ld ms", pm_ms_since(&t0));
+	ASSERT_EQ(0, ret);
+	ASSERT_NE(0, io.request_id);
+	/* Not ENOENT: the request is there while it is being queued. */
+	EXPECT_EQ(0, e.ret);
+	EXPECT_TRUE(e.during_queue);
+	ASSERT_EQ(0, pm_completion(fd, c, 120000));
+	TH_LOG("completed after %ld ms: status %d, %llu bytes",
+	       pm_ms_since(&t0), c->status, (unsigned long long)c->result);
+	EXPECT_EQ(io.request_id, c->request_id);
+	/* One completion, and only one. */
+	EXPECT_EQ(-ETIMEDOUT, pm_completion(fd, c + 1, 100));
+	free(segs);
+}
+
+/*
+ * CANCEL of a request while its target's queue sends its bios, the long
+ * part of a request to a slow device: each of 64 MiB of WRITE's 50 ms
+ * requests waits for the one before. One direct I/O cannot be recalled:
+ * it completes cancelled or whole. A request of two direct I/Os (over
+ * PINMDL_BLK_IO_MAX, 1 GiB) cancelled during the first does not send the
+ * second, and completes with ECANCELED.
+ */
+TEST_F_TIMEOUT(blk, cancel_while_queued, 300)
+{
+	const size_t len = 64UL << 20, chunk = PM_HPAGE;
+	char path[64], name[48];
+	struct pinmdl_completion c[2];
+	int dev, t;
+	uint32_t h;
+	char *buf;
+
+	if (!variant->nullb)
+		SKIP(return, "a slow device is null_blk's");
+	buf = pm_map(len, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, buf);
+	pattern(buf, len, 0, 23);
+	h = pm_create_locked(self->fd, buf, len, PINMDL_IO_READ_ACCESS);
+	ASSERT_NE(0, h);
+	snprintf(name, sizeof(name), "%s_slow", self->name);
+	ASSERT_EQ(0, nullb_make(name, "irqmode=2 completion_nsec=50000000 "
+				"hw_queue_depth=1", path, sizeof(path)));
+	dev = open(path, O_RDWR);
+	ASSERT_LE(0, dev);
+	t = pm_target_open(self->fd, BLK, dev, NULL);
+	ASSERT_LT(0, t);
+	write_cancelled_early(_metadata, self->fd, t, h, len, 1, c);
+	EXPECT_TRUE(c[0].status == -ECANCELED ||
+		    (!c[0].status && c[0].result == len));
+	EXPECT_EQ(0, pm_target_close(self->fd, t));
+	close(dev);
+	EXPECT_EQ(0, nullb_make(name, NULL, NULL, 0));
+
+	/* 1 GiB and 2 MiB, without storage; the first 1 GiB takes seconds. */
+	ASSERT_EQ(0, nullb_make(name, "size=4096 memory_backed=0 irqmode=2 "
+				"completion_nsec=1000000 hw_queue_depth=1 "
+				"max_sectors=2048",
+				path, sizeof(path)));
+	dev = open(path, O_RDWR);
+	ASSERT_LE(0, dev);
+	t = pm_target_open(self->fd, BLK, dev, NULL);
+	ASSERT_LT(0, t);
+	write_cancelled_early(_metadata, self->fd, t, h, chunk,
+			      (1UL << 30) / chunk + 1, c);
+	EXPECT_EQ(-ECANCELED, c[0].status);
+	EXPECT_EQ(0, pm_target_close(self->fd, t));
+	close(dev);
+	EXPECT_EQ(0, nullb_make(name, NULL, NULL, 0));
+	EXPECT_EQ(0, pm_unlock(self->fd, h));
+	munmap(buf, len);
 }
 
 /* A device used for swap refuses a WRITE, as write(2) of it would. */
