@@ -14,6 +14,7 @@
  * queue: one that is not queued after all waits for its cancellers to let
  * it go, and never finishes.
  */
+#include <kunit/visibility.h>
 #include <linux/dma-mapping.h>
 #include <linux/export.h>
 #include <linux/llist.h>
@@ -194,6 +195,7 @@ bool pinmdl_request_tryget(struct pinmdl_request *req)
 	spin_unlock_irqrestore(&req->lock, flags);
 	return ok;
 }
+EXPORT_SYMBOL_IF_KUNIT(pinmdl_request_tryget);
 
 /**
  * pinmdl_request_put() - undo pinmdl_request_tryget()
@@ -221,6 +223,7 @@ void pinmdl_request_put(struct pinmdl_request *req)
 	else
 		pinmdl_request_finish(req);
 }
+EXPORT_SYMBOL_IF_KUNIT(pinmdl_request_put);
 
 /* Whether nobody holds a discarded request any more. */
 static bool pinmdl_request_unused(struct pinmdl_request *req)

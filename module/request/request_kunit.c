@@ -28,6 +28,7 @@
 #include "dev/ioctl.h"
 #include "hrtimer_compat.h"
 #include "pinmdl.h"
+#include "request/request.h"
 
 /* Operations of the test targets. */
 #define KT_WRITE	1	/* writes its segments */
@@ -53,6 +54,7 @@ enum kt_mode {
  * @queued: requests taken
  * @cancels: calls of its cancel operation
  * @saw_data: in KT_AT_ONCE mode, a request's data held a non-zero byte
+ * @early: the thread that cancels requests while kt_early_queue() runs
  */
 struct kt_target {
 	struct pinmdl_target *target;
@@ -64,6 +66,7 @@ struct kt_target {
 	atomic_t queued;
 	atomic_t cancels;
 	bool saw_data;
+	struct kt_early *early;
 };
 
 /**
@@ -563,6 +566,119 @@ static void cancel_race_test(struct kunit *test)
 	kunit_info(test, "%d of 2000 cancelled before the timer", cancelled);
 	KUNIT_EXPECT_LE(test, atomic_read(&kt->cancels), 2000);
 	pinmdl_target_close(b);
+}
+
+/**
+ * struct kt_early - a thread that cancels a request while its queue runs
+ * @req: the request, once its queue runs
+ * @in_queue: signalled by the target's queue
+ * @asked: signalled by the thread once it asked to cancel
+ * @ret: what pinmdl_cancel() returned
+ * @seen: the queue saw the cancel asked
+ * @putting: the thread is letting the request go
+ */
+struct kt_early {
+	struct pinmdl_request *req;
+	struct completion in_queue;
+	struct completion asked;
+	int ret;
+	bool seen;
+	atomic_t putting;
+};
+
+/* Hold the request, cancel it, and let it go 100 ms later. */
+static int kt_early_fn(void *data)
+{
+	struct kt_early *e = data;
+	struct pinmdl_request *req;
+
+	wait_for_completion(&e->in_queue);
+	req = e->req;
+	if (!pinmdl_request_tryget(req)) {
+		e->ret = -ESRCH;
+		complete(&e->asked);
+		return 0;
+	}
+	e->ret = pinmdl_cancel(req);
+	complete(&e->asked);
+	msleep(100);
+	atomic_set(&e->putting, 1);
+	pinmdl_request_put(req);
+	return 0;
+}
+
+/* Queue once the thread asked to cancel, as kt_queue() does. */
+static int kt_early_queue(struct pinmdl_request *req)
+{
+	struct kt_target *kt = pinmdl_target_private(pinmdl_request_target(req));
+	struct kt_early *e = kt->early;
+
+	e->req = req;
+	complete(&e->in_queue);
+	wait_for_completion(&e->asked);
+	e->seen = pinmdl_request_cancelled(req);
+	return kt_queue(req);
+}
+
+static const struct pinmdl_target_ops kt_early_ops = {
+	.owner = THIS_MODULE,
+	.check = kt_check,
+	.queue = kt_early_queue,
+	.cancel = kt_cancel,
+	.release = kt_release,
+};
+
+/* Start the thread that cancels @kt's next request during its queue. */
+static void kt_early_start(struct kunit *test, struct kt_target *kt,
+			   struct kt_early *e)
+{
+	struct task_struct *thread;
+
+	*e = (struct kt_early){};
+	init_completion(&e->in_queue);
+	init_completion(&e->asked);
+	kt->early = e;
+	thread = kthread_run(kt_early_fn, e, "kt_early");
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, thread);
+}
+
+/*
+ * Cancelled while its queue runs: the target sees it at once and its
+ * cancel runs once queue returned. A request whose queue then fails waits
+ * for its canceller, never finishes and cannot be held again.
+ */
+static void cancel_while_queued_test(struct kunit *test)
+{
+	struct kt_target *kt = kt_register(test, "kt_a", &kt_early_ops,
+					   &kt_limits);
+	struct pinmdl_binding *b = kt_open(test, "kt_a");
+	struct pinmdl_io_segment seg;
+	struct pinmdl_request req;
+	struct kt_early e;
+	struct kt_wait w;
+
+	kt_early_start(test, kt, &e);
+	kt_req_init(&req, &seg, &w, b, KT_NODATA, NULL, 0, 0);
+	KUNIT_ASSERT_EQ(test, pinmdl_submit(&req), 0);
+	KUNIT_EXPECT_EQ(test, e.ret, 0);
+	KUNIT_EXPECT_TRUE(test, e.seen);
+	KUNIT_EXPECT_EQ(test, atomic_read(&kt->cancels), 1);
+	KUNIT_ASSERT_NE(test, wait_for_completion_timeout(&w.done, 5 * HZ),
+			0);
+	KUNIT_EXPECT_EQ(test, req.status, -ECANCELED);
+	KUNIT_EXPECT_EQ(test, atomic_read(&w.calls), 1);
+
+	kt->refusal = -EIO;
+	kt_early_start(test, kt, &e);
+	kt_req_init(&req, &seg, &w, b, KT_NODATA, NULL, 0, 0);
+	KUNIT_EXPECT_EQ(test, pinmdl_submit(&req), -EIO);
+	KUNIT_EXPECT_EQ(test, e.ret, 0);
+	KUNIT_EXPECT_TRUE(test, e.seen);
+	KUNIT_EXPECT_EQ(test, atomic_read(&e.putting), 1);
+	KUNIT_EXPECT_FALSE(test, pinmdl_request_tryget(&req));
+	KUNIT_EXPECT_EQ(test, atomic_read(&kt->cancels), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&w.calls), 0);
+	KUNIT_EXPECT_EQ(test, pinmdl_target_close(b), 0);
 }
 
 /**
@@ -1110,6 +1226,7 @@ static struct kunit_case request_test_cases[] = {
 	KUNIT_CASE(complete_softirq_test),
 	KUNIT_CASE(cancel_test),
 	KUNIT_CASE(cancel_race_test),
+	KUNIT_CASE(cancel_while_queued_test),
 	KUNIT_CASE(mirror_test),
 	KUNIT_CASE(unregister_test),
 	KUNIT_CASE(views_test),
