@@ -136,7 +136,8 @@ void *pinmdl_binding_private(const struct pinmdl_binding *binding);
  * @length: length of the piece in bytes, > 0
  * @dir: set by the target's @check: DMA_TO_DEVICE if the target only reads
  *	 the memory, DMA_FROM_DEVICE or DMA_BIDIRECTIONAL if it writes it
- *	 (which needs a write lock), DMA_NONE if it leaves it alone
+ *	 (which needs a write lock), DMA_NONE if it leaves it alone; the
+ *	 direction pinmdl_request_dma_map() maps it in
  */
 struct pinmdl_io_segment {
 	struct pinmdl *mdl;
@@ -171,7 +172,8 @@ struct pinmdl_io_segment {
  * @lock: (core) protects @state and @users
  * @state: (core) PINMDL_REQ_* bits
  * @users: (core) parties that keep the request from finishing
- * @dma: (core) table of pinmdl_request_dma(), freed when done
+ * @dma: (core) tables of pinmdl_request_dma_map() not unmapped yet, under
+ *	  @lock; unmapped when done
  * @bvec: (core) array of pinmdl_request_iter(), freed when done
  * @nr_bvec: (core) its length
  * @node: (core) entry in the target's requests
@@ -197,7 +199,7 @@ struct pinmdl_request {
 	spinlock_t lock; /* protects state and users */
 	unsigned int state;
 	unsigned int users;
-	struct sg_table *dma;
+	struct list_head dma;
 	struct bio_vec *bvec;
 	unsigned int nr_bvec;
 	struct list_head node;
@@ -211,8 +213,9 @@ bool pinmdl_request_cancelled(struct pinmdl_request *req);
 struct pinmdl_target *pinmdl_request_target(const struct pinmdl_request *req);
 int pinmdl_request_iter(struct pinmdl_request *req, unsigned int direction,
 			struct iov_iter *iter);
-struct sg_table *pinmdl_request_dma(struct pinmdl_request *req);
-void pinmdl_request_dma_sync(struct pinmdl_request *req, unsigned int i,
-			     bool for_device);
+struct sg_table *pinmdl_request_dma_map(struct pinmdl_request *req,
+					u64 offset, u64 length);
+void pinmdl_request_dma_unmap(struct pinmdl_request *req,
+			      struct sg_table *sgt);
 
 #endif /* _PINMDL_H */

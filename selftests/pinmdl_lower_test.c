@@ -836,4 +836,105 @@ TEST(unload_order_and_enodev)
 	close(fd);
 }
 
+/*
+ * Nine write locks of one page, each sent a CHECKSUM, a FILL and a COPY
+ * from the next: the device only reads what it checksums and copies from,
+ * so each lock's mapping is a DMA_TO_DEVICE one, and DMA-API debugging
+ * (which warns past seven overlapping mappings a device may write) has
+ * nothing to say: the guest's runner fails on any report.
+ */
+TEST(nine_write_locks_of_one_page)
+{
+	char *buf = pm_map(PM_PAGE, PROT_READ | PROT_WRITE);
+	struct pinmdl_submit s;
+	long pins = pm_pins();
+	int fd = pm_open(), i;
+	uint32_t h[9];
+
+	ASSERT_LE(0, fd);
+	ASSERT_NE(NULL, buf);
+	memset(buf, 0x5a, PM_PAGE);
+	for (i = 0; i < 9; i++) {
+		h[i] = pm_create_locked(fd, buf, PM_PAGE,
+					PINMDL_IO_WRITE_ACCESS);
+		ASSERT_NE(0, h[i]);
+		ASSERT_EQ(0, pm_submit(fd, h[i], PINMDL_LOWER_CHECKSUM, 0,
+				       PM_PAGE, 0, 0, &s));
+		EXPECT_EQ(pm_crc32c(buf, PM_PAGE), s.result);
+	}
+	for (i = 0; i < 9; i++) {
+		ASSERT_EQ(0, pm_submit(fd, h[i], PINMDL_LOWER_FILL, 0, 64,
+				       0x30 + i, 0, NULL));
+		ASSERT_EQ(0, pm_submit(fd, h[i], PINMDL_LOWER_COPY, 64, 64,
+				       h[(i + 1) % 9], 0, NULL));
+	}
+	EXPECT_TRUE(all_bytes(buf, 64, 0x38));
+	for (i = 0; i < 9; i++)
+		EXPECT_EQ(0, pm_unlock(fd, h[i]));
+	close(fd);
+	munmap(buf, PM_PAGE);
+	EXPECT_EQ(pins, pm_pins());
+}
+
+/* Slots of the swiotlb in use (debugfs), or -1 without it. */
+static long swiotlb_used(void)
+{
+	static const char *const files[] = {
+		"/sys/kernel/debug/swiotlb/io_tlb_used",
+		"/sys/kernel/debug/swiotlb/io_tlb_inuse",
+	};
+	long used = -1;
+	unsigned int i;
+	FILE *f;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]) && used < 0; i++) {
+		f = fopen(files[i], "r");
+		if (!f)
+			continue;
+		if (fscanf(f, "%ld", &used) != 1)
+			used = -1;
+		fclose(f);
+	}
+	return used;
+}
+
+/*
+ * Where the device bounces every mapping (swiotlb=force, as in a SEV or
+ * TDX guest), a request holds bounce slots for its access alone: a 64 MiB
+ * lock, idle after 1-byte and whole requests, holds none, and a request
+ * as large as the whole bounce pool still goes through. Without bouncing,
+ * the same holds trivially.
+ */
+TEST(bounce_slots_only_for_the_access)
+{
+	size_t len = 64UL << 20, i;
+	char *buf = pm_map(len, PROT_READ | PROT_WRITE);
+	long pins = pm_pins(), base = swiotlb_used();
+	struct pinmdl_submit s;
+	int fd = pm_open();
+	uint32_t h;
+
+	ASSERT_LE(0, fd);
+	ASSERT_NE(NULL, buf);
+	if (base < 0)
+		SKIP(return, "no swiotlb in debugfs");
+	for (i = 0; i < len; i += PM_PAGE / 2)
+		buf[i] = (char)(i >> 11);
+	h = pm_create_locked(fd, buf, len, PINMDL_IO_WRITE_ACCESS);
+	ASSERT_NE(0, h);
+	ASSERT_EQ(0, pm_submit(fd, h, PINMDL_LOWER_CHECKSUM, 0, 1, 0, 0, &s));
+	EXPECT_EQ(pm_crc32c(buf, 1), s.result);
+	/* Locked and idle: not a bounce slot held for it. */
+	EXPECT_GE(base + 64, swiotlb_used());
+	ASSERT_EQ(0, pm_submit(fd, h, PINMDL_LOWER_CHECKSUM, 0, len, 0, 0,
+			       &s));
+	EXPECT_EQ(pm_crc32c(buf, len), s.result);
+	EXPECT_GE(base + 64, swiotlb_used());
+	EXPECT_EQ(0, pm_unlock(fd, h));
+	EXPECT_GE(base + 64, swiotlb_used());
+	close(fd);
+	munmap(buf, len);
+	EXPECT_EQ(pins, pm_pins());
+}
+
 TEST_HARNESS_MAIN

@@ -81,45 +81,63 @@ int pinmdl_fill_kernel_pfns(struct pinmdl *mdl);
  * @dev: the device
  * @maps: its mappings (struct pinmdl_dma_map), under pinmdl_dma_lock
  * @dead: purged: no new mapping may be cached
+ * @keep: the device's mappings cost nothing to keep (no bounce buffer, no
+ *	  sync): a descriptor is mapped whole once and the mapping cached;
+ *	  else each table maps just its ranges, for its own lifetime
  */
 struct pinmdl_dma_domain {
 	struct device *dev;
 	struct list_head maps;
 	bool dead;
+	bool keep;
 };
 
 void pinmdl_dma_domain_init(struct pinmdl_dma_domain *dom,
 			    struct device *dev);
 void pinmdl_dma_domain_purge(struct pinmdl_dma_domain *dom);
 void pinmdl_dma_unmap_all(struct pinmdl *mdl);
+
+struct pinmdl_dma_map;
+
 /**
- * struct pinmdl_dma_builder - a DMA table being built by pinmdl_dma_range()
- * @sg: entry being filled; NULL while counting
- * @nents: entries so far
- * @addr: DMA address of the last entry
- * @len: its length
- * @max: longest entry (the device's max segment size)
- * @boundary: no entry crosses a multiple of @boundary + 1 (the device's
- *	      segment boundary mask)
+ * struct pinmdl_dma_piece - a descriptor range in a DMA table
+ * @map: the mapping it lies in: cached, or the table's own
+ * @offset: start of the range, from the first byte of @map's descriptor
+ * @length: its length
  */
-struct pinmdl_dma_builder {
-	struct scatterlist *sg;
-	unsigned int nents;
-	dma_addr_t addr;
-	u32 len;
-	u32 max;
-	unsigned long boundary;
+struct pinmdl_dma_piece {
+	struct pinmdl_dma_map *map;
+	u64 offset;
+	u64 length;
 };
 
-int pinmdl_dma_range(struct pinmdl *mdl, u64 offset, u64 length,
-		     struct pinmdl_dma_domain *dom,
-		     struct pinmdl_dma_builder *b);
+/**
+ * struct pinmdl_dma_table - ranges of descriptors mapped for a device, in
+ *			     order
+ * @sgt: their DMA segments, contiguous ones merged up to the device's max
+ *	 segment size and within its segment boundary
+ * @node: entry in the request's tables
+ * @dom: the device's domain
+ * @nr: pieces added
+ * @pieces: the ranges
+ */
+struct pinmdl_dma_table {
+	struct sg_table sgt;
+	struct list_head node;
+	struct pinmdl_dma_domain *dom;
+	unsigned int nr;
+	struct pinmdl_dma_piece pieces[];
+};
+
+struct pinmdl_dma_table *pinmdl_dma_table_alloc(struct pinmdl_dma_domain *dom,
+						unsigned int nr);
+int pinmdl_dma_table_add(struct pinmdl_dma_table *t, struct pinmdl *mdl,
+			 u64 offset, u64 length, enum dma_data_direction dir);
+int pinmdl_dma_table_build(struct pinmdl_dma_table *t);
+void pinmdl_dma_table_free(struct pinmdl_dma_table *t);
 int pinmdl_sg_table_locked(struct pinmdl *mdl, u64 offset, u64 length,
 			   struct sg_table *sgt, unsigned int max_segment,
 			   unsigned long boundary, gfp_t gfp);
-int pinmdl_dma_sync_range(struct pinmdl *mdl, u64 offset, u64 length,
-			  struct pinmdl_dma_domain *dom,
-			  enum dma_data_direction dir, bool for_device);
 unsigned int pinmdl_bvec_count(const struct pinmdl *mdl, u64 offset,
 			       u64 length);
 unsigned int pinmdl_bvec_fill(const struct pinmdl *mdl, u64 offset,

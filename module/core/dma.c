@@ -1,24 +1,32 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * DMA mappings of a descriptor's pages, made once per descriptor and device
- * and cached until the pages go (unlock, or the free of a kernel-source
- * descriptor), as ib_umem maps a memory region once. Requests see only
- * their own ranges of a cached mapping.
+ * DMA mappings of descriptors' pages for a device, in the direction each
+ * access needs, and tables of ranges of them.
  *
- * Mappings are made and unmapped without CPU syncs: the memory belongs to
- * the CPU between requests, and a target syncs just its request's range
- * for the device before the access and back after it. Unmapping never
- * copies a stale bounce buffer over what the CPU wrote since.
+ * Where a device's mappings cost nothing to keep (DMA-coherent, no bounce
+ * buffer: a direct mapping or an IOMMU that does not bounce), a descriptor
+ * is mapped whole once per device and direction and the mapping cached
+ * until its pages go (unlock, or the free of a kernel-source descriptor),
+ * as ib_umem maps a memory region once; a table sees only its ranges of
+ * it, and no sync is ever needed. Where they would hold bounce buffers or
+ * need syncs, each table maps just its own ranges, synced for the device
+ * when made and back for the CPU when freed, so that nothing bounces for
+ * longer than the access.
  *
- * Each mapping is on two lists, its descriptor's and its device domain's,
- * both under pinmdl_dma_lock: whichever of the descriptor's unlock and the
- * domain's purge takes it off first unmaps it, within pinmdl_dma_teardown.
+ * Each cached mapping is on two lists, its descriptor's and its device
+ * domain's, both under pinmdl_dma_lock: whichever of the descriptor's
+ * unlock and the domain's purge takes it off first unmaps it, within
+ * pinmdl_dma_teardown. A table's own mappings are on no list: the table
+ * lives within its request, which keeps its descriptors and its target.
  */
 #include <linux/dma-mapping.h>
-#include <linux/slab.h>
 #include <linux/mutex.h>
+#include <linux/overflow.h>
+#include <linux/slab.h>
+#include <linux/swiotlb.h>
 
 #include "core/desc.h"
+#include "core/pin_compat.h"
 #include "core/stats.h"
 
 /* Protects the lists of mappings and the domains' dead flags. */
@@ -32,39 +40,61 @@ static DEFINE_SPINLOCK(pinmdl_dma_lock);
 static DEFINE_MUTEX(pinmdl_dma_teardown);
 
 /**
- * struct pinmdl_dma_map - a descriptor's pages mapped for one device
- * @mdl_node: entry in the descriptor's @dma_maps
- * @dom_node: entry in the domain's @maps
+ * struct pinmdl_dma_map - pages of a descriptor mapped for one device
+ * @mdl_node: entry in the descriptor's @dma_maps (cached mappings only)
+ * @dom_node: entry in the domain's @maps (cached mappings only)
  * @dom: the device's domain
- * @sgt: every page of the descriptor, from its first byte, DMA-mapped
- * @dir: DMA_TO_DEVICE for a read lock, DMA_BIDIRECTIONAL for a write lock
- *	 or a kernel buffer
+ * @sgt: the pages, from byte @start of the descriptor, DMA-mapped
+ * @start: first byte mapped: 0 for a cached mapping, which maps every
+ *	   page, else the start of the table's range
+ * @dir: the direction of the accesses it serves
+ * @cached: kept across requests, made with PINMDL_DMA_ATTRS_KEPT; else a
+ *	    table's own, made with DMA_ATTR_SKIP_CPU_SYNC and synced
  */
 struct pinmdl_dma_map {
 	struct list_head mdl_node;
 	struct list_head dom_node;
 	struct pinmdl_dma_domain *dom;
 	struct sg_table sgt;
+	u64 start;
 	enum dma_data_direction dir;
+	bool cached;
 };
 
 /**
  * pinmdl_dma_domain_init() - start a domain of cached mappings for a device
  * @dom: the domain
- * @dev: the device
+ * @dev: the device, NULL for none; its DMA mask is set
+ *
+ * Mappings for @dev are cached unless it bounces every mapping (swiotlb
+ * forced, as in a confidential-computing guest), cannot reach all memory
+ * (a bounce for the pages it cannot), or its first cached mapping would
+ * need syncs (a device that is not DMA-coherent, an IOMMU that bounces).
  */
 void pinmdl_dma_domain_init(struct pinmdl_dma_domain *dom, struct device *dev)
 {
 	dom->dev = dev;
 	INIT_LIST_HEAD(&dom->maps);
 	dom->dead = false;
+	dom->keep = dev && !is_swiotlb_force_bounce(dev) &&
+		    !dma_addressing_limited(dev);
 }
 
 static void pinmdl_dma_map_free(struct pinmdl_dma_map *map)
 {
-	atomic_long_dec(&pinmdl_stats.dma_maps);
-	dma_unmap_sgtable(map->dom->dev, &map->sgt, map->dir,
-			  DMA_ATTR_SKIP_CPU_SYNC);
+	struct device *dev = map->dom->dev;
+
+	if (map->cached) {
+		atomic_long_dec(&pinmdl_stats.dma_maps);
+		dma_unmap_sgtable(dev, &map->sgt, map->dir,
+				  PINMDL_DMA_ATTRS_KEPT);
+	} else {
+		/* What the device wrote comes back to the CPU. */
+		if (map->dir != DMA_TO_DEVICE)
+			dma_sync_sgtable_for_cpu(dev, &map->sgt, map->dir);
+		dma_unmap_sgtable(dev, &map->sgt, map->dir,
+				  DMA_ATTR_SKIP_CPU_SYNC);
+	}
 	sg_free_table(&map->sgt);
 	kfree(map);
 }
@@ -121,13 +151,14 @@ void pinmdl_dma_unmap_all(struct pinmdl *mdl)
 }
 
 static struct pinmdl_dma_map *pinmdl_dma_find(struct pinmdl *root,
-					      struct pinmdl_dma_domain *dom)
+					      struct pinmdl_dma_domain *dom,
+					      enum dma_data_direction dir)
 {
 	struct pinmdl_dma_map *map, *found = NULL;
 
 	spin_lock(&pinmdl_dma_lock);
 	list_for_each_entry(map, &root->dma_maps, mdl_node) {
-		if (map->dom == dom) {
+		if (map->dom == dom && map->dir == dir) {
 			found = map;
 			break;
 		}
@@ -136,10 +167,19 @@ static struct pinmdl_dma_map *pinmdl_dma_find(struct pinmdl *root,
 	return found;
 }
 
-/* Map every page of @root for @dom's device and cache the mapping. */
+/*
+ * A new mapping of [@offset, @offset + @length) of @root for @dom's device:
+ * cached, of every page, or the caller's own, synced for the device.
+ * -EAGAIN if a cached one would need syncs: the domain keeps none from
+ * then on.
+ */
 static struct pinmdl_dma_map *pinmdl_dma_map_new(struct pinmdl *root,
-						 struct pinmdl_dma_domain *dom)
+						 u64 offset, u64 length,
+						 struct pinmdl_dma_domain *dom,
+						 enum dma_data_direction dir,
+						 bool cached)
 {
+	struct device *dev = dom->dev;
 	struct pinmdl_dma_map *map;
 	int ret;
 
@@ -149,20 +189,33 @@ static struct pinmdl_dma_map *pinmdl_dma_map_new(struct pinmdl *root,
 	if (!map)
 		return ERR_PTR(-ENOMEM);
 	map->dom = dom;
-	map->dir = (root->flags & (PINMDL_F_WRITE_OPERATION |
-				   PINMDL_F_SOURCE_IS_KERNEL)) ?
-		   DMA_BIDIRECTIONAL : DMA_TO_DEVICE;
-	ret = pinmdl_sg_table_locked(root, 0, root->byte_count, &map->sgt,
-				     dma_get_max_seg_size(dom->dev),
-				     dma_get_seg_boundary(dom->dev),
+	map->start = offset;
+	map->dir = dir;
+	map->cached = cached;
+	ret = pinmdl_sg_table_locked(root, offset, length, &map->sgt,
+				     dma_get_max_seg_size(dev),
+				     dma_get_seg_boundary(dev),
 				     GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (ret)
 		goto err_free;
-	ret = dma_map_sgtable(dom->dev, &map->sgt, map->dir,
-			      DMA_ATTR_SKIP_CPU_SYNC);
+	if (!cached) {
+		ret = dma_map_sgtable(dev, &map->sgt, dir,
+				      DMA_ATTR_SKIP_CPU_SYNC);
+		if (ret)
+			goto err_free_table;
+		/* What the CPU wrote goes to the device (or its bounce). */
+		dma_sync_sgtable_for_device(dev, &map->sgt, dir);
+		return map;
+	}
+
+	ret = pinmdl_compat_dma_map_kept(dev, &map->sgt, dir);
+	if (ret && ret != -ENOMEM) {
+		/* It would need syncs: this device's mappings are not kept. */
+		WRITE_ONCE(dom->keep, false);
+		ret = -EAGAIN;
+	}
 	if (ret)
 		goto err_free_table;
-
 	spin_lock(&pinmdl_dma_lock);
 	if (dom->dead) {
 		spin_unlock(&pinmdl_dma_lock);
@@ -176,8 +229,7 @@ static struct pinmdl_dma_map *pinmdl_dma_map_new(struct pinmdl *root,
 	return map;
 
 err_unmap:
-	dma_unmap_sgtable(dom->dev, &map->sgt, map->dir,
-			  DMA_ATTR_SKIP_CPU_SYNC);
+	dma_unmap_sgtable(dev, &map->sgt, dir, PINMDL_DMA_ATTRS_KEPT);
 err_free_table:
 	sg_free_table(&map->sgt);
 err_free:
@@ -186,22 +238,33 @@ err_free:
 }
 
 /*
- * The cached mapping of @mdl's pages for @dom, made now if there is none,
- * and the offset of @mdl's first byte in it. The descriptor is held in
- * flight by the caller, so its pages stay until the caller is done.
+ * The mapping that serves [@offset, @offset + @length) of @root in
+ * direction @dir: the cached one, made now if there is none, where the
+ * device's mappings may be kept; else one of the range alone, for the
+ * caller to free. The descriptor is held in flight by the caller, so its
+ * pages stay until the caller is done.
  */
-static struct pinmdl_dma_map *pinmdl_dma_get(struct pinmdl *mdl, u64 *offset,
-					     struct pinmdl_dma_domain *dom)
+static struct pinmdl_dma_map *pinmdl_dma_get(struct pinmdl *root,
+					     u64 offset, u64 length,
+					     struct pinmdl_dma_domain *dom,
+					     enum dma_data_direction dir)
 {
-	struct pinmdl *root = pinmdl_root(mdl, offset);
-	struct pinmdl_dma_map *map = pinmdl_dma_find(root, dom);
+	struct pinmdl_dma_map *map = NULL;
 
-	if (map)
-		return map;
+	if (READ_ONCE(dom->keep) && pinmdl_compat_dma_keeps(dir)) {
+		map = pinmdl_dma_find(root, dom, dir);
+		if (map)
+			return map;
+		mutex_lock(&root->lock);
+		map = pinmdl_dma_find(root, dom, dir) ?:
+		      pinmdl_dma_map_new(root, 0, root->byte_count, dom, dir,
+					 true);
+		mutex_unlock(&root->lock);
+		if (PTR_ERR(map) != -EAGAIN)
+			return map;
+	}
 	mutex_lock(&root->lock);
-	map = pinmdl_dma_find(root, dom);
-	if (!map)
-		map = pinmdl_dma_map_new(root, dom);
+	map = pinmdl_dma_map_new(root, offset, length, dom, dir, false);
 	mutex_unlock(&root->lock);
 	return map;
 }
@@ -215,7 +278,7 @@ static void pinmdl_dma_walk(const struct pinmdl_dma_map *map, u64 offset,
 			    void (*fn)(dma_addr_t addr, u32 len, void *ctx),
 			    void *ctx)
 {
-	u64 pos = 0, end = offset + length;
+	u64 pos = map->start, end = offset + length;
 	struct scatterlist *sg;
 	unsigned int i;
 
@@ -232,6 +295,71 @@ static void pinmdl_dma_walk(const struct pinmdl_dma_map *map, u64 offset,
 			break;
 	}
 }
+
+/**
+ * pinmdl_dma_table_alloc() - start a DMA table for a device
+ * @dom: the device's domain
+ * @nr: ranges it will hold
+ *
+ * Context: process context.
+ * Return: the table, or NULL without memory.
+ */
+struct pinmdl_dma_table *pinmdl_dma_table_alloc(struct pinmdl_dma_domain *dom,
+						unsigned int nr)
+{
+	struct pinmdl_dma_table *t;
+
+	t = kzalloc(struct_size(t, pieces, nr), GFP_KERNEL_ACCOUNT);
+	if (t)
+		t->dom = dom;
+	return t;
+}
+
+/**
+ * pinmdl_dma_table_add() - map the next range of a table
+ * @t: table with room for it
+ * @mdl: locked, partial or kernel-source descriptor, held in flight
+ * @offset: start of the range, from @mdl's first byte
+ * @length: length of the range, > 0, inside @mdl
+ * @dir: how the device accesses it, not DMA_NONE
+ *
+ * Context: process context.
+ * Return: 0, -ENOMEM, -ENODEV if the domain is purged, or a DMA mapping
+ * error.
+ */
+int pinmdl_dma_table_add(struct pinmdl_dma_table *t, struct pinmdl *mdl,
+			 u64 offset, u64 length, enum dma_data_direction dir)
+{
+	struct pinmdl *root = pinmdl_root(mdl, &offset);
+	struct pinmdl_dma_map *map;
+
+	map = pinmdl_dma_get(root, offset, length, t->dom, dir);
+	if (IS_ERR(map))
+		return PTR_ERR(map);
+	t->pieces[t->nr++] = (struct pinmdl_dma_piece){
+		.map = map, .offset = offset, .length = length,
+	};
+	return 0;
+}
+
+/**
+ * struct pinmdl_dma_builder - a DMA table's entries being laid out
+ * @sg: entry being filled; NULL while counting
+ * @nents: entries so far
+ * @addr: DMA address of the last entry
+ * @len: its length
+ * @max: longest entry (the device's max segment size)
+ * @boundary: no entry crosses a multiple of @boundary + 1 (the device's
+ *	      segment boundary mask)
+ */
+struct pinmdl_dma_builder {
+	struct scatterlist *sg;
+	unsigned int nents;
+	dma_addr_t addr;
+	u32 len;
+	u32 max;
+	unsigned long boundary;
+};
 
 /* Add [@addr, @addr + @len) to the table, merged into its last entry if it can. */
 static void pinmdl_dma_emit_one(struct pinmdl_dma_builder *b, dma_addr_t addr,
@@ -268,90 +396,67 @@ static void pinmdl_dma_emit(dma_addr_t addr, u32 len, void *ctx)
 	}
 }
 
-/**
- * pinmdl_dma_range() - DMA addresses of part of a descriptor
- * @mdl: locked, partial or kernel-source descriptor, held in flight
- * @offset: start of the part, from @mdl's first byte
- * @length: length of the part, > 0, inside @mdl
- * @dom: the device's domain
- * @b: the table being built: counting while @b->sg is NULL, else filling
- *	from @b->sg; a part merges into the previous part's last entry where
- *	the two are contiguous, up to @b->max bytes
- *
- * Maps the descriptor once for the device, or uses the cached mapping.
- * Counting and then filling with the same parts gives the same entries.
- *
- * Context: process context.
- * Return: 0, -ENOMEM, -ENODEV if the domain is purged, or a DMA mapping
- * error.
- */
-int pinmdl_dma_range(struct pinmdl *mdl, u64 offset, u64 length,
-		     struct pinmdl_dma_domain *dom,
-		     struct pinmdl_dma_builder *b)
+static void pinmdl_dma_table_walk(struct pinmdl_dma_table *t,
+				  struct pinmdl_dma_builder *b)
 {
-	struct pinmdl_dma_map *map = pinmdl_dma_get(mdl, &offset, dom);
+	struct pinmdl_dma_piece *p;
+	unsigned int i;
 
-	if (IS_ERR(map))
-		return PTR_ERR(map);
-	pinmdl_dma_walk(map, offset, length, pinmdl_dma_emit, b);
-	return 0;
+	for (i = 0; i < t->nr; i++) {
+		p = &t->pieces[i];
+		pinmdl_dma_walk(p->map, p->offset, p->length, pinmdl_dma_emit,
+				b);
+	}
 }
 
 /**
- * struct pinmdl_dma_syncer - state of pinmdl_dma_sync_range()
- * @dev: the device
- * @dir: direction of the mapping
- * @for_device: sync for the device, else for the CPU
- */
-struct pinmdl_dma_syncer {
-	struct device *dev;
-	enum dma_data_direction dir;
-	bool for_device;
-};
-
-static void pinmdl_dma_sync_one(dma_addr_t addr, u32 len, void *ctx)
-{
-	struct pinmdl_dma_syncer *s = ctx;
-
-	/* Coherent and not bounced: nothing to do (nor to check). */
-	if (!dma_need_sync(s->dev, addr))
-		return;
-	if (s->for_device)
-		dma_sync_single_for_device(s->dev, addr, len, s->dir);
-	else
-		dma_sync_single_for_cpu(s->dev, addr, len, s->dir);
-}
-
-/**
- * pinmdl_dma_sync_range() - hand part of a mapped descriptor to the device
- *			     or back to the CPU
- * @mdl: descriptor, held in flight
- * @offset: start of the part, from @mdl's first byte
- * @length: length of the part, > 0, inside @mdl
- * @dom: the device's domain
- * @dir: how the device accesses the part; the mapping allows it
- * @for_device: before the device accesses the memory; false after
+ * pinmdl_dma_table_build() - lay out a table's DMA segments
+ * @t: table whose ranges are all added
  *
- * Before the access the whole mapping's direction is synced, so that a
- * bounce buffer holds what the CPU wrote since; after it, @dir only, so
- * that only what the device may have written comes back.
+ * Fills @t->sgt with the DMA addresses and lengths of the ranges, in
+ * order, contiguous ones merged up to the device's max segment size and
+ * within its segment boundary (for_each_sgtable_dma_sg()).
  *
  * Context: process context.
- * Return: 0, or the errors of pinmdl_dma_range().
+ * Return: 0 or -ENOMEM.
  */
-int pinmdl_dma_sync_range(struct pinmdl *mdl, u64 offset, u64 length,
-			  struct pinmdl_dma_domain *dom,
-			  enum dma_data_direction dir, bool for_device)
+int pinmdl_dma_table_build(struct pinmdl_dma_table *t)
 {
-	struct pinmdl_dma_map *map = pinmdl_dma_get(mdl, &offset, dom);
-	struct pinmdl_dma_syncer s = {
-		.dev = dom->dev,
-		.for_device = for_device,
+	struct device *dev = t->dom->dev;
+	struct pinmdl_dma_builder b = {
+		.max = dma_get_max_seg_size(dev),
+		.boundary = dma_get_seg_boundary(dev),
 	};
+	int ret;
 
-	if (IS_ERR(map))
-		return PTR_ERR(map);
-	s.dir = for_device || map->dir != DMA_BIDIRECTIONAL ? map->dir : dir;
-	pinmdl_dma_walk(map, offset, length, pinmdl_dma_sync_one, &s);
+	pinmdl_dma_table_walk(t, &b);
+	ret = sg_alloc_table(&t->sgt, b.nents,
+			     GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (ret)
+		return ret;
+	b = (struct pinmdl_dma_builder){
+		.sg = t->sgt.sgl, .max = b.max, .boundary = b.boundary,
+	};
+	pinmdl_dma_table_walk(t, &b);
 	return 0;
+}
+
+/**
+ * pinmdl_dma_table_free() - hand a table's ranges back to the CPU
+ * @t: table, built or not
+ *
+ * The table's own mappings are synced back for the CPU where the device
+ * wrote and unmapped; cached ones stay.
+ *
+ * Context: any where a spinlock_t may be taken.
+ */
+void pinmdl_dma_table_free(struct pinmdl_dma_table *t)
+{
+	unsigned int i;
+
+	for (i = 0; i < t->nr; i++)
+		if (!t->pieces[i].map->cached)
+			pinmdl_dma_map_free(t->pieces[i].map);
+	sg_free_table(&t->sgt);
+	kfree(t);
 }

@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Differences between the supported kernels in how pins behave and in
- * GUP's interface. Interfaces are told apart by Kbuild probes
+ * GUP's and the DMA layer's interfaces. Interfaces are told apart by Kbuild probes
  * (module/probes/); behaviour, which no probe can see, by version in
  * pin_compat.c alone.
  */
 #ifndef _PINMDL_PIN_COMPAT_H
 #define _PINMDL_PIN_COMPAT_H
 
+#include <linux/dma-mapping.h>
 #include <linux/mm.h>
 
 struct pinmdl;
@@ -48,6 +49,58 @@ static inline bool pinmdl_compat_cow_mapping(const struct vm_area_struct *vma)
 #else
 	return is_cow_mapping(vma->vm_flags);
 #endif
+}
+
+/*
+ * A DMA mapping kept across requests is made without syncs and must never
+ * need any: the device is DMA-coherent and nothing of it is bounced.
+ * DMA_ATTR_REQUIRE_COHERENT (probe dma_attr_require_coherent; 7.3 has it,
+ * 6.12 not) has the DMA layer refuse such a mapping where it would need
+ * syncs, for any direction, and has DMA-API debugging take the overlaps
+ * of such mappings for the harmless ones they are. Without it, only
+ * DMA_TO_DEVICE mappings are kept, whose overlaps debugging does not
+ * count, and dma_need_sync() is asked of each entry once mapped.
+ */
+#ifdef PINMDL_HAVE_DMA_ATTR_REQUIRE_COHERENT
+#define PINMDL_DMA_ATTRS_KEPT	(DMA_ATTR_SKIP_CPU_SYNC | \
+				 DMA_ATTR_REQUIRE_COHERENT)
+#else
+#define PINMDL_DMA_ATTRS_KEPT	DMA_ATTR_SKIP_CPU_SYNC
+#endif
+
+/* Whether a mapping in direction @dir may be kept across requests. */
+static inline bool pinmdl_compat_dma_keeps(enum dma_data_direction dir)
+{
+#ifdef PINMDL_HAVE_DMA_ATTR_REQUIRE_COHERENT
+	return true;
+#else
+	return dir == DMA_TO_DEVICE;
+#endif
+}
+
+/*
+ * Map @sgt for @dev to be kept: 0; -ENOMEM; another error, with nothing
+ * mapped, where the mapping would need syncs.
+ */
+static inline int pinmdl_compat_dma_map_kept(struct device *dev,
+					     struct sg_table *sgt,
+					     enum dma_data_direction dir)
+{
+	int ret = dma_map_sgtable(dev, sgt, dir, PINMDL_DMA_ATTRS_KEPT);
+#ifndef PINMDL_HAVE_DMA_ATTR_REQUIRE_COHERENT
+	struct scatterlist *sg;
+	unsigned int i;
+
+	if (ret)
+		return ret;
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		if (dma_need_sync(dev, sg_dma_address(sg))) {
+			dma_unmap_sgtable(dev, sgt, dir, PINMDL_DMA_ATTRS_KEPT);
+			return -EOPNOTSUPP;
+		}
+	}
+#endif
+	return ret;
 }
 
 #endif /* _PINMDL_PIN_COMPAT_H */

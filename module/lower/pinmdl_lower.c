@@ -9,9 +9,9 @@
  * It drives no hardware: the CPU plays its device. A request is done a
  * chunk at a time, rescheduling and looking for a cancel between chunks,
  * and only its own ranges are ever touched, through sg tables of just
- * their pages. What the device would read (CHECKSUM's data, COPY's source)
- * is mapped for DMA on the driver's device as a device driver would
- * (pinmdl_request_dma(), cached per descriptor) and synced around the
+ * their pages. What the device would read of a chunk (CHECKSUM's data,
+ * COPY's source) is mapped for DMA on the driver's device as a device
+ * driver would (pinmdl_request_dma_map(), DMA_TO_DEVICE) for the chunk's
  * access, and the CPU reads those pages through a kernel mapping of each
  * (sg_miter). What the device would write (FILL, COPY's destination) the
  * CPU writes into the pages themselves.
@@ -142,18 +142,28 @@ out:
 	sg_miter_stop(&d);
 }
 
-/* One chunk of segment @seg, @done bytes into it. */
-static int pinmdl_lower_chunk(struct pinmdl_request *req,
-			      struct pinmdl_io_segment *seg, u64 done,
-			      u64 length, u32 *crc)
+/*
+ * One chunk of segment @i, @done bytes into it and @pos bytes into the
+ * request. What the device reads of it is handed to the device for the
+ * chunk's access.
+ */
+static int pinmdl_lower_chunk(struct pinmdl_request *req, unsigned int i,
+			      u64 pos, u64 done, u64 length, u32 *crc)
 {
-	struct sg_table sgt, src;
+	struct pinmdl_io_segment *seg = &req->segments[i];
+	struct sg_table sgt, src, *dma = NULL;
 	int ret;
 
+	if (req->op == PINMDL_LOWER_CHECKSUM)
+		dma = pinmdl_request_dma_map(req, pos + done, length);
+	else if (req->op == PINMDL_LOWER_COPY)
+		dma = pinmdl_request_dma_map(req, seg->length + done, length);
+	if (IS_ERR(dma))
+		return PTR_ERR(dma);
 	ret = pinmdl_sg_table(seg->mdl, seg->offset + done, length, &sgt, 0,
 			      GFP_KERNEL);
 	if (ret)
-		return ret;
+		goto out;
 	switch (req->op) {
 	case PINMDL_LOWER_CHECKSUM:
 		*crc = pinmdl_lower_crc(&sgt, *crc);
@@ -172,6 +182,9 @@ static int pinmdl_lower_chunk(struct pinmdl_request *req,
 		break;
 	}
 	sg_free_table(&sgt);
+out:
+	if (dma)
+		pinmdl_request_dma_unmap(req, dma);
 	return ret;
 }
 
@@ -180,17 +193,18 @@ static int pinmdl_lower_run(struct pinmdl_request *req, u32 *crc)
 {
 	unsigned int i, n = req->op == PINMDL_LOWER_COPY ? 1 : req->nr_segments;
 	struct pinmdl_io_segment *seg;
-	u64 done, chunk;
+	u64 pos, done, chunk;
 	int ret;
 
-	for (i = 0; i < n; i++) {
+	for (i = 0, pos = 0; i < n; pos += seg->length, i++) {
 		seg = &req->segments[i];
 		for (done = 0; done < seg->length; done += chunk) {
 			if (pinmdl_request_cancelled(req))
 				return -ECANCELED;
 			chunk = min_t(u64, seg->length - done,
 				      PINMDL_LOWER_CHUNK);
-			ret = pinmdl_lower_chunk(req, seg, done, chunk, crc);
+			ret = pinmdl_lower_chunk(req, i, pos, done, chunk,
+						 crc);
 			if (ret)
 				return ret;
 			cond_resched();
@@ -199,47 +213,12 @@ static int pinmdl_lower_run(struct pinmdl_request *req, u32 *crc)
 	return 0;
 }
 
-/*
- * Sync what the device reads (every segment of CHECKSUM, COPY's source)
- * for it, or back. What the CPU writes itself is never synced: syncing it
- * back would copy the device's stale view over it.
- */
-static void pinmdl_lower_sync(struct pinmdl_request *req, bool for_device)
-{
-	unsigned int i;
-
-	for (i = 0; i < req->nr_segments; i++)
-		if (req->segments[i].dir == DMA_TO_DEVICE)
-			pinmdl_request_dma_sync(req, i, for_device);
-}
-
-static int pinmdl_lower_execute(struct pinmdl_request *req, u64 *result)
-{
-	bool reads = req->op != PINMDL_LOWER_FILL;
-	u32 crc = ~(u32)req->arg;
-	struct sg_table *dma;
-	int ret;
-
-	if (reads) {
-		/* The device's view of the request, mapped once per buffer. */
-		dma = pinmdl_request_dma(req);
-		if (IS_ERR(dma))
-			return PTR_ERR(dma);
-		pinmdl_lower_sync(req, true);
-	}
-	ret = pinmdl_lower_run(req, &crc);
-	if (reads)
-		pinmdl_lower_sync(req, false);
-	*result = req->op == PINMDL_LOWER_CHECKSUM ? crc : req->total;
-	return ret;
-}
-
 static void pinmdl_lower_work_fn(struct work_struct *work)
 {
 	struct pinmdl_lower_ctx *ctx =
 		container_of(work, struct pinmdl_lower_ctx, work);
 	struct pinmdl_request *req = ctx->req;
-	u64 result = 0;
+	u32 crc = ~(u32)req->arg;
 	int status;
 
 	spin_lock(&lower.task_lock);
@@ -247,8 +226,9 @@ static void pinmdl_lower_work_fn(struct work_struct *work)
 	get_task_comm(lower.task_comm, current);
 	spin_unlock(&lower.task_lock);
 
-	status = pinmdl_lower_execute(req, &result);
-	pinmdl_complete(req, status, status ? 0 : result);
+	status = pinmdl_lower_run(req, &crc);
+	pinmdl_complete(req, status, status ? 0 :
+			req->op == PINMDL_LOWER_CHECKSUM ? crc : req->total);
 }
 
 /* The end of a DELAY: hard-IRQ context. */

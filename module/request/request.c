@@ -15,7 +15,6 @@
  * it go, and never finishes.
  */
 #include <kunit/visibility.h>
-#include <linux/dma-mapping.h>
 #include <linux/export.h>
 #include <linux/llist.h>
 #include <linux/mm.h>
@@ -151,11 +150,11 @@ void pinmdl_request_unhold(struct pinmdl_request *req, unsigned int n)
 /* Free the views a target asked for. Any context. */
 static void pinmdl_request_free_views(struct pinmdl_request *req)
 {
-	if (req->dma) {
-		sg_free_table(req->dma);
-		kfree(req->dma);
-		req->dma = NULL;
-	}
+	struct pinmdl_dma_table *t, *next;
+
+	list_for_each_entry_safe(t, next, &req->dma, node)
+		pinmdl_dma_table_free(t);
+	INIT_LIST_HEAD(&req->dma);
 	if (req->bvec != req->inline_bvec)
 		pinmdl_kvfree_any(req->bvec);
 	req->bvec = NULL;
@@ -355,7 +354,7 @@ void pinmdl_request_prepare(struct pinmdl_request *req)
 	req->users = 2;	/* the target's completion and this submission */
 	req->status = 0;
 	req->result = 0;
-	req->dma = NULL;
+	INIT_LIST_HEAD(&req->dma);
 	req->bvec = NULL;
 	req->nr_bvec = 0;
 }
@@ -603,102 +602,104 @@ int pinmdl_request_iter(struct pinmdl_request *req, unsigned int direction,
 }
 EXPORT_SYMBOL_GPL(pinmdl_request_iter);
 
-/* Walk every segment's DMA range of @req into @b. */
-static int pinmdl_request_dma_walk(struct pinmdl_request *req,
-				   struct pinmdl_dma_builder *b)
-{
-	struct pinmdl_dma_domain *dom = &req->binding->target->dma;
-	struct pinmdl_io_segment *seg;
-	unsigned int i;
-	int ret;
-
-	for (i = 0; i < req->nr_segments; i++) {
-		seg = &req->segments[i];
-		ret = pinmdl_dma_range(seg->mdl, seg->offset, seg->length,
-				       dom, b);
-		if (ret)
-			return ret;
-	}
-	return 0;
-}
-
 /**
- * pinmdl_request_dma() - a request's bytes mapped for the target's device
+ * pinmdl_request_dma_map() - part of a request mapped for the target's
+ *			      device
  * @req: request the caller's target holds; the target has a dma_dev
+ * @offset: start of the part, in the request's bytes (its segments one
+ *	    after the other)
+ * @length: length of the part, > 0
  *
- * Each descriptor is mapped once for the device and the mapping cached
- * until its pages go (as ib_umem maps a region once); the table describes
- * just the request's ranges, segment after segment, contiguous DMA ranges
- * merged up to the device's max segment size. Only its DMA addresses and
- * lengths are set (for_each_sgtable_dma_sg()). It is freed when the
- * request finishes. Between requests the memory belongs to the CPU: sync
- * with pinmdl_request_dma_sync() before the device's access and after it.
+ * Maps each segment's range in the part in the segment's @dir and hands
+ * it to the device: the table lists its DMA addresses and lengths only
+ * (for_each_sgtable_dma_sg()), in order, contiguous ranges merged up to
+ * the device's max segment size and within its segment boundary. Where
+ * the device's mappings cost nothing to keep (DMA-coherent, no bounce
+ * buffer), a descriptor is mapped whole once per device and direction and
+ * the mapping cached until its pages go (as ib_umem maps a region once);
+ * else just the part is mapped, synced for the device now and back for
+ * the CPU at pinmdl_request_dma_unmap(), so that a bounce buffer is held
+ * no longer than the access. A target maps what its device accesses, a
+ * part at a time if the request is larger than it takes at once, and
+ * unmaps it once the device is done; a table still mapped is unmapped
+ * when the request finishes.
  *
  * Context: process context.
- * Return: the table, ERR_PTR(-EINVAL) for a request without data or a
- * target without device, ERR_PTR(-ENOMEM) or a DMA mapping error.
+ * Return: the table; ERR_PTR(-EINVAL) for a target without device, a part
+ * outside the request or one that holds a DMA_NONE segment;
+ * ERR_PTR(-ENOMEM), or a DMA mapping error.
  */
-struct sg_table *pinmdl_request_dma(struct pinmdl_request *req)
+struct sg_table *pinmdl_request_dma_map(struct pinmdl_request *req,
+					u64 offset, u64 length)
 {
-	struct pinmdl_target *target = req->binding->target;
-	struct pinmdl_dma_builder b = {};
-	struct sg_table *sgt;
+	struct pinmdl_dma_domain *dom = &req->binding->target->dma;
+	u64 end = offset + length, pos, from, to;
+	struct pinmdl_io_segment *seg;
+	struct pinmdl_dma_table *t;
+	unsigned int i, n = 0;
+	unsigned long flags;
 	int ret;
 
-	if (!req->nr_segments || !target->dma.dev)
+	if (!dom->dev || !length || offset >= req->total ||
+	    length > req->total - offset)
 		return ERR_PTR(-EINVAL);
-	if (req->dma)
-		return req->dma;
-	b.max = dma_get_max_seg_size(target->dma.dev);
-	b.boundary = dma_get_seg_boundary(target->dma.dev);
-	ret = pinmdl_request_dma_walk(req, &b);
-	if (ret)
-		return ERR_PTR(ret);
-	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL_ACCOUNT);
-	if (!sgt)
+	for (i = 0, pos = 0; pos < end; pos += seg->length, i++) {
+		seg = &req->segments[i];
+		if (pos + seg->length <= offset)
+			continue;
+		if (seg->dir == DMA_NONE)
+			return ERR_PTR(-EINVAL);
+		n++;
+	}
+	t = pinmdl_dma_table_alloc(dom, n);
+	if (!t)
 		return ERR_PTR(-ENOMEM);
-	ret = sg_alloc_table(sgt, b.nents, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	for (i = 0, pos = 0; pos < end; pos += seg->length, i++) {
+		seg = &req->segments[i];
+		if (pos + seg->length <= offset)
+			continue;
+		from = max(pos, offset) - pos;
+		to = min(pos + seg->length, end) - pos;
+		ret = pinmdl_dma_table_add(t, seg->mdl, seg->offset + from,
+					   to - from, seg->dir);
+		if (ret)
+			goto err_free;
+	}
+	ret = pinmdl_dma_table_build(t);
 	if (ret)
 		goto err_free;
-	b = (struct pinmdl_dma_builder){
-		.sg = sgt->sgl, .max = b.max, .boundary = b.boundary,
-	};
-	ret = pinmdl_request_dma_walk(req, &b);
-	if (ret)
-		goto err_free_table;
-	req->dma = sgt;
-	return sgt;
+	spin_lock_irqsave(&req->lock, flags);
+	list_add(&t->node, &req->dma);
+	spin_unlock_irqrestore(&req->lock, flags);
+	return &t->sgt;
 
-err_free_table:
-	sg_free_table(sgt);
 err_free:
-	kfree(sgt);
+	pinmdl_dma_table_free(t);
 	return ERR_PTR(ret);
 }
-EXPORT_SYMBOL_GPL(pinmdl_request_dma);
+EXPORT_SYMBOL_GPL(pinmdl_request_dma_map);
 
 /**
- * pinmdl_request_dma_sync() - hand a segment's mapped bytes to the device,
- *			       or back to the CPU
- * @req: request whose pinmdl_request_dma() succeeded
- * @i: the segment, synced in its @dir (nothing for DMA_NONE)
- * @for_device: true before the device's access, false after it
+ * pinmdl_request_dma_unmap() - hand a mapped part of a request back to the
+ *				CPU
+ * @req: the request
+ * @sgt: a table of pinmdl_request_dma_map() on @req, not unmapped yet
  *
- * Sync only what the device accesses: a segment the CPU writes itself
- * must not be synced back over from the device's view.
+ * What the device wrote (segments of DMA_FROM_DEVICE or DMA_BIDIRECTIONAL)
+ * is synced back for the CPU, and the part's own mappings unmapped.
  *
  * Context: process context.
  */
-void pinmdl_request_dma_sync(struct pinmdl_request *req, unsigned int i,
-			     bool for_device)
+void pinmdl_request_dma_unmap(struct pinmdl_request *req,
+			      struct sg_table *sgt)
 {
-	struct pinmdl_dma_domain *dom = &req->binding->target->dma;
-	struct pinmdl_io_segment *seg = &req->segments[i];
+	struct pinmdl_dma_table *t = container_of(sgt, struct pinmdl_dma_table,
+						  sgt);
+	unsigned long flags;
 
-	if (WARN_ON_ONCE(!req->dma || i >= req->nr_segments) ||
-	    seg->dir == DMA_NONE)
-		return;
-	pinmdl_dma_sync_range(seg->mdl, seg->offset, seg->length, dom,
-			      seg->dir, for_device);
+	spin_lock_irqsave(&req->lock, flags);
+	list_del(&t->node);
+	spin_unlock_irqrestore(&req->lock, flags);
+	pinmdl_dma_table_free(t);
 }
-EXPORT_SYMBOL_GPL(pinmdl_request_dma_sync);
+EXPORT_SYMBOL_GPL(pinmdl_request_dma_unmap);

@@ -23,6 +23,7 @@
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 
+#include "core/pin_compat.h"
 #include "core/stats.h"
 #include "dev/file.h"
 #include "dev/ioctl.h"
@@ -1032,7 +1033,7 @@ static void dma_boundary_test(struct kunit *test)
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, mdl);
 	kt_req_init(&req, &seg, &w, b, KT_READ, mdl, 0, 3 * PAGE_SIZE - 8);
 	KUNIT_ASSERT_EQ(test, pinmdl_submit(&req), 0);
-	sgt = pinmdl_request_dma(&req);
+	sgt = pinmdl_request_dma_map(&req, 0, 3 * PAGE_SIZE - 8);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
 	/* [8, 4096) of page 1, then pages 2-3: two entries. */
 	KUNIT_EXPECT_EQ(test, sgt->nents, 2);
@@ -1043,6 +1044,7 @@ static void dma_boundary_test(struct kunit *test)
 		total += sg_dma_len(sg);
 	}
 	KUNIT_EXPECT_EQ(test, total, 3 * PAGE_SIZE - 8);
+	pinmdl_request_dma_unmap(&req, sgt);
 	kt_finish(kt->held, 0);
 	KUNIT_EXPECT_EQ(test, pinmdl_free(mdl), 0);
 	KUNIT_EXPECT_EQ(test, pinmdl_target_close(b), 0);
@@ -1117,11 +1119,15 @@ static void views_test(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, memcmp(flat + lens[0], bufs[1] + offs[1],
 					     lens[1]), 0);
 
-		sgt = pinmdl_request_dma(&req);
+		/* Past the end, or empty: nothing. */
+		KUNIT_EXPECT_EQ(test, PTR_ERR(pinmdl_request_dma_map(&req, 1,
+								     total)),
+				-EINVAL);
+		KUNIT_EXPECT_EQ(test, PTR_ERR(pinmdl_request_dma_map(&req, 0,
+								     0)),
+				-EINVAL);
+		sgt = pinmdl_request_dma_map(&req, 0, total);
 		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
-		KUNIT_EXPECT_PTR_EQ(test, pinmdl_request_dma(&req), sgt);
-		pinmdl_request_dma_sync(&req, 0, true);
-		pinmdl_request_dma_sync(&req, 1, true);
 		/* Mapped once per descriptor and device, then cached. */
 		KUNIT_EXPECT_EQ(test, pinmdl_stats_dma_maps(),
 				maps + 2);
@@ -1144,8 +1150,15 @@ static void views_test(struct kunit *test)
 			}
 		}
 		KUNIT_EXPECT_EQ(test, pos, total);
-		pinmdl_request_dma_sync(&req, 0, false);
-		pinmdl_request_dma_sync(&req, 1, false);
+		pinmdl_request_dma_unmap(&req, sgt);
+		/* Across the segments' seam: a piece of each. */
+		sgt = pinmdl_request_dma_map(&req, lens[0] - 10, 20);
+		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
+		KUNIT_EXPECT_EQ(test, sg_dma_len(sgt->sgl), 10);
+		KUNIT_EXPECT_EQ(test, dma_to_phys(dev, sg_dma_address(sgt->sgl)),
+				kt_phys(bufs[0], offs[0] + lens[0] - 10));
+		KUNIT_EXPECT_EQ(test, pinmdl_stats_dma_maps(), maps + 2);
+		/* Left mapped: unmapped when the request finishes. */
 		kt_finish(kt->held, 0);
 		KUNIT_EXPECT_EQ(test, atomic_read(&w.calls), 1);
 	}
@@ -1168,6 +1181,57 @@ static void views_test(struct kunit *test)
 
 	KUNIT_EXPECT_EQ(test, pinmdl_free(mdl[0]), 0);
 	KUNIT_EXPECT_EQ(test, pinmdl_free(mdl[1]), 0);
+	KUNIT_EXPECT_EQ(test, pinmdl_stats_dma_maps(), maps);
+	KUNIT_EXPECT_EQ(test, pinmdl_target_close(b), 0);
+}
+
+/*
+ * Nine descriptors of one page, each sent a request the device writes:
+ * each keeps its mapping for the device's writes, where the kernel can be
+ * told it is coherent (DMA-API debugging warns past seven overlapping
+ * mappings the device writes, unless they are), and its own mapping for
+ * the device's reads beside it.
+ */
+static void dma_overlap_test(struct kunit *test)
+{
+	struct pinmdl_target_limits limits = kt_limits;
+	long maps = pinmdl_stats_dma_maps(), kept;
+	char *buf = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
+	struct pinmdl_io_segment seg;
+	struct pinmdl_request req;
+	struct pinmdl_binding *b;
+	struct pinmdl *mdl[9];
+	struct sg_table *sgt;
+	struct kt_target *kt;
+	struct kt_wait w;
+	unsigned int i;
+	int op;
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	limits.dma_dev = kt_dma_device(test);
+	kt = kt_register(test, "kt_dma", &kt_ops, &limits);
+	b = kt_open(test, "kt_dma");
+	for (i = 0; i < ARRAY_SIZE(mdl); i++) {
+		mdl[i] = pinmdl_build_for_kernel_buffer(buf, PAGE_SIZE,
+							GFP_KERNEL);
+		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, mdl[i]);
+	}
+	for (op = KT_WRITE; op <= KT_READ; op++) {
+		for (i = 0; i < ARRAY_SIZE(mdl); i++) {
+			kt_req_init(&req, &seg, &w, b, op, mdl[i], 0,
+				    PAGE_SIZE);
+			KUNIT_ASSERT_EQ(test, pinmdl_submit(&req), 0);
+			sgt = pinmdl_request_dma_map(&req, 0, PAGE_SIZE);
+			KUNIT_EXPECT_NOT_ERR_OR_NULL(test, sgt);
+			if (!IS_ERR(sgt))
+				pinmdl_request_dma_unmap(&req, sgt);
+			kt_finish(kt->held, 0);
+		}
+	}
+	kept = pinmdl_compat_dma_keeps(DMA_FROM_DEVICE) ? 18 : 9;
+	KUNIT_EXPECT_EQ(test, pinmdl_stats_dma_maps(), maps + kept);
+	for (i = 0; i < ARRAY_SIZE(mdl); i++)
+		KUNIT_EXPECT_EQ(test, pinmdl_free(mdl[i]), 0);
 	KUNIT_EXPECT_EQ(test, pinmdl_stats_dma_maps(), maps);
 	KUNIT_EXPECT_EQ(test, pinmdl_target_close(b), 0);
 }
@@ -1231,6 +1295,7 @@ static struct kunit_case request_test_cases[] = {
 	KUNIT_CASE(unregister_test),
 	KUNIT_CASE(views_test),
 	KUNIT_CASE(dma_boundary_test),
+	KUNIT_CASE(dma_overlap_test),
 	KUNIT_CASE(buffered_fill_zeroed_test),
 	{}
 };
