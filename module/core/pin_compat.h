@@ -1,15 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Differences between the supported kernels in how pins behave and in
- * GUP's and the DMA layer's interfaces. Interfaces are told apart by Kbuild probes
- * (module/probes/); behaviour, which no probe can see, by version in
- * pin_compat.c alone.
+ * Differences between the supported kernels in how pins behave, in GUP's
+ * and the DMA layer's interfaces and in the module state targets are
+ * opened by. Interfaces are told apart by Kbuild probes (module/probes/);
+ * behaviour, which no probe can see, by version in pin_compat.c alone.
  */
 #ifndef _PINMDL_PIN_COMPAT_H
 #define _PINMDL_PIN_COMPAT_H
 
 #include <linux/dma-mapping.h>
 #include <linux/mm.h>
+#include <linux/module.h>
 
 struct pinmdl;
 
@@ -101,6 +102,22 @@ static inline int pinmdl_compat_dma_map_kept(struct device *dev,
 	}
 #endif
 	return ret;
+}
+
+/*
+ * Whether @mod (NULL: built in) is still in its init, which may fail and
+ * free it whatever holds it: module_is_coming() is newer than 6.1 (probe
+ * module_is_coming).
+ */
+static inline bool pinmdl_compat_module_coming(struct module *mod)
+{
+	if (!mod)
+		return false;
+#ifdef PINMDL_HAVE_MODULE_IS_COMING
+	return module_is_coming(mod);
+#else
+	return mod->state == MODULE_STATE_COMING;
+#endif
 }
 
 #endif /* _PINMDL_PIN_COMPAT_H */

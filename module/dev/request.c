@@ -107,18 +107,11 @@ static void pinmdl_file_request_deliver(struct pinmdl_file_request *fr)
  * The core's done: any context. A request still being queued is left to
  * its submitter, which delivers it once pinmdl_request_start() returned.
  */
-static void pinmdl_file_request_done(struct pinmdl_request *req)
+static void pinmdl_file_request_end(struct pinmdl_file_request *fr)
 {
-	struct pinmdl_file_request *fr =
-		container_of(req, struct pinmdl_file_request, req);
 	struct pinmdl_file *pf = fr->pf;
 	unsigned long flags;
 
-	/* An asynchronous SUBMIT's binding must not wait for the read. */
-	if (fr->binding && fr->async) {
-		pinmdl_binding_close_any(fr->binding);
-		fr->binding = NULL;
-	}
 	spin_lock_irqsave(&pf->lock, flags);
 	pf->in_flight--;
 	list_del_init(&fr->node);
@@ -129,6 +122,35 @@ static void pinmdl_file_request_done(struct pinmdl_request *req)
 		pinmdl_file_request_deliver(fr);
 	}
 	spin_unlock_irqrestore(&pf->lock, flags);
+}
+
+static void pinmdl_file_request_close_fn(struct work_struct *work)
+{
+	struct pinmdl_file_request *fr =
+		container_of(work, struct pinmdl_file_request, close_work);
+
+	WARN_ON_ONCE(pinmdl_target_close(fr->binding));
+	fr->binding = NULL;
+	pinmdl_file_request_end(fr);
+}
+
+/* The core's done: any context. */
+static void pinmdl_file_request_done(struct pinmdl_request *req)
+{
+	struct pinmdl_file_request *fr =
+		container_of(req, struct pinmdl_file_request, req);
+
+	/*
+	 * An asynchronous SUBMIT's own binding is closed before its
+	 * completion can be read, so that nothing holds the target's module
+	 * once every completion is read; closing may sleep: from pinmdl_wq.
+	 */
+	if (fr->binding && fr->async) {
+		INIT_WORK(&fr->close_work, pinmdl_file_request_close_fn);
+		queue_work(pinmdl_wq, &fr->close_work);
+		return;
+	}
+	pinmdl_file_request_end(fr);
 }
 
 /*

@@ -8,6 +8,7 @@
 #include <linux/poll.h>
 #include <linux/sizes.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
 
 #include "pinmdl.h"
 
@@ -28,8 +29,11 @@ struct pinmdl_file;
  *	  done, then in @pf->completions (asynchronous)
  * @completed: completion of a synchronous request
  * @id: request id returned to user space
- * @binding: binding of its own (SUBMIT's), closed once an asynchronous
- *	     request is done or when a synchronous one is freed; or NULL
+ * @binding: binding of its own (SUBMIT's), closed before an asynchronous
+ *	     request's completion can be read, or when a synchronous one is
+ *	     freed; or NULL
+ * @close_work: closes an asynchronous request's @binding, then delivers
+ *		its completion
  * @refs: segments, from the first, whose descriptor reference the
  *	  request holds
  * @phase: being queued, in flight or done, under @pf->lock
@@ -44,6 +48,7 @@ struct pinmdl_file_request {
 	struct completion completed;
 	u64 id;
 	struct pinmdl_binding *binding;
+	struct work_struct close_work;
 	unsigned int refs;
 	unsigned int phase;
 	bool async;

@@ -164,14 +164,22 @@ static void pinmdl_request_free_views(struct pinmdl_request *req)
 static void pinmdl_request_finish(struct pinmdl_request *req)
 {
 	struct pinmdl_binding *b = req->binding;
+	struct pinmdl_target *target = b->target;
 
-	if (b->target->ops->release)
-		b->target->ops->release(req);
+	if (target->ops->release)
+		target->ops->release(req);
 	pinmdl_request_free_views(req);
 	pinmdl_request_unhold(req, req->nr_segments);
-	pinmdl_target_leave(b->target, req);
+	pinmdl_target_unlist(target, req);
 	atomic_dec(&b->in_flight);
 	req->done(req);
+	/*
+	 * Only now may unregistering, and so the exit of the target's
+	 * module, end: this context may be in the target's code, under its
+	 * pinmdl_complete(). The binding may be closed already; the
+	 * registration keeps the target until then.
+	 */
+	pinmdl_target_leave(target);
 }
 
 /**
@@ -387,7 +395,7 @@ int pinmdl_request_start(struct pinmdl_request *req)
 	if (ret) {
 		pinmdl_request_free_views(req);
 		atomic_dec(&b->in_flight);
-		pinmdl_target_leave(target, req);
+		pinmdl_target_leave(target);
 		goto err_trace;
 	}
 	/*
@@ -466,7 +474,10 @@ EXPORT_SYMBOL_GPL(pinmdl_submit);
  *
  * The request finishes (its descriptors released, then its done called)
  * here or, if a cancel or the submission is still running, when that ends.
- * A target completes each request exactly once.
+ * A target completes each request exactly once. Unregistering the target
+ * waits until the call that finished it returned; the target's own code
+ * after the call is left to what its module's exit waits for (its
+ * workqueue, its timers, an RCU grace period for interrupt context).
  *
  * Context: any context in which a spinlock_t may be taken: process,
  * softirq, or hard IRQ as an interrupt handler or a plain hrtimer runs

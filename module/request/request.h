@@ -33,7 +33,7 @@
  * @dma: cached DMA mappings for @limits.dma_dev
  * @lock: protects @gone, @in_flight and @requests
  * @gone: unregistered: new requests fail with -ENODEV
- * @in_flight: requests taken and not finished
+ * @in_flight: requests taken whose pinmdl_complete() has not returned
  * @requests: those requests (struct pinmdl_request @node)
  * @idle: woken when @in_flight drops to zero
  */
@@ -58,14 +58,12 @@ struct pinmdl_target {
  * @limits: what it accepts through this binding
  * @private: the driver's, from its bind operation
  * @in_flight: requests through this binding not finished
- * @close_work: closes it from pinmdl_binding_close_any()
  */
 struct pinmdl_binding {
 	struct pinmdl_target *target;
 	struct pinmdl_target_limits limits;
 	void *private;
 	atomic_t in_flight;
-	struct work_struct close_work;
 };
 
 int pinmdl_request_check(struct pinmdl_request *req);
@@ -80,13 +78,13 @@ void pinmdl_request_put(struct pinmdl_request *req);
 int pinmdl_target_enter(struct pinmdl_target *target);
 bool pinmdl_target_list(struct pinmdl_target *target,
 			struct pinmdl_request *req);
-void pinmdl_target_leave(struct pinmdl_target *target,
-			 struct pinmdl_request *req);
+void pinmdl_target_unlist(struct pinmdl_target *target,
+			  struct pinmdl_request *req);
+void pinmdl_target_leave(struct pinmdl_target *target);
 extern struct workqueue_struct *pinmdl_wq;
 
 int pinmdl_request_init(void);
 void pinmdl_request_exit(void);
 void pinmdl_kvfree_any(void *p);
-void pinmdl_binding_close_any(struct pinmdl_binding *binding);
 
 #endif /* _PINMDL_REQUEST_H */

@@ -968,6 +968,102 @@ static void unregister_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, pinmdl_target_close(bb), 0);
 }
 
+/*
+ * A driver still in its init, which may yet fail and free its module
+ * whatever holds it: its targets are found, but do not open.
+ */
+static void open_coming_test(struct kunit *test)
+{
+	struct pinmdl_binding *b;
+
+	kt_register(test, "kt_a", &kt_ops, &kt_limits);
+	WRITE_ONCE(THIS_MODULE->state, MODULE_STATE_COMING);
+	b = pinmdl_target_open("kt_a", NULL);
+	WRITE_ONCE(THIS_MODULE->state, MODULE_STATE_LIVE);
+	if (!IS_ERR(b))
+		pinmdl_target_close(b);
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(b), -ENODEV);
+	KUNIT_EXPECT_EQ(test, pinmdl_target_close(kt_open(test, "kt_a")), 0);
+}
+
+/**
+ * struct kt_slow - a done that stays until the test lets it return
+ * @entered: signalled once it runs
+ * @go: it returns once this is signalled (or after ten seconds)
+ * @unregistered: signalled once kt_unregister_fn()'s unregistering ended
+ * @target: what kt_unregister_fn() unregisters
+ */
+struct kt_slow {
+	struct completion entered;
+	struct completion go;
+	struct completion unregistered;
+	struct pinmdl_target *target;
+};
+
+/* Sleeps: only for a request the test completes from a thread. */
+static void kt_slow_done(struct pinmdl_request *req)
+{
+	struct kt_slow *slow = req->private;
+
+	complete(&slow->entered);
+	wait_for_completion_timeout(&slow->go, 10 * HZ);
+}
+
+static int kt_unregister_fn(void *data)
+{
+	struct kt_slow *slow = data;
+
+	pinmdl_target_unregister(slow->target);
+	complete(&slow->unregistered);
+	return 0;
+}
+
+/*
+ * Unregistering, as the driver's module exit does, waits until the
+ * context that completed a request has left pinmdl_complete(): it still
+ * runs the request's done there, under the target's code, even once the
+ * binding is closed.
+ */
+static void unregister_waits_completer_test(struct kunit *test)
+{
+	struct kt_target *kt = kt_register(test, "kt_a", &kt_ops, &kt_limits);
+	struct pinmdl_binding *b = kt_open(test, "kt_a");
+	struct pinmdl_io_segment seg;
+	struct pinmdl_request req;
+	struct task_struct *task;
+	struct kt_slow slow;
+	struct kt_wait w;
+
+	kt->mode = KT_HOLD;
+	kt_req_init(&req, &seg, &w, b, KT_NODATA, NULL, 0, 0);
+	init_completion(&slow.entered);
+	init_completion(&slow.go);
+	init_completion(&slow.unregistered);
+	slow.target = kt->target;
+	req.done = kt_slow_done;
+	req.private = &slow;
+	KUNIT_ASSERT_EQ(test, pinmdl_submit(&req), 0);
+	task = kthread_run(kt_late_fn, kt, "kt_late");
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, task);
+	KUNIT_ASSERT_NE(test, wait_for_completion_timeout(&slow.entered,
+							  10 * HZ), 0);
+	/* The request is done: its binding closes. */
+	KUNIT_EXPECT_EQ(test, pinmdl_target_close(b), 0);
+
+	task = kthread_run(kt_unregister_fn, &slow, "kt_unregister");
+	if (IS_ERR(task)) {
+		complete(&slow.go);
+		KUNIT_FAIL(test, "kthread_run: %ld", PTR_ERR(task));
+		return;
+	}
+	kt->target = NULL;
+	KUNIT_EXPECT_EQ(test, wait_for_completion_timeout(&slow.unregistered,
+							  HZ / 5), 0);
+	complete(&slow.go);
+	KUNIT_EXPECT_NE(test, wait_for_completion_timeout(&slow.unregistered,
+							  10 * HZ), 0);
+}
+
 /* The expected physical address of byte @p of @buf. */
 static phys_addr_t kt_phys(const char *buf, size_t p)
 {
@@ -1293,6 +1389,8 @@ static struct kunit_case request_test_cases[] = {
 	KUNIT_CASE(cancel_while_queued_test),
 	KUNIT_CASE(mirror_test),
 	KUNIT_CASE(unregister_test),
+	KUNIT_CASE(open_coming_test),
+	KUNIT_CASE(unregister_waits_completer_test),
 	KUNIT_CASE(views_test),
 	KUNIT_CASE(dma_boundary_test),
 	KUNIT_CASE(dma_overlap_test),

@@ -13,6 +13,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
+#include "core/pin_compat.h"
 #include "request/request.h"
 
 static DEFINE_MUTEX(pinmdl_targets_lock);
@@ -47,6 +48,10 @@ static struct pinmdl_target *pinmdl_target_find(const char *name)
  * @limits: what the target accepts (a binding's bind operation may refine
  *	    them, but not their @dma_dev)
  * @private: the driver's, see pinmdl_target_private()
+ *
+ * A driver may register its targets in its init: they are found from then
+ * on, but cannot be opened before its init has returned, since an init
+ * that fails after frees the module whatever holds it.
  *
  * Context: process context.
  * Return: the target, or ERR_PTR(-EINVAL) for a bad name, missing
@@ -135,7 +140,9 @@ static void pinmdl_target_cancel_all(struct pinmdl_target *target)
  *
  * New requests fail with -ENODEV at once and no new binding is made. The
  * requests the target took are cancelled (through its cancel operation, if
- * it has one) and waited for; then its cached DMA mappings are unmapped.
+ * it has one) and waited for, until the pinmdl_complete() that finished
+ * each has returned (the driver's module may go once this returns); then
+ * its cached DMA mappings are unmapped.
  * Open bindings stay valid until closed, and keep the driver's module
  * loaded; the target's private data is not used again.
  *
@@ -179,7 +186,8 @@ EXPORT_SYMBOL_GPL(pinmdl_target_private);
  * The binding holds the target's driver module until closed.
  *
  * Context: process context.
- * Return: the binding; ERR_PTR(-ENODEV) if no target has that name;
+ * Return: the binding; ERR_PTR(-ENODEV) if no target has that name, or
+ * its driver's module is still in its init or going away;
  * ERR_PTR(-EINVAL) if @file is given to a target without a bind operation;
  * the bind operation's error; or ERR_PTR(-ENOMEM).
  */
@@ -195,7 +203,8 @@ struct pinmdl_binding *pinmdl_target_open(const char *name,
 		return ERR_PTR(-ENOMEM);
 	mutex_lock(&pinmdl_targets_lock);
 	target = pinmdl_target_find(name);
-	if (target && try_module_get(target->ops->owner))
+	if (target && !pinmdl_compat_module_coming(target->ops->owner) &&
+	    try_module_get(target->ops->owner))
 		kref_get(&target->ref);
 	else
 		target = NULL;
@@ -256,26 +265,6 @@ int pinmdl_target_close(struct pinmdl_binding *binding)
 	return 0;
 }
 EXPORT_SYMBOL_GPL(pinmdl_target_close);
-
-static void pinmdl_binding_close_work(struct work_struct *work)
-{
-	struct pinmdl_binding *b =
-		container_of(work, struct pinmdl_binding, close_work);
-
-	WARN_ON_ONCE(pinmdl_target_close(b));
-}
-
-/**
- * pinmdl_binding_close_any() - close a binding from any context
- * @binding: binding without requests in flight
- *
- * It is closed later, from pinmdl_wq.
- */
-void pinmdl_binding_close_any(struct pinmdl_binding *binding)
-{
-	INIT_WORK(&binding->close_work, pinmdl_binding_close_work);
-	queue_work(pinmdl_wq, &binding->close_work);
-}
 
 /**
  * pinmdl_binding_limits() - what a target accepts through a binding
@@ -344,19 +333,35 @@ bool pinmdl_target_list(struct pinmdl_target *target,
 }
 
 /**
- * pinmdl_target_leave() - a request of the target is finished
+ * pinmdl_target_unlist() - take a finishing request off the target's list
  * @target: the request's target
- * @req: the request
+ * @req: the request, listed or not
  *
  * Context: any.
  */
-void pinmdl_target_leave(struct pinmdl_target *target,
-			 struct pinmdl_request *req)
+void pinmdl_target_unlist(struct pinmdl_target *target,
+			  struct pinmdl_request *req)
 {
 	unsigned long flags;
 
 	spin_lock_irqsave(&target->lock, flags);
 	list_del_init(&req->node);
+	spin_unlock_irqrestore(&target->lock, flags);
+}
+
+/**
+ * pinmdl_target_leave() - a request of the target is finished
+ * @target: the request's target, off its list
+ *
+ * Unregistering may end once none is left.
+ *
+ * Context: any.
+ */
+void pinmdl_target_leave(struct pinmdl_target *target)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&target->lock, flags);
 	if (!--target->in_flight)
 		wake_up_all(&target->idle);
 	spin_unlock_irqrestore(&target->lock, flags);
