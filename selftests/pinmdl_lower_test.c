@@ -937,4 +937,60 @@ TEST(bounce_slots_only_for_the_access)
 	EXPECT_EQ(pins, pm_pins());
 }
 
+/* pinmdl_lower's reference count, or -1. */
+static long lower_refcnt(void)
+{
+	char buf[32] = "";
+	int fd = open("/sys/module/pinmdl_lower/refcnt", O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n > 0 ? atol(buf) : -1;
+}
+
+FIXTURE(unload) {};
+FIXTURE_SETUP(unload) {}
+FIXTURE_TEARDOWN(unload) {}
+
+#define UNLOAD_ROUNDS	300
+
+/*
+ * Once the completion of an asynchronous SUBMIT is read, nothing holds
+ * pinmdl_lower: it unloads at once. The reader spins to read each
+ * completion the moment it is there, and looks at the module's count
+ * right after.
+ */
+TEST_F_TIMEOUT(unload, after_async_completion, 300)
+{
+	char *buf = pm_map(PM_PAGE, PROT_READ | PROT_WRITE);
+	int fd = pm_open(), ko = pm_lower_ko(), i;
+	struct pinmdl_completion c;
+	long refs = 0;
+	uint32_t h;
+
+	ASSERT_LE(0, fd);
+	ASSERT_LE(0, ko);
+	ASSERT_EQ(0, fcntl(fd, F_SETFL, O_NONBLOCK));
+	h = pm_create_locked(fd, buf, PM_PAGE, PINMDL_IO_WRITE_ACCESS);
+	ASSERT_NE(0, h);
+	for (i = 0; i < UNLOAD_ROUNDS && !refs; i++) {
+		ASSERT_EQ(0, pm_submit(fd, h, i % 2 ? PINMDL_LOWER_FILL :
+				       PINMDL_LOWER_CHECKSUM, 0, PM_PAGE, 0,
+				       PINMDL_SUBMIT_ASYNC, NULL));
+		while (read(fd, &c, sizeof(c)) != sizeof(c))
+			ASSERT_EQ(EAGAIN, errno);
+		EXPECT_EQ(0, c.status);
+		refs = lower_refcnt();
+	}
+	EXPECT_EQ(0, refs) TH_LOG("round %d of %d", i, UNLOAD_ROUNDS);
+	ASSERT_EQ(0, pm_unload("pinmdl_lower"));
+	ASSERT_EQ(0, pm_load(ko));
+	close(ko);
+	close(fd);
+	munmap(buf, PM_PAGE);
+}
+
 TEST_HARNESS_MAIN

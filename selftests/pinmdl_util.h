@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <grp.h>
 #include <poll.h>
 #include <stdint.h>
@@ -19,6 +20,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -590,6 +592,30 @@ static inline int pm_completion(int fd, struct pinmdl_completion *c, int ms)
 	if (poll(&p, 1, ms) != 1)
 		return -ETIMEDOUT;
 	return read(fd, c, sizeof(*c)) == sizeof(*c) ? 0 : -errno;
+}
+
+/* An fd of pinmdl_lower.ko as the guest has it, for pm_load(); or -1. */
+static inline int pm_lower_ko(void)
+{
+	glob_t g;
+	int fd = -1;
+
+	if (!glob("/mods/*-pinmdl_lower.ko", 0, NULL, &g))
+		fd = open(g.gl_pathv[0], O_RDONLY | O_CLOEXEC);
+	globfree(&g);
+	return fd;
+}
+
+/* finit_module(2) of the module file @ko: 0 or -errno. */
+static inline int pm_load(int ko)
+{
+	return syscall(SYS_finit_module, ko, "", 0) ? -errno : 0;
+}
+
+/* delete_module(2) of @name, failing rather than waiting: 0 or -errno. */
+static inline int pm_unload(const char *name)
+{
+	return syscall(SYS_delete_module, name, O_NONBLOCK) ? -errno : 0;
 }
 
 /* Milliseconds since @t0 on the monotonic clock. */
