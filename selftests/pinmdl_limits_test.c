@@ -208,6 +208,74 @@ TEST(ioctls_never_wait_for_a_lock_in_progress)
 	munmap(r, sizeof(*r));
 }
 
+#define STUCK_LOCKERS	80
+#define STUCK_LEN	(4UL << 20)
+
+struct stuck_lockers {
+	int fd;
+	int returned;
+};
+
+/* LOCK 4 MiB whose pages wait on a userfaultfd nobody serves. */
+static void *lock_stuck(void *arg)
+{
+	struct stuck_lockers *s = arg;
+	char *buf = uffd_region(STUCK_LEN);
+	uint32_t h;
+
+	if (buf && !pm_create(s->fd, buf, STUCK_LEN, &h))
+		pm_lock(s->fd, h, PINMDL_IO_WRITE_ACCESS);
+	__atomic_add_fetch(&s->returned, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+/*
+ * LOCKs waiting on userfaultfd pages hold nothing other LOCKs need: with
+ * 80 of them stuck in a child (were each to hold the reservation of a
+ * 1024-page GUP call, 64 would exhaust what all calls may reserve), a LOCK
+ * elsewhere still goes through at once. The child dies with all of them.
+ */
+TEST(locks_stuck_on_userfaultfd_hold_up_no_other)
+{
+	struct stuck_lockers *s = mmap(NULL, sizeof(*s),
+				       PROT_READ | PROT_WRITE,
+				       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	char *buf = pm_map(PM_PAGE, PROT_READ | PROT_WRITE);
+	long pins = pm_pins();
+	struct timespec t0;
+	int fd = pm_open(), status, i;
+	pthread_t t;
+	uint32_t h;
+	pid_t pid;
+
+	ASSERT_NE(MAP_FAILED, s);
+	ASSERT_NE(NULL, buf);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		s->fd = pm_open();
+		for (i = 0; i < STUCK_LOCKERS; i++)
+			if (pthread_create(&t, NULL, lock_stuck, s))
+				_exit(1);
+		pause();
+		_exit(0);
+	}
+	sleep(3);
+	EXPECT_EQ(0, __atomic_load_n(&s->returned, __ATOMIC_SEQ_CST))
+		TH_LOG("a LOCK of userfaultfd pages did not wait");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	h = pm_create_locked(fd, buf, PM_PAGE, PINMDL_IO_WRITE_ACCESS);
+	EXPECT_NE(0, h);
+	EXPECT_GT(2000, pm_ms_since(&t0));
+	EXPECT_EQ(0, pm_unlock(fd, h));
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	close(fd);
+	munmap(buf, PM_PAGE);
+	munmap(s, sizeof(*s));
+	EXPECT_EQ(pins, pm_pins());
+}
+
 /*
  * An unlocked descriptor costs its header only; the PFN array (8 bytes a
  * page, rounded up by the allocator by less than a page, never to a power

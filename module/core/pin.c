@@ -16,7 +16,9 @@
  *
  * Each GUP call reserves what it may add to one folio's reference count
  * first and checks the folios it pinned against max_folio_refs after
- * (refs.c).
+ * (refs.c). So that a reservation never waits on user space, the locker
+ * pins what is mapped without faults (FOLL_NOFAULT) and faults in the
+ * rest with fixup_user_fault(), holding none, before it pins that.
  *
  * A range of parallel_lock_pages pages or more may be pinned by the locker
  * and up to lock_workers - 1 workqueue workers at once, each taking the
@@ -213,18 +215,86 @@ static int pinmdl_pin_check(struct pinmdl_pin_job *job, u64 i, long n)
 }
 
 /*
+ * Fault in the @n pages from @va of @job as its lock needs them (written,
+ * or for a read lock unshared in a copy-on-write mapping), pinning
+ * nothing: this may wait on user space (userfaultfd, a FUSE server), so it
+ * runs with no reservation held (refs.c). A write lock's are faulted in as
+ * mm_populate() does, a huge page at a time; a read lock's a page at a
+ * time, read then unshared, as no GUP call unshares without pinning. What
+ * cannot be faulted in is left to the pin to refuse with its errno.
+ * Return 0, or -EINTR on a fatal signal.
+ */
+static int pinmdl_fault_in(struct pinmdl_pin_job *job, unsigned long va,
+			   long n)
+{
+	bool unlocked;
+	int locked = 1;
+
+	if (mmap_read_lock_killable(job->mm))
+		return -EINTR;
+	if (job->gup_flags & FOLL_WRITE) {
+		pinmdl_compat_fault_in_remote(job->mm, va, n, FOLL_WRITE,
+					      &locked);
+		n = 0;
+	}
+	for (; n && !fatal_signal_pending(current); n--, va += PAGE_SIZE) {
+		unlocked = false;
+		if (fixup_user_fault(job->mm, va, 0, &unlocked) ||
+		    fixup_user_fault(job->mm, va, FAULT_FLAG_UNSHARE, &unlocked))
+			break;
+	}
+	if (locked)
+		mmap_read_unlock(job->mm);
+	return fatal_signal_pending(current) ? -EINTR : 0;
+}
+
+/*
+ * Pin up to @want pages at @va of @job into @pages under a reservation,
+ * checked: with FOLL_NOFAULT unless @fault (the pin cannot wait on user
+ * space while it holds references unchecked). Return the pages pinned,
+ * 0 if none was mapped, or the errno with none pinned.
+ */
+static long pinmdl_pin_reserved(struct pinmdl_pin_job *job, unsigned long va,
+				u64 i, long want, bool fault)
+{
+	struct page **pages = (struct page **)job->entries;
+	long pinned;
+	int ret;
+
+	want = pinmdl_refs_reserve(want, true);
+	if (want < 0)
+		return want;
+	pinned = pin_user_pages_fast(va, want, job->gup_flags |
+				     (fault ? 0 : FOLL_NOFAULT), pages + i);
+	ret = pinned < 0 ? (fault ? pinmdl_gup_errno(pinned) : 0) :
+	      !pinned && fault ? pinmdl_gup_errno(0) : 0;
+	if (pinned > 0) {
+		pinmdl_pages_to_pfns(job->entries + i, pinned);
+		ret = pinmdl_pin_check(job, i, pinned);
+	}
+	pinmdl_refs_release(want);
+	return ret ?: max(pinned, 0L);
+}
+
+/*
  * Pin pages [@first + *@done, @end) of @job from the locker's context, and
  * count them in *@done. Return 0, or the errno of what stopped it: a hole
  * fails with EFAULT here, before GUP sees it (see the top of this file).
+ *
+ * Pages are pinned without faults; what is not mapped is faulted in with
+ * no reservation held, then pinned. A page still not pinned then (made
+ * absent again meanwhile, migrating, or in a mapping GUP refuses) is
+ * pinned alone with faults, for GUP to pin it or to tell why not: only
+ * that one page's reservation may then wait on user space.
  */
 static int pinmdl_pin_local(struct pinmdl_pin_job *job, u64 first, u64 end,
 			    u64 *done)
 {
-	struct page **pages = (struct page **)job->entries;
+	u64 i, faulted = first;
+	bool stuck = false;
 	unsigned long va;
 	long pinned, want;
 	int ret;
-	u64 i;
 
 	while ((i = first + *done) < end) {
 		if (fatal_signal_pending(current))
@@ -235,20 +305,20 @@ static int pinmdl_pin_local(struct pinmdl_pin_job *job, u64 first, u64 end,
 						 PINMDL_PIN_CHUNK));
 		if (want <= 0)
 			return want ?: -EFAULT;
-		want = pinmdl_refs_reserve(want, true);
-		if (want < 0)
-			return want;
-		pinned = pin_user_pages_fast(va, want, job->gup_flags,
-					     pages + i);
-		ret = pinned <= 0 ? pinmdl_gup_errno(pinned) : 0;
-		if (!ret) {
-			pinmdl_pages_to_pfns(job->entries + i, pinned);
-			ret = pinmdl_pin_check(job, i, pinned);
-		}
-		pinmdl_refs_release(want);
-		if (ret)
-			return ret;
+		pinned = pinmdl_pin_reserved(job, va, i, stuck ? 1 : want,
+					     stuck);
+		if (pinned < 0)
+			return pinned;
 		*done += pinned;
+		stuck = false;
+		if (!pinned && i < faulted) {
+			stuck = true;
+		} else if (!pinned) {
+			ret = pinmdl_fault_in(job, va, want);
+			if (ret)
+				return ret;
+			faulted = i + want;
+		}
 		cond_resched();
 	}
 	return 0;

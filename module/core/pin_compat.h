@@ -39,6 +39,27 @@ static inline long pinmdl_compat_pin_remote(struct mm_struct *mm,
 }
 
 /*
+ * Fault in @nr_pages from @start of @mm for @gup_flags, pinning nothing
+ * (get_user_pages_remote() with no page array), with the mmap_lock held
+ * by the caller and dropped meanwhile if *@locked allows: 6.5 took its
+ * vmas argument away (probe pin_user_pages_remote_novmas, the same change).
+ */
+static inline long pinmdl_compat_fault_in_remote(struct mm_struct *mm,
+						 unsigned long start,
+						 unsigned long nr_pages,
+						 unsigned int gup_flags,
+						 int *locked)
+{
+#ifdef PINMDL_HAVE_PIN_USER_PAGES_REMOTE_NOVMAS
+	return get_user_pages_remote(mm, start, nr_pages, gup_flags, NULL,
+				     locked);
+#else
+	return get_user_pages_remote(mm, start, nr_pages, gup_flags, NULL,
+				     NULL, locked);
+#endif
+}
+
+/*
  * Whether @vma is a private writable mapping, one that copies on write:
  * is_cow_mapping(vm_flags) became vma_is_cow_mapping(vma) (probe
  * vma_is_cow_mapping).

@@ -10,10 +10,16 @@
  *
  * - Before a GUP call pins n pages, it reserves n * 1024 references: the
  *   most the call can add to one folio (its pages could all be one small
- *   folio mapped at every address, as the shared zero page is on 6.1). All
- *   the reservations held at once never exceed PINMDL_REFS_IN_FLIGHT: a
- *   call that finds too little left pins fewer pages, down to one; a lock
- *   that finds none waits, killably, for a call to finish.
+ *   folio mapped at every address, as the shared zero page is on 6.1; the
+ *   6.1 re-pin of a read lock's stale pins in the same reservation lands
+ *   on anonymous pages, each address pinned once more at most). All the
+ *   reservations held at once never exceed PINMDL_REFS_IN_FLIGHT: a call
+ *   that finds too little left pins fewer pages, down to one; a lock that
+ *   finds none waits, killably, for a call to finish. A call holding a
+ *   reservation does not wait on user space: the locker pins without
+ *   faults and faults in with none held (pin.c), but for a page that
+ *   would not pin once faulted in, pinned alone with faults; workers
+ *   never wait on user space at all.
  * - Once the call has pinned, the count of each folio it pinned is
  *   compared with max_folio_refs: past it, the lock fails with ENOMEM and
  *   unpins everything. Only then is the reservation returned.
@@ -26,6 +32,7 @@
  */
 #include <linux/atomic.h>
 #include <linux/bits.h>
+#include <linux/cache.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
@@ -40,7 +47,8 @@
 #define PINMDL_REFS_IN_FLIGHT	((long)BIT(26))
 
 static unsigned int pinmdl_max_folio_refs = 1U << 30;
-static atomic_long_t pinmdl_refs_in_flight = ATOMIC_LONG_INIT(0);
+static atomic_long_t pinmdl_refs_in_flight ____cacheline_aligned_in_smp =
+	ATOMIC_LONG_INIT(0);
 
 static int pinmdl_set_max_folio_refs(const char *val,
 				     const struct kernel_param *kp)
@@ -113,8 +121,12 @@ long pinmdl_refs_reserve(long pages, bool wait)
  */
 void pinmdl_refs_release(long pages)
 {
-	atomic_long_sub(pages * GUP_PIN_COUNTING_BIAS, &pinmdl_refs_in_flight);
-	wake_up_var(&pinmdl_refs_in_flight);
+	long refs = pages * GUP_PIN_COUNTING_BIAS;
+
+	/* Fully ordered: a waiter that found too little is seen. */
+	if (atomic_long_sub_return(refs, &pinmdl_refs_in_flight) + refs >
+	    PINMDL_REFS_IN_FLIGHT - GUP_PIN_COUNTING_BIAS)
+		wake_up_var(&pinmdl_refs_in_flight);
 }
 
 /**
@@ -135,7 +147,7 @@ bool pinmdl_refs_fit(const u64 *pfns, long count)
 		folio = pfn_folio(pfns[i]);
 		if (folio == last)
 			continue;
-		if (folio_ref_count(folio) > max)
+		if ((unsigned int)folio_ref_count(folio) > max)
 			return false;
 		last = folio;
 	}
