@@ -133,8 +133,8 @@ static int busy_child(void *p)
 	if (bl.fd < 0)
 		return 2;
 	/*
-	 * 6.12 and 7.3 wait on userfaultfd in a long-term GUP; 6.1 fails at once.
-	 * There, the LOCK of 512 MiB never touched takes long enough. A LOCK
+	 * A LOCK waits on userfaultfd; should it not, the LOCK of 512 MiB
+	 * never touched takes long enough. A LOCK
 	 * that ended before every ioctl was tried does not count.
 	 */
 	for (attempt = 0; attempt < 3; attempt++) {
