@@ -62,7 +62,7 @@ struct pinmdl_request;
  *		in memory, a power of two (1: none)
  * @capacity: bytes addressable by dev_offset (0: no device space)
  * @max_segments: segments one request may chain, 1 to PINMDL_MAX_SEGMENTS
- * @dma_dev: the device the target DMAs with, for pinmdl_request_dma();
+ * @dma_dev: the device the target DMAs with, for pinmdl_request_dma_map();
  *	     NULL if it does no DMA. It must stay registered until the
  *	     target is unregistered.
  */
@@ -146,9 +146,6 @@ struct pinmdl_io_segment {
 	enum dma_data_direction dir;
 };
 
-/* bio_vecs a request holds without an allocation of its own */
-#define PINMDL_REQ_INLINE_BVECS	4
-
 /**
  * struct pinmdl_request - an I/O request to a target (an IRP carrying an
  *			   MDL chain)
@@ -174,10 +171,7 @@ struct pinmdl_io_segment {
  * @users: (core) parties that keep the request from finishing
  * @dma: (core) tables of pinmdl_request_dma_map() not unmapped yet, under
  *	  @lock; unmapped when done
- * @bvec: (core) array of pinmdl_request_iter(), freed when done
- * @nr_bvec: (core) its length
  * @node: (core) entry in the target's requests
- * @inline_bvec: (core) @bvec of a request of few bio_vecs
  *
  * From pinmdl_submit() until @done runs, every segment's descriptor is held
  * in flight: it cannot be unlocked or freed, and its pages stay pinned.
@@ -200,10 +194,17 @@ struct pinmdl_request {
 	unsigned int state;
 	unsigned int users;
 	struct list_head dma;
-	struct bio_vec *bvec;
-	unsigned int nr_bvec;
 	struct list_head node;
-	struct bio_vec inline_bvec[PINMDL_REQ_INLINE_BVECS];
+};
+
+/**
+ * struct pinmdl_request_pos - a place in a request's bytes
+ * @seg: its segment
+ * @offset: bytes into that segment
+ */
+struct pinmdl_request_pos {
+	unsigned int seg;
+	u64 offset;
 };
 
 int pinmdl_submit(struct pinmdl_request *req);
@@ -211,8 +212,9 @@ void pinmdl_complete(struct pinmdl_request *req, int status, u64 result);
 int pinmdl_cancel(struct pinmdl_request *req);
 bool pinmdl_request_cancelled(struct pinmdl_request *req);
 struct pinmdl_target *pinmdl_request_target(const struct pinmdl_request *req);
-int pinmdl_request_iter(struct pinmdl_request *req, unsigned int direction,
-			struct iov_iter *iter);
+u64 pinmdl_request_bvecs(const struct pinmdl_request *req,
+			 struct pinmdl_request_pos *pos, u64 max, u32 align,
+			 struct bio_vec *bvec, unsigned int *nr);
 struct sg_table *pinmdl_request_dma_map(struct pinmdl_request *req,
 					u64 offset, u64 length);
 void pinmdl_request_dma_unmap(struct pinmdl_request *req,

@@ -20,6 +20,7 @@
 #include <linux/loop.h>
 #include <pthread.h>
 #include <sched.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,6 +29,7 @@
 #include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
@@ -1348,6 +1350,196 @@ TEST_F_TIMEOUT(blk, requests_of_many_bios, 300)
 	munmap(other, len);
 	munmap(buf, len);
 	free(segs);
+}
+
+#define MEM_CG		"/sys/fs/cgroup/pmblk_mem"
+#define MEM_REQS	256
+#define MEM_SEGS	1024
+#define MEM_PAGES	2048UL
+/*
+ * What a request may charge (pinmdl_blk in README.md): 32 bytes a
+ * segment, two direct I/Os of 1024 bio_vecs of 16 bytes, under 4 KiB more.
+ */
+#define MEM_PER_REQ	(MEM_SEGS * 32 + 2 * 1024 * 16 + 4096)
+/* The memory cgroup's charges are batched: a little more either way. */
+#define MEM_SLACK	(1L << 20)
+
+/* The requests' submitter: in the cgroup, a thread a request. */
+struct mem_child {
+	const char *path;
+	int go;		/* a byte releases one more request */
+	int report;	/* 'r' once ready, then 'e' for a refused one */
+	int fd;
+	struct pinmdl_io io;
+	sem_t sem;
+};
+
+static void *mem_submit(void *arg)
+{
+	struct mem_child *c = arg;
+	struct pinmdl_io io = c->io;
+
+	while (sem_wait(&c->sem))
+		;
+	if (pm_ioctl(c->fd, PINMDL_IOC_IO, &io) &&
+	    write(c->report, "e", 1) != 1)
+		abort();
+	return NULL;
+}
+
+static int mem_child(struct mem_child *c)
+{
+	struct pinmdl_segment *segs = calloc(MEM_SEGS, sizeof(*segs));
+	char *other, *buf;
+	pthread_attr_t attr;
+	pthread_t thr;
+	int dev, t, i;
+	uint32_t h;
+	FILE *procs = fopen(MEM_CG "/cgroup.procs", "w");
+	char x;
+
+	/* Gone with the test, whatever becomes of it. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || !segs || !procs ||
+	    fprintf(procs, "%d\n", getpid()) < 0 || fclose(procs))
+		return 1;
+	c->fd = pm_open();
+	dev = open(c->path, O_RDWR);
+	buf = scattered_pages(MEM_PAGES, &other);
+	if (c->fd < 0 || dev < 0 || !buf)
+		return 1;
+	t = pm_target_open(c->fd, BLK, dev, NULL);
+	h = pm_create_locked(c->fd, buf, MEM_PAGES * PM_PAGE,
+			     PINMDL_IO_READ_ACCESS);
+	if (t <= 0 || !h)
+		return 1;
+	for (i = 0; i < MEM_SEGS; i++)
+		segs[i] = (struct pinmdl_segment){
+			.handle = h, .length = MEM_PAGES * PM_PAGE };
+	c->io = (struct pinmdl_io){ .target = t, .op = PINMDL_BLK_WRITE,
+				    .segments = (uintptr_t)segs,
+				    .nr_segments = MEM_SEGS,
+				    .flags = PINMDL_SUBMIT_ASYNC };
+	if (sem_init(&c->sem, 0, 0) || pthread_attr_init(&attr) ||
+	    pthread_attr_setstacksize(&attr, 1 << 16))
+		return 1;
+	for (i = 0; i < MEM_REQS; i++)
+		if (pthread_create(&thr, &attr, mem_submit, c))
+			return 1;
+	if (write(c->report, "r", 1) != 1)
+		return 1;
+	while (read(c->go, &x, 1) == 1)
+		sem_post(&c->sem);
+	for (;;)
+		pause();
+}
+
+/* Bytes charged to the cgroup now, or -1. */
+static long mem_cg_current(void)
+{
+	FILE *f = fopen(MEM_CG "/memory.current", "r");
+	long v = -1;
+
+	if (f && fscanf(f, "%ld", &v) != 1)
+		v = -1;
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/*
+ * What a request allocates grows with its segments, not its pages: 256
+ * asynchronous requests of 1024 segments, each the whole of one 8 MiB
+ * descriptor of scattered pages (2 million pages, 8 GiB a request), in
+ * flight together on a slow null_blk device, charge their submitter's
+ * memory cgroup (slab, large kmalloc and vmalloc alike) at most the bound
+ * of each, where a bio_vec a page would be 32 MiB each. They start one at
+ * a time, the charge looked at after each.
+ */
+TEST_F_TIMEOUT(blk, request_memory_bounded_by_segments, 300)
+{
+	struct mem_child c = { .path = NULL };
+	long base, now = 0, peak = 0, pins;
+	const char *name = "pmblk_mem";
+	int go[2], report[2], i, refused = 0;
+	struct timespec t0;
+	char path[64], x;
+	pid_t pid;
+
+	if (!variant->nullb)
+		SKIP(return, "a slow device is null_blk's");
+	if (access("/sys/fs/cgroup/cgroup.controllers", F_OK) &&
+	    pm_run("mount -t cgroup2 none /sys/fs/cgroup"))
+		SKIP(return, "no cgroup2");
+	if (pm_run("grep -qw memory /sys/fs/cgroup/cgroup.controllers"))
+		SKIP(return, "a kernel without memory cgroups charges nothing");
+	ASSERT_EQ(0, pm_run("echo +memory > /sys/fs/cgroup/cgroup.subtree_control"
+			    " && mkdir -p " MEM_CG));
+	/*
+	 * 16 GiB without storage, 50 ms a request, and tags enough that
+	 * what is in flight drains in a few rounds once they are killed.
+	 */
+	ASSERT_EQ(0, nullb_make(name, "size=16384 memory_backed=0 irqmode=2 "
+				"completion_nsec=50000000 hw_queue_depth=256",
+				path, sizeof(path)));
+	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(report));
+	c.path = path;
+	c.go = go[0];
+	c.report = report[1];
+	pins = pm_pins();
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		close(go[1]);
+		close(report[0]);
+		_exit(mem_child(&c));
+	}
+	close(go[0]);
+	close(report[1]);
+	x = 0;
+	EXPECT_EQ(1, read(report[0], &x, 1));
+	EXPECT_EQ('r', x);
+	base = mem_cg_current();
+	EXPECT_LT(0, base);
+	if (x != 'r' || base <= 0)
+		goto out;
+	for (i = 0; i < MEM_REQS && peak <= MEM_REQS * MEM_PER_REQ; i++) {
+		if (write(go[1], "x", 1) != 1)
+			break;
+		usleep(50000);
+		now = mem_cg_current() - base;
+		peak = now > peak ? now : peak;
+	}
+	/* Each holds at least its segments once it is in. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (now < (long)MEM_REQS * MEM_SEGS * 32 && pm_ms_since(&t0) < 20000 &&
+	       peak <= MEM_REQS * MEM_PER_REQ) {
+		usleep(100000);
+		now = mem_cg_current() - base;
+		peak = now > peak ? now : peak;
+	}
+	TH_LOG("%d requests: %ld KiB charged, %ld KiB at most, bound %ld KiB",
+	       i, now >> 10, peak >> 10,
+	       (MEM_REQS * MEM_PER_REQ + MEM_SLACK) >> 10);
+	EXPECT_GE(MEM_REQS * MEM_PER_REQ + MEM_SLACK, peak);
+	EXPECT_LE((long)MEM_REQS * MEM_SEGS * 32, now);
+	EXPECT_EQ(0, fcntl(report[0], F_SETFL, O_NONBLOCK));
+	while (read(report[0], &x, 1) == 1)
+		refused++;
+	EXPECT_EQ(0, refused);
+out:
+	/* Killed, it stops them between their direct I/Os. */
+	EXPECT_EQ(0, kill(pid, SIGKILL));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	EXPECT_EQ(pid, waitpid(pid, NULL, 0));
+	while (pm_pins() != pins && pm_ms_since(&t0) < 120000)
+		usleep(100000);
+	EXPECT_EQ(pins, pm_pins());
+	TH_LOG("all done %ld ms after the kill", pm_ms_since(&t0));
+	close(go[1]);
+	close(report[0]);
+	EXPECT_EQ(0, pm_run("rmdir " MEM_CG));
+	EXPECT_EQ(0, nullb_make(name, NULL, NULL, 0));
 }
 
 /*

@@ -6,10 +6,10 @@
  *
  * Opening the target binds a block device file that the caller opened
  * itself, with that file's rights: pinmdl never opens a device by name.
- * A request is the file's own direct I/O: the request's bio_vec array, over
- * the locked pages, goes as an ITER_BVEC to the file's ->read_iter() or
- * ->write_iter() with IOCB_DIRECT and a completion, as io_uring and the
- * loop driver send theirs. The bios point straight at the locked pages (no
+ * A request is the file's own direct I/O: bio_vecs over the locked pages go
+ * as an ITER_BVEC to the file's ->read_iter() or ->write_iter() with
+ * IOCB_DIRECT and a completion, as io_uring and the loop driver send
+ * theirs. The bios point straight at the locked pages (no
  * page is pinned or referenced per I/O: the request holds its descriptors
  * in flight until it is done), and every rule of read(2) and write(2) with
  * O_DIRECT holds by construction: the device's checks (read-only, swap,
@@ -25,9 +25,12 @@
  *
  * Each request is checked again against the device as it is now (block
  * size, DMA alignment, size), since they may change after the target was
- * opened. A request of more than PINMDL_BLK_IO_MAX bytes goes as several
- * direct I/Os, one after the other; a fatal signal or a cancel (CANCEL of
- * /dev/pinmdl included) while the request is being queued stops the
+ * opened. A request goes as direct I/Os of at most PINMDL_BLK_BVECS bio_vecs
+ * and PINMDL_BLK_IO_MAX bytes each, one after the other, at most
+ * PINMDL_BLK_WINDOWS of them in flight: what a request allocates is bounded
+ * by that, whatever its pages, and the submitter waits for the oldest
+ * direct I/O before it starts one more. A fatal signal or a cancel (CANCEL
+ * of /dev/pinmdl included) while the request is being queued stops the
  * submission between them, and the request then finishes with -EINTR or
  * -ECANCELED once those sent are done. Any error of the device, or a short
  * transfer, completes a request with -EIO.
@@ -39,7 +42,6 @@
 #include <linux/fs.h>
 #include <linux/fsnotify.h>
 #include <linux/module.h>
-#include <linux/overflow.h>
 #include <linux/pagemap.h>
 #include <linux/refcount.h>
 #include <linux/sched/signal.h>
@@ -56,18 +58,35 @@
  */
 #define PINMDL_BLK_IO_MAX	SZ_1G
 
+/*
+ * Most bio_vecs of one direct I/O (16 KiB): 4 MiB of scattered 4 KiB
+ * pages, as much as 1 GiB of contiguous ones; a device block of up to
+ * 4 MiB fits.
+ */
+#define PINMDL_BLK_BVECS	1024
+
+/* Direct I/Os of a request in flight at once, each with its bio_vecs. */
+#define PINMDL_BLK_WINDOWS	2
+
+/* bio_vecs a request holds without an allocation of their own */
+#define PINMDL_BLK_INLINE_BVECS	4
+
 struct pinmdl_blk_io;
 
 /**
- * struct pinmdl_blk_dio - one direct I/O of a request
+ * struct pinmdl_blk_dio - one direct I/O of a request in flight
  * @iocb: its kiocb, completed by the block layer
  * @io: the request's part
  * @len: bytes it moves
+ * @done: completed with it, for the submitter to use @bvec again
+ * @bvec: its bio_vecs, which the block layer reads until it is done
  */
 struct pinmdl_blk_dio {
 	struct kiocb iocb;
 	struct pinmdl_blk_io *io;
 	size_t len;
+	struct completion done;
+	struct bio_vec *bvec;
 };
 
 /**
@@ -78,8 +97,10 @@ struct pinmdl_blk_dio {
  *	    stopped
  * @submitter: pid of the task that sent it, for what is logged after
  * @work: invalidates the cache after a write, then completes the request
- * @nr_dio: direct I/Os the request needs
- * @dio: them
+ * @nr_bvec: bio_vecs of each direct I/O
+ * @bvec: theirs, @nr_bvec each, allocated unless @inline_bvec
+ * @dio: the direct I/Os in flight, each in the next in turn
+ * @inline_bvec: @bvec of a request of few bio_vecs
  */
 struct pinmdl_blk_io {
 	struct pinmdl_request *req;
@@ -87,8 +108,10 @@ struct pinmdl_blk_io {
 	int status;
 	pid_t submitter;
 	struct work_struct work;
-	unsigned int nr_dio;
-	struct pinmdl_blk_dio dio[];
+	unsigned int nr_bvec;
+	struct bio_vec *bvec;
+	struct pinmdl_blk_dio dio[PINMDL_BLK_WINDOWS];
+	struct bio_vec inline_bvec[PINMDL_BLK_INLINE_BVECS];
 };
 
 static struct workqueue_struct *pinmdl_blk_wq;
@@ -198,13 +221,13 @@ static int pinmdl_blk_permit(struct pinmdl_request *req)
 }
 
 /*
- * Whether @req still suits the device: its block size, DMA alignment and
- * size may have changed since the target was opened.
+ * Whether @req still suits the device, of blocks of @block now: its block
+ * size, DMA alignment and size may have changed since the target was
+ * opened.
  */
 static bool pinmdl_blk_fits(struct pinmdl_request *req,
-			    struct block_device *bdev)
+			    struct block_device *bdev, u32 block)
 {
-	u32 block = pinmdl_blk_block_size(bdev);
 	u64 capacity = pinmdl_blk_capacity(bdev, block);
 	struct pinmdl_io_segment *seg;
 	unsigned int i;
@@ -277,30 +300,35 @@ static void pinmdl_blk_put(struct pinmdl_blk_io *io)
 	pinmdl_blk_complete(io);
 }
 
-/* A direct I/O's end: the block layer's completion context. */
+/*
+ * A direct I/O's end: the block layer's completion context. Its slot may
+ * be used again once @dio->done is completed.
+ */
 static void pinmdl_blk_dio_done(struct kiocb *iocb, long res)
 {
 	struct pinmdl_blk_dio *dio = container_of(iocb, struct pinmdl_blk_dio,
 						  iocb);
+	struct pinmdl_blk_io *io = dio->io;
 
 	if (res < 0 || res != dio->len)
-		WRITE_ONCE(dio->io->status, -EIO);
-	pinmdl_blk_put(dio->io);
+		WRITE_ONCE(io->status, -EIO);
+	complete(&dio->done);
+	pinmdl_blk_put(io);
 }
 
 /*
- * Start direct I/O @i of @io over @iter at @pos. Return 0 once it is
- * queued or done, or the error of one that never started.
+ * Start direct I/O @i of @io over @iter at @pos, in @dio. Return 0 once it
+ * is queued or done, or the error of a first one that never started.
  */
-static int pinmdl_blk_dio_start(struct pinmdl_blk_io *io, unsigned int i,
+static int pinmdl_blk_dio_start(struct pinmdl_blk_io *io,
+				struct pinmdl_blk_dio *dio, unsigned int i,
 				struct iov_iter *iter, loff_t pos)
 {
-	struct pinmdl_blk_dio *dio = &io->dio[i];
 	struct file *file = pinmdl_blk_file(io->req);
 	ssize_t ret;
 
-	dio->io = io;
 	dio->len = iov_iter_count(iter);
+	reinit_completion(&dio->done);
 	init_sync_kiocb(&dio->iocb, file);
 	dio->iocb.ki_pos = pos;
 	dio->iocb.ki_flags |= IOCB_DIRECT;
@@ -334,37 +362,115 @@ static int pinmdl_blk_stop(struct pinmdl_request *req)
 }
 
 /*
- * Start @io's direct I/Os over @iter, stopping early for a cancel or a
- * fatal signal. Return the error of a first one that never started.
+ * Whether direct I/O @i of @io may start in @dio: once the one @dio had is
+ * done, if none failed and no cancel or fatal signal came. If not, why
+ * the request stops is in @io->status.
  */
-static int pinmdl_blk_submit(struct pinmdl_blk_io *io, struct iov_iter *iter)
+static bool pinmdl_blk_may_go_on(struct pinmdl_blk_io *io,
+				 struct pinmdl_blk_dio *dio, unsigned int i)
 {
-	struct pinmdl_request *req = io->req;
-	loff_t pos = req->dev_offset;
-	struct iov_iter part;
-	unsigned int i;
 	int ret;
 
-	for (i = 0; i < io->nr_dio; i++) {
-		if (i) {
-			/* Nothing more once one failed. */
-			if (READ_ONCE(io->status))
-				break;
-			ret = pinmdl_blk_stop(req);
-			if (ret) {
-				WRITE_ONCE(io->status, ret);
-				break;
-			}
+	if (i >= PINMDL_BLK_WINDOWS && wait_for_completion_killable(&dio->done))
+		ret = -EINTR;
+	else
+		ret = pinmdl_blk_stop(io->req);
+	/* Nothing more once one failed. */
+	if (READ_ONCE(io->status))
+		return false;
+	if (ret)
+		WRITE_ONCE(io->status, ret);
+	return !ret;
+}
+
+/*
+ * Start @io's direct I/Os, stopping early for a cancel or a fatal signal.
+ * Return the error of a first one that never started.
+ */
+static int pinmdl_blk_submit(struct pinmdl_blk_io *io, u32 block)
+{
+	struct pinmdl_request *req = io->req;
+	unsigned int dir = req->op == PINMDL_BLK_READ ? ITER_DEST : ITER_SOURCE;
+	struct pinmdl_request_pos at = {};
+	loff_t pos = req->dev_offset;
+	struct pinmdl_blk_dio *dio;
+	struct iov_iter iter;
+	unsigned int i, nr;
+	u64 len;
+	int ret;
+
+	for (i = 0; pos - req->dev_offset < req->total; i++) {
+		dio = &io->dio[i % PINMDL_BLK_WINDOWS];
+		if (i && !pinmdl_blk_may_go_on(io, dio, i))
+			break;
+		nr = io->nr_bvec;
+		len = pinmdl_request_bvecs(req, &at, PINMDL_BLK_IO_MAX, block,
+					   dio->bvec, &nr);
+		/* Only a block over PINMDL_BLK_BVECS pages could not go. */
+		if (!len) {
+			if (!i)
+				return -EINVAL;
+			WRITE_ONCE(io->status, -EIO);
+			break;
 		}
-		part = *iter;
-		iov_iter_truncate(&part, PINMDL_BLK_IO_MAX);
-		iov_iter_advance(iter, iov_iter_count(&part));
-		ret = pinmdl_blk_dio_start(io, i, &part, pos);
+		iov_iter_bvec(&iter, dir, dio->bvec, nr, len);
+		ret = pinmdl_blk_dio_start(io, dio, i, &iter, pos);
 		if (ret)
 			return ret;
-		pos += io->dio[i].len;
+		pos += len;
 	}
 	return 0;
+}
+
+/*
+ * Allocate the driver's part of @req, with the bio_vecs of its direct
+ * I/Os: those of the whole request if one direct I/O takes it, else
+ * PINMDL_BLK_BVECS for each of PINMDL_BLK_WINDOWS.
+ */
+static struct pinmdl_blk_io *pinmdl_blk_io_alloc(struct pinmdl_request *req)
+{
+	struct pinmdl_request_pos start = {};
+	unsigned int nr = PINMDL_BLK_BVECS + 1, windows = 1, i;
+	struct pinmdl_blk_io *io;
+
+	if (pinmdl_request_bvecs(req, &start, PINMDL_BLK_IO_MAX, 1, NULL,
+				 &nr) < req->total || nr > PINMDL_BLK_BVECS) {
+		nr = PINMDL_BLK_BVECS;
+		windows = PINMDL_BLK_WINDOWS;
+	}
+	io = kmalloc(sizeof(*io), GFP_KERNEL_ACCOUNT);
+	if (!io)
+		return NULL;
+	io->bvec = io->inline_bvec;
+	if (windows * nr > ARRAY_SIZE(io->inline_bvec)) {
+		io->bvec = kmalloc_array(windows * nr, sizeof(*io->bvec),
+					 GFP_KERNEL_ACCOUNT);
+		if (!io->bvec) {
+			kfree(io);
+			return NULL;
+		}
+	}
+	io->req = req;
+	io->status = 0;
+	io->submitter = task_pid_nr(current);
+	io->nr_bvec = nr;
+	refcount_set(&io->remaining, 1);
+	for (i = 0; i < windows; i++) {
+		io->dio[i].io = io;
+		io->dio[i].bvec = io->bvec + i * nr;
+		init_completion(&io->dio[i].done);
+	}
+	return io;
+}
+
+/* Free @io, if any: a FLUSH has none. */
+static void pinmdl_blk_io_free(struct pinmdl_blk_io *io)
+{
+	if (!io)
+		return;
+	if (io->bvec != io->inline_bvec)
+		kfree(io->bvec);
+	kfree(io);
 }
 
 /*
@@ -385,10 +491,8 @@ static int pinmdl_blk_queue(struct pinmdl_request *req)
 {
 	struct file *file = pinmdl_blk_file(req);
 	struct block_device *bdev = pinmdl_blk_bdev(file);
-	bool read = req->op == PINMDL_BLK_READ;
 	struct pinmdl_blk_io *io;
-	struct iov_iter iter;
-	unsigned int nr;
+	u32 block;
 	int ret;
 
 	if (pinmdl_blk_gone(bdev))
@@ -396,29 +500,20 @@ static int pinmdl_blk_queue(struct pinmdl_request *req)
 	if (req->op == PINMDL_BLK_FLUSH)
 		return pinmdl_blk_flush(req);
 	/* A device going away shrinks first: that is why it no longer fits. */
-	if (!pinmdl_blk_fits(req, bdev))
+	block = pinmdl_blk_block_size(bdev);
+	if (!pinmdl_blk_fits(req, bdev, block))
 		return pinmdl_blk_gone(bdev) ? -ENODEV : -EINVAL;
-	ret = pinmdl_request_iter(req, read ? ITER_DEST : ITER_SOURCE, &iter);
-	if (ret)
-		return ret;
-	nr = DIV_ROUND_UP_ULL(req->total, PINMDL_BLK_IO_MAX);
-	/* A request of terabytes fails with ENOMEM, not a warning. */
-	io = kmalloc(struct_size(io, dio, nr), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	io = pinmdl_blk_io_alloc(req);
 	if (!io)
 		return -ENOMEM;
-	io->req = req;
-	io->status = 0;
-	io->submitter = task_pid_nr(current);
-	io->nr_dio = nr;
-	refcount_set(&io->remaining, 1);
-	ret = pinmdl_blk_submit(io, &iter);
+	ret = pinmdl_blk_submit(io, block);
 	if (ret) {
-		kfree(io);
+		pinmdl_blk_io_free(io);
 		/* Gone meanwhile: whatever the device said, that is why. */
 		return pinmdl_blk_gone(bdev) ? -ENODEV : ret;
 	}
 	req->target_data = io;
-	if (read)
+	if (req->op == PINMDL_BLK_READ)
 		fsnotify_access(file);
 	else
 		fsnotify_modify(file);
@@ -428,7 +523,7 @@ static int pinmdl_blk_queue(struct pinmdl_request *req)
 
 static void pinmdl_blk_release(struct pinmdl_request *req)
 {
-	kfree(req->target_data);
+	pinmdl_blk_io_free(req->target_data);
 }
 
 static const struct pinmdl_target_ops pinmdl_blk_ops = {

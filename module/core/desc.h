@@ -138,10 +138,8 @@ void pinmdl_dma_table_free(struct pinmdl_dma_table *t);
 int pinmdl_sg_table_locked(struct pinmdl *mdl, u64 offset, u64 length,
 			   struct sg_table *sgt, unsigned int max_segment,
 			   unsigned long boundary, gfp_t gfp);
-unsigned int pinmdl_bvec_count(const struct pinmdl *mdl, u64 offset,
-			       u64 length);
-unsigned int pinmdl_bvec_fill(const struct pinmdl *mdl, u64 offset,
-			      u64 length, struct bio_vec *bvec);
+u64 pinmdl_bvec_fill(const struct pinmdl *mdl, u64 offset, u64 length,
+		     struct bio_vec *bvec, unsigned int *nr);
 
 extern unsigned long pinmdl_max_pinned_pages;
 extern u64 pinmdl_max_descriptor_bytes;

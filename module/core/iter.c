@@ -31,48 +31,35 @@ static u64 pinmdl_run(const struct pinmdl *mdl, u64 i, u64 end, u64 max)
  * @mdl: locked, partial or kernel-source descriptor whose pages stay
  * @offset: start of the part, from @mdl's first byte
  * @length: length of the part, > 0, inside @mdl
- * @bvec: array of pinmdl_bvec_count() entries, or NULL to count only
+ * @bvec: array of *@nr entries, or NULL to count only
+ * @nr: room in @bvec; on return, the bio_vecs used
  *
  * Contiguous pages merge into one bio_vec of at most 1 GiB.
  *
- * Return: the number of bio_vecs.
+ * Return: the bytes described: @length, or less once *@nr bio_vecs are
+ * used.
  */
-unsigned int pinmdl_bvec_fill(const struct pinmdl *mdl, u64 offset,
-			      u64 length, struct bio_vec *bvec)
+u64 pinmdl_bvec_fill(const struct pinmdl *mdl, u64 offset, u64 length,
+		     struct bio_vec *bvec, unsigned int *nr)
 {
-	u64 first, end, i, run, left = length;
+	u64 first, end, i, run, done = 0;
 	unsigned int n = 0, in_page, len;
 
 	offset += mdl->byte_offset;
 	first = offset >> PAGE_SHIFT;
 	end = (offset + length - 1) / PAGE_SIZE + 1;
 	in_page = offset_in_page(offset);
-	for (i = first; i < end; i += run, n++) {
+	for (i = first; i < end && n < *nr; i += run, n++) {
 		run = pinmdl_run(mdl, i, end, PINMDL_BVEC_MAX >> PAGE_SHIFT);
-		if (!bvec)
-			continue;
-		len = min_t(u64, left, run * PAGE_SIZE - in_page);
-		bvec[n].bv_page = pfn_to_page(mdl->pfns[i]);
-		bvec[n].bv_len = len;
-		bvec[n].bv_offset = in_page;
-		left -= len;
+		len = min_t(u64, length - done, run * PAGE_SIZE - in_page);
+		if (bvec)
+			bvec_set_page(&bvec[n], pfn_to_page(mdl->pfns[i]), len,
+				      in_page);
+		done += len;
 		in_page = 0;
 	}
-	return n;
-}
-
-/**
- * pinmdl_bvec_count() - bio_vecs pinmdl_bvec_fill() needs for a part
- * @mdl: descriptor
- * @offset: start of the part
- * @length: its length
- *
- * Return: the number of bio_vecs.
- */
-unsigned int pinmdl_bvec_count(const struct pinmdl *mdl, u64 offset,
-			       u64 length)
-{
-	return pinmdl_bvec_fill(mdl, offset, length, NULL);
+	*nr = n;
+	return done;
 }
 
 /* Check that [@offset, @offset + @length) of @mdl has pages to show. */
@@ -108,17 +95,17 @@ int pinmdl_iter(struct pinmdl *mdl, u64 offset, u64 length,
 		unsigned int direction, struct iov_iter *iter,
 		struct bio_vec **bvec)
 {
-	unsigned int n;
+	unsigned int n = UINT_MAX;
 	int ret;
 
 	ret = pinmdl_part_valid(mdl, offset, length);
 	if (ret)
 		return ret;
-	n = pinmdl_bvec_count(mdl, offset, length);
+	pinmdl_bvec_fill(mdl, offset, length, NULL, &n);
 	*bvec = kvmalloc_array(n, sizeof(**bvec), GFP_KERNEL);
 	if (!*bvec)
 		return -ENOMEM;
-	pinmdl_bvec_fill(mdl, offset, length, *bvec);
+	pinmdl_bvec_fill(mdl, offset, length, *bvec, &n);
 	iov_iter_bvec(iter, direction, *bvec, n, length);
 	return 0;
 }

@@ -16,11 +16,9 @@
  */
 #include <kunit/visibility.h>
 #include <linux/export.h>
-#include <linux/llist.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
-#include <linux/vmalloc.h>
 #include <linux/wait_bit.h>
 
 #include "request/request.h"
@@ -31,34 +29,6 @@
  * CPU in particular.
  */
 struct workqueue_struct *pinmdl_wq;
-
-static LLIST_HEAD(pinmdl_vfree_list);
-
-static void pinmdl_vfree_work_fn(struct work_struct *work)
-{
-	struct llist_node *node, *next;
-
-	llist_for_each_safe(node, next, llist_del_all(&pinmdl_vfree_list))
-		vfree(node);
-}
-
-static DECLARE_WORK(pinmdl_vfree_work, pinmdl_vfree_work_fn);
-
-/**
- * pinmdl_kvfree_any() - kvfree() from any context
- * @p: memory of kvmalloc(), at least a pointer long, or NULL
- *
- * vmalloc memory is freed later from pinmdl_wq.
- */
-void pinmdl_kvfree_any(void *p)
-{
-	if (!is_vmalloc_addr(p)) {
-		kfree(p);
-		return;
-	}
-	if (llist_add(p, &pinmdl_vfree_list))
-		queue_work(pinmdl_wq, &pinmdl_vfree_work);
-}
 
 /**
  * pinmdl_request_init() - set up the request layer
@@ -74,7 +44,7 @@ int pinmdl_request_init(void)
 /**
  * pinmdl_request_exit() - tear the request layer down
  *
- * Runs what completions left to do (vfrees, closing bindings) first.
+ * Runs what completions left to do (closing bindings) first.
  */
 void pinmdl_request_exit(void)
 {
@@ -155,9 +125,6 @@ static void pinmdl_request_free_views(struct pinmdl_request *req)
 	list_for_each_entry_safe(t, next, &req->dma, node)
 		pinmdl_dma_table_free(t);
 	INIT_LIST_HEAD(&req->dma);
-	if (req->bvec != req->inline_bvec)
-		pinmdl_kvfree_any(req->bvec);
-	req->bvec = NULL;
 }
 
 /* The last party is out: release everything, then call done. */
@@ -363,8 +330,6 @@ void pinmdl_request_prepare(struct pinmdl_request *req)
 	req->status = 0;
 	req->result = 0;
 	INIT_LIST_HEAD(&req->dma);
-	req->bvec = NULL;
-	req->nr_bvec = 0;
 }
 
 /**
@@ -563,55 +528,80 @@ struct pinmdl_target *pinmdl_request_target(const struct pinmdl_request *req)
 }
 EXPORT_SYMBOL_GPL(pinmdl_request_target);
 
-/**
- * pinmdl_request_iter() - an iov_iter over exactly a request's bytes
- * @req: request the caller's target holds
- * @direction: ITER_DEST to write into the memory, ITER_SOURCE to read it
- * @iter: the iterator, over every segment in order (@req->total bytes)
- *
- * Contiguous pages share one bio_vec; the array (inside the request when
- * it is short) is freed when the request finishes, so each call may build
- * the iterator again.
- *
- * Context: process context.
- * Return: 0, -EINVAL for a request without data, or -ENOMEM.
- */
-int pinmdl_request_iter(struct pinmdl_request *req, unsigned int direction,
-			struct iov_iter *iter)
+/* Move @pos @bytes further into @req. */
+static void pinmdl_request_advance(const struct pinmdl_request *req,
+				   struct pinmdl_request_pos *pos, u64 bytes)
 {
-	struct pinmdl_io_segment *seg;
-	unsigned int i;
-	u64 n = 0;
+	u64 step;
 
-	if (!req->nr_segments)
-		return -EINVAL;
-	if (!req->bvec) {
-		for (i = 0; i < req->nr_segments; i++) {
-			seg = &req->segments[i];
-			n += pinmdl_bvec_count(seg->mdl, seg->offset,
-					       seg->length);
+	while (bytes) {
+		step = min(req->segments[pos->seg].length - pos->offset, bytes);
+		pos->offset += step;
+		bytes -= step;
+		if (pos->offset == req->segments[pos->seg].length) {
+			pos->seg++;
+			pos->offset = 0;
 		}
-		if (n > INT_MAX / sizeof(*req->bvec))
-			return -ENOMEM;
-		if (n <= ARRAY_SIZE(req->inline_bvec))
-			req->bvec = req->inline_bvec;
-		else
-			req->bvec = kvmalloc_array(n, sizeof(*req->bvec),
-						   GFP_KERNEL_ACCOUNT |
-						   __GFP_NOWARN);
-		if (!req->bvec)
-			return -ENOMEM;
-		for (i = 0, n = 0; i < req->nr_segments; i++) {
-			seg = &req->segments[i];
-			n += pinmdl_bvec_fill(seg->mdl, seg->offset,
-					      seg->length, req->bvec + n);
-		}
-		req->nr_bvec = n;
 	}
-	iov_iter_bvec(iter, direction, req->bvec, req->nr_bvec, req->total);
-	return 0;
 }
-EXPORT_SYMBOL_GPL(pinmdl_request_iter);
+
+/**
+ * pinmdl_request_bvecs() - describe a request's next bytes as bio_vecs
+ * @req: request the caller's target holds
+ * @pos: where to start; moved past the bytes described
+ * @max: most bytes to describe
+ * @align: the bytes described are a multiple of @align, a power of two
+ *	   that divides every segment's length
+ * @bvec: array of *@nr entries, or NULL to count only
+ * @nr: room in @bvec; on return, the bio_vecs used (counting only, an
+ *	upper bound)
+ *
+ * The bytes are those of the segments in order, contiguous pages merged
+ * into one bio_vec, so that a target moves a request of any length
+ * through a bio_vec array of a size of its choosing, a part at a time
+ * (iov_iter_bvec() of the array and the bytes). Counting only, @pos does
+ * not move.
+ *
+ * Context: any.
+ * Return: the bytes described; 0 at the end of the request, or if not
+ * one @align fits in *@nr bio_vecs.
+ */
+u64 pinmdl_request_bvecs(const struct pinmdl_request *req,
+			 struct pinmdl_request_pos *pos, u64 max, u32 align,
+			 struct bio_vec *bvec, unsigned int *nr)
+{
+	struct pinmdl_request_pos at = *pos;
+	const struct pinmdl_io_segment *seg;
+	unsigned int n = 0, used;
+	u64 bytes = 0, got, cut;
+
+	while (at.seg < req->nr_segments && n < *nr && bytes < max) {
+		seg = &req->segments[at.seg];
+		used = *nr - n;
+		got = pinmdl_bvec_fill(seg->mdl, seg->offset + at.offset,
+				       min(seg->length - at.offset,
+					   max - bytes),
+				       bvec ? bvec + n : NULL, &used);
+		n += used;
+		bytes += got;
+		pinmdl_request_advance(req, &at, got);
+	}
+	*nr = n;
+	if (!bvec)
+		return bytes;
+	/* Whole @align only: drop what is past the last one. */
+	for (cut = bytes & (align - 1), bytes -= cut; cut; n--) {
+		if (cut < bvec[n - 1].bv_len) {
+			bvec[n - 1].bv_len -= cut;
+			break;
+		}
+		cut -= bvec[n - 1].bv_len;
+	}
+	*nr = n;
+	pinmdl_request_advance(req, pos, bytes);
+	return bytes;
+}
+EXPORT_SYMBOL_GPL(pinmdl_request_bvecs);
 
 /**
  * pinmdl_request_dma_map() - part of a request mapped for the target's

@@ -85,6 +85,5 @@ extern struct workqueue_struct *pinmdl_wq;
 
 int pinmdl_request_init(void);
 void pinmdl_request_exit(void);
-void pinmdl_kvfree_any(void *p);
 
 #endif /* _PINMDL_REQUEST_H */

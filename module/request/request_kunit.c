@@ -17,6 +17,7 @@
 #include <linux/hrtimer.h>
 #include <linux/kthread.h>
 #include <linux/mman.h>
+#include <linux/sizes.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -1146,12 +1147,18 @@ static void dma_boundary_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, pinmdl_target_close(b), 0);
 }
 
-/* The iov_iter, DMA table and kernel mapping of a two-segment request. */
+/*
+ * The bio_vecs, DMA table and kernel mapping of a two-segment request. Its
+ * bytes go through an array of two bio_vecs, at most 6 KiB and whole
+ * 8-byte units at a time: the first bio_vec of each segment is short of a
+ * page, so that a part ends inside one.
+ */
 static void views_test(struct kunit *test)
 {
 	struct pinmdl_target_limits limits = kt_limits;
+	struct pinmdl_request_pos at, start = {};
 	struct pinmdl_io_segment segs[2];
-	size_t lens[2] = { 3 * PAGE_SIZE, PAGE_SIZE + 10 };
+	size_t lens[2] = { 3 * PAGE_SIZE, PAGE_SIZE + 16 };
 	size_t offs[2] = { 100, 5 };
 	char *bufs[2], *flat, *va;
 	long maps = pinmdl_stats_dma_maps();
@@ -1161,11 +1168,12 @@ static void views_test(struct kunit *test)
 	struct pinmdl *mdl[2];
 	struct sg_table *sgt;
 	struct iov_iter iter;
-	struct bio_vec *bvec;
+	struct bio_vec *bvec, two[2];
 	struct device *dev;
 	size_t pos, k, total = lens[0] + lens[1];
 	struct kt_target *kt;
-	unsigned int i, j;
+	unsigned int i, j, nr;
+	u64 got;
 	struct kt_wait w;
 	phys_addr_t phys;
 	dma_addr_t dma;
@@ -1202,14 +1210,29 @@ static void views_test(struct kunit *test)
 		req.nr_segments = 2;
 		KUNIT_ASSERT_EQ(test, pinmdl_submit(&req), 0);
 
-		KUNIT_ASSERT_EQ(test, pinmdl_request_iter(&req, ITER_SOURCE,
-							  &iter), 0);
-		KUNIT_EXPECT_EQ(test, iov_iter_count(&iter), total);
-		/* Only a short array lives inside the request. */
-		KUNIT_EXPECT_EQ(test, req.bvec == req.inline_bvec,
-				req.nr_bvec <= PINMDL_REQ_INLINE_BVECS);
-		KUNIT_EXPECT_EQ(test, copy_from_iter(flat, total, &iter),
+		nr = UINT_MAX;
+		KUNIT_EXPECT_EQ(test, pinmdl_request_bvecs(&req, &start, SZ_1G,
+							   1, NULL, &nr),
 				total);
+		KUNIT_EXPECT_LE(test, nr, 6);
+		at = start;
+		for (pos = 0; pos < total; pos += got) {
+			nr = ARRAY_SIZE(two);
+			got = pinmdl_request_bvecs(&req, &at, 6 * SZ_1K, 8, two,
+						   &nr);
+			KUNIT_ASSERT_NE(test, got, 0);
+			KUNIT_EXPECT_EQ(test, got % 8, 0);
+			KUNIT_EXPECT_LE(test, got, 6 * SZ_1K);
+			KUNIT_EXPECT_EQ(test, two[0].bv_len +
+					(nr > 1 ? two[1].bv_len : 0), got);
+			iov_iter_bvec(&iter, ITER_SOURCE, two, nr, got);
+			KUNIT_EXPECT_EQ(test, copy_from_iter(flat + pos, got,
+							     &iter), got);
+		}
+		KUNIT_EXPECT_EQ(test, pos, total);
+		nr = ARRAY_SIZE(two);
+		KUNIT_EXPECT_EQ(test, pinmdl_request_bvecs(&req, &at, SZ_1G, 8,
+							   two, &nr), 0);
 		KUNIT_EXPECT_EQ(test, memcmp(flat, bufs[0] + offs[0], lens[0]),
 				0);
 		KUNIT_EXPECT_EQ(test, memcmp(flat + lens[0], bufs[1] + offs[1],
