@@ -192,8 +192,10 @@ static struct pinmdl_dma_map *pinmdl_dma_map_new(struct pinmdl *root,
 	map->start = offset;
 	map->dir = dir;
 	map->cached = cached;
+	/* No entry larger than the DMA layer maps at once (swiotlb's slots). */
 	ret = pinmdl_sg_table_locked(root, offset, length, &map->sgt,
-				     dma_get_max_seg_size(dev),
+				     min_t(size_t, dma_get_max_seg_size(dev),
+					   dma_max_mapping_size(dev)),
 				     dma_get_seg_boundary(dev),
 				     GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (ret)
