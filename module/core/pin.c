@@ -54,6 +54,8 @@
 #include <linux/completion.h>
 #include <linux/cpumask.h>
 #include <linux/cpuset.h>
+#include <linux/fs.h>
+#include <linux/hugetlb.h>
 #include <linux/ktime.h>
 #include <linux/memcontrol.h>
 #include <linux/mempolicy.h>
@@ -215,13 +217,47 @@ static int pinmdl_pin_check(struct pinmdl_pin_job *job, u64 i, long n)
 }
 
 /*
+ * How many of the @n pages from @va of @job are in mappings a long-term
+ * pin may take, so that a fault in them changes nothing the pin would
+ * refuse: not device memory (a read fault would replace a private
+ * mapping's device pages with copies), not DAX, not denied by the
+ * locker's protection keys, and for a write lock not a shared file
+ * mapping outside shmem and hugetlbfs (whose blocks a write fault would
+ * allocate and dirty). The mmap_lock is held.
+ */
+static long pinmdl_fault_in_pages(struct pinmdl_pin_job *job,
+				  unsigned long va, long n)
+{
+	bool write = job->gup_flags & FOLL_WRITE;
+	unsigned long addr = va, end = va + n * PAGE_SIZE;
+	struct vm_area_struct *vma;
+	struct vma_iterator vmi;
+
+	vma_iter_init(&vmi, job->mm, va);
+	for_each_vma_range(vmi, vma, end) {
+		if (vma->vm_start > addr || vma->vm_flags & (VM_IO | VM_PFNMAP) ||
+		    vma_is_fsdax(vma) ||
+		    !arch_vma_access_permitted(vma, write, false, false))
+			break;
+		if (write && vma->vm_flags & VM_SHARED && vma->vm_file &&
+		    !shmem_mapping(vma->vm_file->f_mapping) &&
+		    !is_vm_hugetlb_page(vma))
+			break;
+		addr = vma->vm_end;
+	}
+	return (min(addr, end) - va) >> PAGE_SHIFT;
+}
+
+/*
  * Fault in the @n pages from @va of @job as its lock needs them (written,
  * or for a read lock unshared in a copy-on-write mapping), pinning
  * nothing: this may wait on user space (userfaultfd, a FUSE server), so it
  * runs with no reservation held (refs.c). A write lock's are faulted in as
  * mm_populate() does, a huge page at a time; a read lock's a page at a
- * time, read then unshared, as no GUP call unshares without pinning. What
- * cannot be faulted in is left to the pin to refuse with its errno.
+ * time, read then unshared, as no GUP call unshares without pinning. Only
+ * mappings the pin may take are faulted in (pinmdl_fault_in_pages()); the
+ * rest, and what cannot be faulted in, is left to the pin to refuse with
+ * its errno, having changed nothing.
  * Return 0, or -EINTR on a fatal signal.
  */
 static int pinmdl_fault_in(struct pinmdl_pin_job *job, unsigned long va,
@@ -232,7 +268,8 @@ static int pinmdl_fault_in(struct pinmdl_pin_job *job, unsigned long va,
 
 	if (mmap_read_lock_killable(job->mm))
 		return -EINTR;
-	if (job->gup_flags & FOLL_WRITE) {
+	n = pinmdl_fault_in_pages(job, va, n);
+	if (n && job->gup_flags & FOLL_WRITE) {
 		pinmdl_compat_fault_in_remote(job->mm, va, n, FOLL_WRITE,
 					      &locked);
 		n = 0;
