@@ -310,8 +310,9 @@ static void pinmdl_blk_dio_done(struct kiocb *iocb, long res)
 						  iocb);
 	struct pinmdl_blk_io *io = dio->io;
 
+	/* The first reason a request fails is the one it gives. */
 	if (res < 0 || res != dio->len)
-		WRITE_ONCE(io->status, -EIO);
+		cmpxchg(&io->status, 0, -EIO);
 	complete(&dio->done);
 	pinmdl_blk_put(io);
 }
@@ -379,7 +380,7 @@ static bool pinmdl_blk_may_go_on(struct pinmdl_blk_io *io,
 	if (READ_ONCE(io->status))
 		return false;
 	if (ret)
-		WRITE_ONCE(io->status, ret);
+		cmpxchg(&io->status, 0, ret);
 	return !ret;
 }
 
@@ -410,7 +411,7 @@ static int pinmdl_blk_submit(struct pinmdl_blk_io *io, u32 block)
 		if (!len) {
 			if (!i)
 				return -EINVAL;
-			WRITE_ONCE(io->status, -EIO);
+			cmpxchg(&io->status, 0, -EIO);
 			break;
 		}
 		iov_iter_bvec(&iter, dir, dio->bvec, nr, len);
@@ -444,7 +445,7 @@ static struct pinmdl_blk_io *pinmdl_blk_io_alloc(struct pinmdl_request *req)
 	io->bvec = io->inline_bvec;
 	if (windows * nr > ARRAY_SIZE(io->inline_bvec)) {
 		io->bvec = kmalloc_array(windows * nr, sizeof(*io->bvec),
-					 GFP_KERNEL_ACCOUNT);
+					 GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 		if (!io->bvec) {
 			kfree(io);
 			return NULL;
