@@ -157,21 +157,6 @@ TEST_F_TIMEOUT(huge, untouched_thp, 600)
 			  true);
 }
 
-/* The machine's RAM in bytes (MemTotal). */
-static size_t ram_bytes(void)
-{
-	unsigned long long kb = 0;
-	char line[128];
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "MemTotal: %llu kB", &kb) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return kb << 10;
-}
-
 /*
  * Past the 7.5 GiB the module once held at most: PINMDL_BIG_GIB GiB
  * (default 12, in a guest of 16 GiB) of THP locked as one descriptor, then
@@ -185,9 +170,9 @@ TEST_F_TIMEOUT(huge, past_eight_gib, 1800)
 	uint32_t h[4];
 	int ret, i;
 
-	if (!len || ram_bytes() < len + (1536UL << 20))
-		SKIP(return, "%zu MiB of RAM: not enough to lock %zu MiB",
-		     ram_bytes() >> 20, len >> 20);
+	if (!len || pm_ram_bytes() < len + (1536UL << 20))
+		SKIP(return, "%llu MiB of RAM: not enough to lock %zu MiB",
+		     pm_ram_bytes() >> 20, len >> 20);
 	ASSERT_EQ(0, pm_set_param("max_pinned_pages", len / PM_PAGE));
 	ASSERT_EQ(0, pm_set_param("max_descriptor_bytes", len));
 	ret = pm_mem_map(&self->m, PM_THP, len, PROT_READ | PROT_WRITE, 0);

@@ -462,21 +462,6 @@ TEST(locked_vm_charged_to_the_user)
 	EXPECT_EQ(pins, pm_pins());
 }
 
-/* The machine's RAM in pages, as the kernel counts it (MemTotal). */
-static unsigned long long ram_pages(void)
-{
-	unsigned long long kb = 0;
-	char line[128];
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "MemTotal: %llu kB", &kb) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return kb * 1024 / PM_PAGE;
-}
-
 /*
  * The two limits do not constrain each other: max_pinned_pages is any
  * number of pages up to RAM (default half of it), max_folio_refs any
@@ -484,7 +469,8 @@ static unsigned long long ram_pages(void)
  */
 TEST_F(params, max_pinned_pages_up_to_ram)
 {
-	unsigned long long ram = ram_pages(), top = (1ULL << 31) - (1ULL << 27);
+	unsigned long long ram = pm_ram_bytes() / PM_PAGE;
+	unsigned long long top = (1ULL << 31) - (1ULL << 27);
 
 	ASSERT_NE(0, ram);
 	EXPECT_EQ(ram / 2, self->max_pinned_pages);

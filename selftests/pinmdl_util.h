@@ -241,6 +241,21 @@ static inline int pm_set_param(const char *name, unsigned long long val)
 }
 
 /* Become nobody: no capabilities left (CAP_IPC_LOCK, CAP_SYS_ADMIN). */
+/* The machine's RAM in bytes, as the kernel counts it (MemTotal). */
+static inline unsigned long long pm_ram_bytes(void)
+{
+	unsigned long long kb = 0;
+	char line[128];
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemTotal: %llu kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb << 10;
+}
+
 static inline int pm_drop_privileges(void)
 {
 	if (setgroups(0, NULL) || setgid(65534) || setuid(65534))
