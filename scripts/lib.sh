@@ -9,6 +9,18 @@ PINMDL_KERNELS="debug-7.3 distro-6.1 distro-6.12"
 # What in a guest's kernel log is a splat (scripts/vm-run).
 PINMDL_SPLAT_RE='BUG:|WARNING:|Oops|KASAN|UBSAN|circular locking|lock held|inconsistent lock|possible recursive locking|blocked for more than|Kernel panic|general protection|kernel BUG|pin leak|Call Trace'
 
+# splat_lines LOG: the lines of a kernel log that are splats. The stack
+# dump in an OOM kill's report (from "invoked oom-killer:" to its end), the
+# kernel's notice of a kill that a test provokes on purpose, is not one;
+# anything else in the report is.
+splat_lines() {
+	awk -v re="$PINMDL_SPLAT_RE" '
+		/invoked oom-killer:/ { oom = 1 }
+		oom && /<\/TASK>/ { oom = 0; next }
+		oom && /Call Trace/ { next }
+		$0 ~ re' "$1"
+}
+
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
