@@ -1,21 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Huge locks: ranges of PINMDL_HUGE_MIB MiB (default 4096, in a guest of
- * 8 GiB and 2 vCPUs) pinned by the locker and kernel workers at once.
+ * 8 GiB and 2 vCPUs) pinned by the locker and its workers at once.
  * Never-touched and pre-touched anonymous memory, THP and hugetlb give the
  * PFNs the page tables map; a SIGKILL in the middle of a parallel lock, a
  * hole or a PROT_NONE page in the last piece leave nothing pinned; ranges
  * locked and unlocked again and again, released at close and at exit,
  * never hold a CPU long enough for the soft-lockup or hung-task detector
- * (the guest runs with softlockup_panic=1 and hung_task_panic=1); and no
- * worker ever waits on a userfaultfd; past 8 GiB, in a guest of 16 GiB,
- * one descriptor or four lock 12 GiB. Each test checks that every pin
- * came back.
+ * (the guest runs with softlockup_panic=1 and hung_task_panic=1); past
+ * 8 GiB, in a guest of 16 GiB, one descriptor or four lock 12 GiB. The
+ * workers are threads of the locker's process (6.1 has none): they wait
+ * on a userfaultfd as the locker would, and keep to its cgroup (cpu.max,
+ * memory.high and a SIGKILL within 100 ms, memory.max with a bystander
+ * that survives the OOM killer) and its protection keys. Each test checks
+ * that every pin came back.
  */
 #define _GNU_SOURCE
 #include <linux/userfaultfd.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 
@@ -32,6 +36,7 @@ FIXTURE(huge)
 	size_t len;
 	unsigned long long max_pinned;
 	unsigned long long workers;
+	bool parallel;
 	struct pm_mem m;
 };
 
@@ -59,6 +64,8 @@ FIXTURE_SETUP(huge)
 	ASSERT_EQ(0, pm_set_param("lock_workers", 0));
 	ASSERT_GE(self->len / PM_PAGE, pm_param("parallel_lock_pages"));
 	self->pins = pm_pins();
+	/* Workers are vhost tasks: 6.1 has none, and pins every lock alone. */
+	self->parallel = !pm_run("grep -qw vhost_task_create /proc/kallsyms");
 }
 
 FIXTURE_TEARDOWN(huge)
@@ -133,7 +140,7 @@ TEST_F_TIMEOUT(huge, untouched_anon, 600)
 	ASSERT_EQ(0, pm_mem_map(&self->m, PM_ANON, self->len,
 				PROT_READ | PROT_WRITE, 0));
 	lock_check_unlock(_metadata, self->fd, self->m.buf, self->len,
-			  true);
+			  self->parallel);
 }
 
 TEST_F_TIMEOUT(huge, touched_anon, 600)
@@ -142,7 +149,7 @@ TEST_F_TIMEOUT(huge, touched_anon, 600)
 				PROT_READ | PROT_WRITE, 0));
 	touch(self->m.buf, self->len);
 	lock_check_unlock(_metadata, self->fd, self->m.buf, self->len,
-			  true);
+			  self->parallel);
 }
 
 TEST_F_TIMEOUT(huge, untouched_thp, 600)
@@ -154,7 +161,7 @@ TEST_F_TIMEOUT(huge, untouched_thp, 600)
 	if (ret)
 		SKIP(return, "no THP: %s", strerror(errno));
 	lock_check_unlock(_metadata, self->fd, self->m.buf, self->len,
-			  true);
+			  self->parallel);
 }
 
 /*
@@ -207,7 +214,8 @@ TEST_F_TIMEOUT(huge, touched_memfd, 600)
 	ASSERT_EQ(0, pm_mem_map(&self->m, PM_MEMFD, len,
 				PROT_READ | PROT_WRITE, 1));
 	touch(self->m.buf, len);
-	lock_check_unlock(_metadata, self->fd, self->m.buf, len, true);
+	lock_check_unlock(_metadata, self->fd, self->m.buf, len,
+			  self->parallel);
 }
 
 static long nr_hugepages(void)
@@ -320,6 +328,55 @@ TEST_F_TIMEOUT(huge, sigkill_during_parallel_lock, 600)
 	close(ready[1]);
 }
 
+/*
+ * SIGSTOP in the middle of a parallel lock: the workers stop when their
+ * part is done, the locker when the lock returns, and the process stops
+ * as a whole, never held up by a thread waiting for another; SIGCONT lets
+ * it go on with the range locked.
+ */
+TEST_F_TIMEOUT(huge, sigstop_during_parallel_lock, 600)
+{
+	struct timespec t0, pause = { 0, 10 * 1000 * 1000 };
+	int ready[2], status = 0;
+	pid_t pid, got;
+	char c = 0;
+
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pm_mem_map(&self->m, PM_ANON, self->len,
+				PROT_READ | PROT_WRITE, 0));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		int fd = pm_open();
+
+		if (fd < 0 || write(ready[1], &c, 1) != 1)
+			_exit(1);
+		_exit(pm_create_locked(fd, self->m.buf, self->len,
+				       PINMDL_IO_WRITE_ACCESS) ? 0 : 2);
+	}
+	ASSERT_EQ(1, read(ready[0], &c, 1));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (pm_pins() < self->pins + 2 * (long)(PIECE / PM_PAGE) &&
+	       pm_ms_since(&t0) < 60000)
+		nanosleep(&pause, NULL);
+	ASSERT_EQ(0, kill(pid, SIGSTOP));
+	/* The lock goes on to its end, then the whole process stops. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (!(got = waitpid(pid, &status, WNOHANG | WUNTRACED)) &&
+	       pm_ms_since(&t0) < 90000)
+		nanosleep(&pause, NULL);
+	EXPECT_EQ(pid, got);
+	EXPECT_TRUE(got != pid || WIFSTOPPED(status));
+	ASSERT_EQ(0, kill(pid, SIGCONT));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(self->pins, pm_pins());
+	EXPECT_EQ(0, pm_stat("pages_pinned"));
+	close(ready[0]);
+	close(ready[1]);
+}
+
 /* In a child: lock two halves of a fresh range and exit with them. */
 static int lock_and_exit(void *arg)
 {
@@ -351,7 +408,8 @@ TEST_F_TIMEOUT(huge, lock_unlock_repeatedly_and_release, 900)
 	buf = self->m.buf;
 	touch(buf, self->len);
 	for (i = 0; i < 2; i++)
-		lock_check_unlock(_metadata, self->fd, buf, self->len, true);
+		lock_check_unlock(_metadata, self->fd, buf, self->len,
+				  self->parallel);
 
 	fd = pm_open();
 	ASSERT_LE(0, fd);
@@ -381,6 +439,24 @@ struct uffd_watch {
 };
 
 /* Serve every fault with a zero page, counting those not the locker's. */
+/* Whether @tid is @locker or one of its workers, while it waits. */
+static bool lockers_thread(pid_t locker, pid_t tid)
+{
+	char path[64], comm[32] = "";
+	FILE *f;
+
+	if (tid == locker)
+		return true;
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", getpid(), tid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = 0;
+	fclose(f);
+	return !strcmp(comm, "pinmdl-lock\n");
+}
+
 static void *uffd_serve(void *arg)
 {
 	struct uffd_watch *w = arg;
@@ -395,7 +471,8 @@ static void *uffd_serve(void *arg)
 		    msg.event != UFFD_EVENT_PAGEFAULT)
 			continue;
 		w->faults++;
-		if ((pid_t)msg.arg.pagefault.feat.ptid != w->locker)
+		if (!lockers_thread(w->locker,
+				    (pid_t)msg.arg.pagefault.feat.ptid))
 			w->foreign++;
 		zp.range.start = msg.arg.pagefault.address & ~(PM_PAGE - 1);
 		ioctl(w->uffd, UFFDIO_ZEROPAGE, &zp);
@@ -405,12 +482,12 @@ static void *uffd_serve(void *arg)
 
 /*
  * A range of 16 pieces with a missing page under a userfaultfd in the
- * middle of each:
- * the workers leave those pages to the locker, which alone faults them
- * and waits for the handler, on every kernel (it faults in with no GUP
- * pin in flight, one that may drop the mmap_lock); the lock succeeds.
+ * middle of each: the locker, or the worker that takes the piece, a
+ * thread of the locker's process, faults it and waits for the handler, on
+ * every kernel (with no GUP pin in flight, one that may drop the
+ * mmap_lock); the lock succeeds.
  */
-TEST_F_TIMEOUT(huge, userfaultfd_faults_only_in_the_locker, 600)
+TEST_F_TIMEOUT(huge, userfaultfd_faults_in_the_lockers_threads, 600)
 {
 	struct uffdio_api api = { .api = UFFD_API,
 				  .features = UFFD_FEATURE_THREAD_ID };
@@ -449,10 +526,339 @@ TEST_F_TIMEOUT(huge, userfaultfd_faults_only_in_the_locker, 600)
 	ASSERT_EQ(0, ret);
 	EXPECT_TRUE(pfns_match(self->fd, h, w.buf, UFFD_LEN));
 	EXPECT_EQ(UFFD_LEN / PIECE, w.faults);
-	/* The workers faulted in the rest of the pieces. */
-	EXPECT_LT(by_workers, pm_stat("pages_pinned_by_workers"));
+	/* The workers pinned pieces. */
+	if (self->parallel)
+		EXPECT_LT(by_workers, pm_stat("pages_pinned_by_workers"));
 	EXPECT_EQ(0, pm_unlock(self->fd, h));
 	EXPECT_EQ(0, pm_free(self->fd, h));
+}
+
+/*
+ * The workers of a parallel lock are threads of the locker's process: its
+ * cgroup's limits and its protection keys hold for them as for it.
+ */
+#define CG_ROOT		"/sys/fs/cgroup"
+
+/* A cgroup v2 group @dir under the root, with @ctrl enabled for it; 0 or -1. */
+static int cg_make(const char *dir, const char *ctrl)
+{
+	char cmd[256];
+
+	if (access(CG_ROOT "/cgroup.controllers", F_OK) &&
+	    pm_run("mount -t cgroup2 none " CG_ROOT))
+		return -1;
+	snprintf(cmd, sizeof(cmd),
+		 "grep -qw %s " CG_ROOT "/cgroup.controllers && "
+		 "echo +%s > " CG_ROOT "/cgroup.subtree_control && mkdir -p %s",
+		 ctrl, ctrl, dir);
+	return pm_run(cmd) ? -1 : 0;
+}
+
+static int cg_write(const char *dir, const char *file, const char *val)
+{
+	char path[128];
+	FILE *f;
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	ret = fputs(val, f) < 0;
+	return fclose(f) || ret ? -1 : 0;
+}
+
+/* Move the calling process into @dir; 0 or -1. */
+static int cg_enter(const char *dir)
+{
+	char pid[32];
+
+	snprintf(pid, sizeof(pid), "%d\n", getpid());
+	return cg_write(dir, "cgroup.procs", pid);
+}
+
+/* The value of @key in the flat-keyed @file of @dir, or -1. */
+static long long cg_key(const char *dir, const char *file, const char *key)
+{
+	char path[128], k[64];
+	long long v, found = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %lld", k, &v) == 2)
+		if (!strcmp(k, key))
+			found = v;
+	fclose(f);
+	return found;
+}
+
+/* CPU time the machine has spent busy, every CPU together, in ms. */
+static long long busy_ms(void)
+{
+	unsigned long long t[8] = { 0 };
+	FILE *f = fopen("/proc/stat", "r");
+	long long sum = -1;
+
+	if (f && fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu",
+			&t[0], &t[1], &t[2], &t[3], &t[4], &t[5], &t[6],
+			&t[7]) == 8)
+		/* user nice system [idle iowait] irq softirq steal */
+		sum = (t[0] + t[1] + t[2] + t[5] + t[6] + t[7]) * 1000 /
+		      sysconf(_SC_CLK_TCK);
+	if (f)
+		fclose(f);
+	return sum;
+}
+
+#define CG_CPU		CG_ROOT "/pmhuge_cpu"
+#define CG_LEN		(128UL << 20)
+
+/* Spin in user space until the calling thread has used @ms of CPU more. */
+static void spin_cpu_ms(long ms)
+{
+	struct timespec t0, t;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
+	do
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+	while ((t.tv_sec - t0.tv_sec) * 1000 +
+	       (t.tv_nsec - t0.tv_nsec) / 1000000 < ms);
+}
+
+/*
+ * A parallel lock by a task whose cgroup may use a fifth of a CPU is
+ * charged to the cgroup, workers included, and keeps to that fifth: over
+ * the lock and 300 ms of CPU in user space after it, which pay for what
+ * the lock overran (on 7.3 a task is throttled on its way back to user
+ * space, never in the kernel: the lock's threads run on till it ends; on
+ * 6.12 in the kernel too).
+ */
+TEST_F_TIMEOUT(huge, cpu_max_holds_for_workers, 600)
+{
+	long long busy, usage;
+	long by_workers;
+	int ready[2], status;
+	struct timespec t0;
+	long wall;
+	char c = 0;
+	pid_t pid;
+
+	if (cg_make(CG_CPU, "cpu"))
+		SKIP(return, "no cgroup2 cpu controller");
+	ASSERT_EQ(0, cg_write(CG_CPU, "cpu.max", "20000 100000"));
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pm_mem_map(&self->m, PM_ANON, CG_LEN,
+				PROT_READ | PROT_WRITE, 0));
+	by_workers = pm_stat("pages_pinned_by_workers");
+	busy = busy_ms();
+	usage = cg_key(CG_CPU, "cpu.stat", "usage_usec");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		/* A file of its own: its lock goes with its exit. */
+		int fd = pm_open();
+
+		if (fd < 0 || cg_enter(CG_CPU) ||
+		    !pm_create_locked(fd, self->m.buf, CG_LEN,
+				      PINMDL_IO_WRITE_ACCESS))
+			_exit(1);
+		spin_cpu_ms(300);
+		if (write(ready[1], &c, 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	ASSERT_EQ(1, read(ready[0], &c, 1));
+	wall = pm_ms_since(&t0);
+	busy = busy_ms() - busy;
+	usage = (cg_key(CG_CPU, "cpu.stat", "usage_usec") - usage) / 1000;
+	kill(pid, SIGKILL);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	if (self->parallel)
+		EXPECT_LT(by_workers, pm_stat("pages_pinned_by_workers"));
+	TH_LOG("%ld ms, %lld ms busy, %lld ms in the cgroup", wall, busy,
+	       usage);
+	/*
+	 * All the CPU time the machine spent is the cgroup's, and no more
+	 * than a fifth of a CPU on the whole: room for the ticks' rounding,
+	 * the rest of the machine and the period it ends in.
+	 */
+	EXPECT_GE(usage * 13 / 10 + 100, busy);
+	EXPECT_GE(wall / 5 * 13 / 10 + 200, usage);
+	EXPECT_EQ(self->pins, pm_pins());
+	EXPECT_EQ(0, pm_stat("pages_pinned"));
+	rmdir(CG_CPU);
+	close(ready[0]);
+	close(ready[1]);
+}
+
+#define CG_MEM		CG_ROOT "/pmhuge_mem"
+
+/*
+ * A parallel lock by a task whose cgroup is throttled past memory.high
+ * ends within 100 ms of a SIGKILL: every thread that pins is the
+ * process's, and its throttling sleep ends with the kill.
+ */
+TEST_F_TIMEOUT(huge, sigkill_while_memory_high_throttles, 600)
+{
+	struct timespec t0, pause = { 0, 10 * 1000 * 1000 };
+	int ready[2], status;
+	long high = 0, ms;
+	char c = 0;
+	pid_t pid;
+
+	if (cg_make(CG_MEM, "memory"))
+		SKIP(return, "no cgroup2 memory controller");
+	ASSERT_EQ(0, cg_write(CG_MEM, "memory.high", "33554432"));
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pm_mem_map(&self->m, PM_ANON, 4 * CG_LEN,
+				PROT_READ | PROT_WRITE, 0));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		uint32_t h;
+
+		if (cg_enter(CG_MEM) || write(ready[1], &c, 1) != 1)
+			_exit(1);
+		h = pm_create_locked(self->fd, self->m.buf, 4 * CG_LEN,
+				     PINMDL_IO_WRITE_ACCESS);
+		/* Done before the kill: the test could not kill it. */
+		_exit(h ? 2 : 3);
+	}
+	ASSERT_EQ(1, read(ready[0], &c, 1));
+	/* Until the cgroup is throttled, and a little more. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while ((high = cg_key(CG_MEM, "memory.events", "high")) <= 0 &&
+	       pm_ms_since(&t0) < 60000 && !waitpid(pid, &status, WNOHANG))
+		nanosleep(&pause, NULL);
+	pause.tv_nsec = 300 * 1000 * 1000;
+	nanosleep(&pause, NULL);
+	if (waitpid(pid, &status, WNOHANG)) {
+		rmdir(CG_MEM);
+		SKIP(return, "the lock ended before it could be killed");
+	}
+	EXPECT_LT(0, high);
+	/* The lock is over when every pin it took has come back. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	EXPECT_EQ(0, kill(pid, SIGKILL));
+	while (pm_pins() != self->pins && pm_ms_since(&t0) < 10000)
+		;
+	ms = pm_ms_since(&t0);
+	EXPECT_EQ(pid, waitpid(pid, &status, 0));
+	TH_LOG("lock gone %ld ms after the kill", ms);
+	EXPECT_GT(100, ms);
+	EXPECT_TRUE(WIFSIGNALED(status));
+	EXPECT_EQ(self->pins, pm_pins());
+	EXPECT_EQ(0, pm_stat("pages_pinned"));
+	rmdir(CG_MEM);
+	close(ready[0]);
+	close(ready[1]);
+}
+
+/* In the cgroup: a process of 16 MiB that waits to be killed. */
+static void bystander(int ready)
+{
+	char *buf = pm_map(16UL << 20, PROT_READ | PROT_WRITE);
+	char c = 0;
+
+	if (!buf || cg_enter(CG_MEM))
+		_exit(1);
+	touch(buf, 16UL << 20);
+	if (write(ready, &c, 1) != 1)
+		_exit(1);
+	for (;;)
+		pause();
+}
+
+/*
+ * A parallel lock past its cgroup's memory.max makes the OOM killer pick
+ * the locker, which goes at once, workers and all: a bystander in the same
+ * cgroup survives, and nothing stays pinned.
+ */
+TEST_F_TIMEOUT(huge, memory_max_spares_bystander, 600)
+{
+	int ready[2], status;
+	pid_t by, pid;
+	char c = 0;
+
+	if (cg_make(CG_MEM, "memory"))
+		SKIP(return, "no cgroup2 memory controller");
+	ASSERT_EQ(0, cg_write(CG_MEM, "memory.max", "134217728"));
+	cg_write(CG_MEM, "memory.swap.max", "0");
+	ASSERT_EQ(0, pipe(ready));
+	by = fork();
+	ASSERT_LE(0, by);
+	if (!by)
+		bystander(ready[1]);
+	ASSERT_EQ(1, read(ready[0], &c, 1));
+	ASSERT_EQ(0, pm_mem_map(&self->m, PM_ANON, 4 * CG_LEN,
+				PROT_READ | PROT_WRITE, 0));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		if (cg_enter(CG_MEM))
+			_exit(1);
+		_exit(pm_create_locked(self->fd, self->m.buf, 4 * CG_LEN,
+				       PINMDL_IO_WRITE_ACCESS) ? 2 : 3);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	/* Killed by the OOM killer, or refused with ENOMEM first. */
+	EXPECT_TRUE(WIFSIGNALED(status) ||
+		    (WIFEXITED(status) && WEXITSTATUS(status) == 3));
+	EXPECT_EQ(0, waitpid(by, &status, WNOHANG));
+	EXPECT_EQ(0, kill(by, SIGKILL));
+	EXPECT_EQ(by, waitpid(by, &status, 0));
+	EXPECT_LT(0, cg_key(CG_MEM, "memory.events", "oom_kill") +
+		     cg_key(CG_MEM, "memory.events", "max"));
+	EXPECT_EQ(self->pins, pm_pins());
+	EXPECT_EQ(0, pm_stat("pages_pinned"));
+	rmdir(CG_MEM);
+	close(ready[0]);
+	close(ready[1]);
+}
+
+/*
+ * Protection keys hold for the workers as for the locker, whose PKRU they
+ * are created with: a range of a key the locker may write is locked for
+ * write with workers; with the key write-disabled in the locker, a write
+ * lock of a range that has that key past its first piece fails with
+ * EFAULT, no worker pins a page of it, and nothing stays pinned.
+ */
+TEST_F_TIMEOUT(huge, protection_keys_hold_in_workers, 600)
+{
+	long by_workers;
+	size_t first;
+	uint32_t h;
+	char *buf;
+	int pkey;
+
+	pkey = pkey_alloc(0, 0);
+	if (pkey < 0)
+		SKIP(return, "no protection keys: %s", strerror(errno));
+	ASSERT_EQ(0, pm_mem_map(&self->m, PM_ANON, CG_LEN,
+				PROT_READ | PROT_WRITE, 0));
+	buf = self->m.buf;
+	ASSERT_EQ(0, pkey_mprotect(buf, CG_LEN, PROT_READ | PROT_WRITE, pkey));
+	lock_check_unlock(_metadata, self->fd, buf, CG_LEN, self->parallel);
+
+	/* The locker's first piece keeps key 0; every later one has pkey. */
+	first = ((uintptr_t)buf / PIECE + 1) * PIECE - (uintptr_t)buf;
+	ASSERT_EQ(0, pkey_mprotect(buf, first, PROT_READ | PROT_WRITE, 0));
+	ASSERT_EQ(0, pm_create(self->fd, buf, CG_LEN, &h));
+	by_workers = pm_stat("pages_pinned_by_workers");
+	ASSERT_EQ(0, pkey_set(pkey, PKEY_DISABLE_WRITE));
+	EXPECT_EQ(-EFAULT, pm_lock(self->fd, h, PINMDL_IO_WRITE_ACCESS));
+	ASSERT_EQ(0, pkey_set(pkey, 0));
+	/* The workers' pieces are all write-disabled: they pinned nothing. */
+	EXPECT_EQ(by_workers, pm_stat("pages_pinned_by_workers"));
+	EXPECT_EQ(0, pm_free(self->fd, h));
+	EXPECT_EQ(self->pins, pm_pins());
+	EXPECT_EQ(0, pm_stat("pages_pinned"));
+	EXPECT_EQ(0, pkey_free(pkey));
 }
 
 TEST_HARNESS_MAIN

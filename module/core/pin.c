@@ -21,28 +21,23 @@
  * rest with fixup_user_fault(), holding none, before it pins that.
  *
  * A range of parallel_lock_pages pages or more may be pinned by the locker
- * and up to lock_workers - 1 workqueue workers at once, each taking the
- * next 8 MiB piece. A worker never waits on anything user space holds: it
- * takes the locker's mmap_lock only if it is free; it faults only in
- * private anonymous memory without a userfaultfd, and there with
- * FOLL_NOWAIT (no wait for swap I/O or a folio lock), and only while the
- * locker's memory cgroup has room below its limits for what all the
- * workers may charge at once, so that a worker is throttled, or makes the
- * OOM killer pick the locker, only when others in the cgroup race it;
- * in shmem it pins only pages already mapped (FOLL_NOFAULT); other files
- * and hugetlb it leaves alone. What it leaves of its piece, the locker
- * finishes in its own context, killable, and the first failure in address
- * order is the lock's errno, as for a serial lock. So the locker's wait for
- * its workers, even after SIGKILL, lasts as long as the kernel takes to
- * fault in or pin a chunk of such memory (page allocation and reclaim,
- * migration, a swap device), never as long as a process likes. The page
- * tables the faults allocate are charged to the locker's memory cgroup.
- *
- * A locker whose allocations a worker's would not follow, a NUMA memory
- * policy or a cpuset narrower than the machine, whose protection keys deny
- * the access somewhere in the range (a worker's remote GUP would ignore
- * them), or whose mm is contended, pins alone; its workers are at most as
- * many as the CPUs it may run on.
+ * and up to lock_workers - 1 workers at once, each taking the next 8 MiB
+ * piece. The workers are threads of the locker's own process, user
+ * workers made with vhost_task_create() for the lock and gone with it, so
+ * they pin as the locker would, with its own code above: their CPU time
+ * is the process's, in its cgroup and affinity; their faults are charged,
+ * throttled and OOM-killed as the process's own; its NUMA policy and
+ * protection keys (a clone's PKRU is its creator's) hold; and a SIGKILL
+ * reaches them with the locker, wherever they wait. What a worker leaves
+ * of its piece, on a failure, the locker pins in address order after, so
+ * that the first failure in address order is the lock's errno, as for a
+ * serial lock. Kernels without vhost tasks (6.1, or no CONFIG_VHOST_TASK)
+ * pin on the locker alone; so does a caller that is not a plain user
+ * task. The workers are at most as many as the CPUs the locker may run on.
+ * The locker waits for them to be done with the range, killably, never
+ * for their threads to end: a reaper ends those, once the process's job
+ * control (a stop, a debugger, the cgroup freezer) lets them go, and a
+ * thread that has not run yet, when it first does.
  *
  * Unpinning goes a chunk at a time as well, with cond_resched() between
  * chunks: runs of consecutive PFNs (a large folio, or small folios that
@@ -53,20 +48,19 @@
 #include <linux/atomic.h>
 #include <linux/completion.h>
 #include <linux/cpumask.h>
-#include <linux/cpuset.h>
+#include <linux/err.h>
 #include <linux/fs.h>
 #include <linux/hugetlb.h>
 #include <linux/ktime.h>
-#include <linux/memcontrol.h>
-#include <linux/mempolicy.h>
 #include <linux/mm.h>
 #include <linux/mmap_lock.h>
+#include <linux/mmu_context.h>
 #include <linux/overflow.h>
 #include <linux/moduleparam.h>
-#include <linux/sched/mm.h>
+#include <linux/sched.h>
+#include <linux/sched/jobctl.h>
 #include <linux/sched/signal.h>
 #include <linux/shmem_fs.h>
-#include <linux/userfaultfd_k.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
@@ -82,8 +76,6 @@
  * signal and cond_resched(): GUP-fast walks them with interrupts off.
  */
 #define PINMDL_PIN_CHUNK	1024
-/* Pages of a 2 MiB THP. */
-#define PINMDL_THP_PAGES	(SZ_2M >> PAGE_SHIFT)
 /* Pages of a piece of a parallel lock: whole 2 MiB THPs on x86-64. */
 #define PINMDL_PIECE_PAGES	(SZ_8M >> PAGE_SHIFT)
 /*
@@ -109,14 +101,9 @@ module_param_named(parallel_lock_pages, pinmdl_parallel_lock_pages, ulong,
 MODULE_PARM_DESC(parallel_lock_pages,
 		 "Pages from which a lock may pin on several CPUs (default: 16 MiB worth)");
 
-static struct workqueue_struct *pinmdl_pin_wq;
-
 /**
  * struct pinmdl_pin_job - a range being pinned
  * @mm: address space of the range (the locker's)
- * @memcg: memory cgroup of @mm, referenced, for the workers' charges
- * @room: pages the workers' faults may charge at once, at the most
- * @locker: the task locking; workers stop when it is killed
  * @entries: the PFN array: page pointers from GUP, PFNs once converted
  * @start: page-aligned address of the page of @entries[0]
  * @count: pages of the range
@@ -127,15 +114,12 @@ static struct workqueue_struct *pinmdl_pin_wq;
  * @mdl: the descriptor being locked
  * @fix_reads: a read lock on a kernel whose read pins may go stale (6.1)
  * @next: next piece for the locker or a worker to take
- * @abort: the locker failed or was killed: workers take no more pieces
- * @workers: workers still running
- * @idle: completed when the last worker stops
+ * @abort: a piece failed, or the process is killed: no more pieces taken
+ * @workers: workers that took part and are still pinning
+ * @idle: completed when the last of them is done
  */
 struct pinmdl_pin_job {
 	struct mm_struct *mm;
-	struct mem_cgroup *memcg;
-	unsigned long room;
-	struct task_struct *locker;
 	u64 *entries;
 	unsigned long start;
 	u64 count;
@@ -151,10 +135,35 @@ struct pinmdl_pin_job {
 	struct completion idle;
 };
 
-struct pinmdl_pin_worker {
-	struct work_struct work;
-	struct pinmdl_pin_job *job;
+/* What a worker is at, for its one run and its one leave. */
+enum pinmdl_worker_state {
+	PINMDL_WORKER_NEW,	/* not started */
+	PINMDL_WORKER_RUN,	/* pinning, or done */
+	PINMDL_WORKER_GONE,	/* dropped before it started */
 };
+
+/**
+ * struct pinmdl_pin_worker - a thread of the locker's process pinning
+ * @job: the range it takes pieces of, while it counts in it
+ * @task: the thread, a vhost task
+ * @tsk: the thread's task_struct, once it has run, for the reaper
+ * @state: an enum pinmdl_worker_state, changed by cmpxchg
+ * @reaping: the lock is done with it: the reaper may come
+ * @reap: ends the thread once the lock is done with it
+ */
+struct pinmdl_pin_worker {
+	struct pinmdl_pin_job *job;
+	struct vhost_task *task;
+	struct task_struct *tsk;
+	atomic_t state;
+	bool reaping;
+	struct delayed_work reap;
+};
+
+/* How long the reaper lets a worker held by job control be. */
+#define PINMDL_REAP_RETRY	(HZ / 10)
+
+static struct workqueue_struct *pinmdl_reap_wq;
 
 static int pinmdl_gup_errno(long ret)
 {
@@ -361,112 +370,6 @@ static int pinmdl_pin_local(struct pinmdl_pin_job *job, u64 first, u64 end,
 	return 0;
 }
 
-/*
- * Whether @memcg and its ancestors have @room pages left below memory.high
- * and memory.max, and below swap.high and swap.max (memsw on cgroup v1):
- * a worker charging beyond would be throttled, or make the OOM killer
- * pick the locker it is working for.
- */
-static bool pinmdl_memcg_has_room(struct mem_cgroup *memcg, unsigned long room)
-{
-#ifdef CONFIG_MEMCG
-	unsigned long limit;
-
-	for (; memcg; memcg = parent_mem_cgroup(memcg)) {
-		limit = min(READ_ONCE(memcg->memory.max),
-			    READ_ONCE(memcg->memory.high));
-		if (page_counter_read(&memcg->memory) + room > limit)
-			return false;
-		limit = min(READ_ONCE(memcg->swap.max),
-			    READ_ONCE(memcg->swap.high));
-		if (page_counter_read(&memcg->swap) + room > limit)
-			return false;
-	}
-#endif
-	return true;
-}
-
-/*
- * How a worker may pin [@start, @end) of @job's mm, under its mmap_lock:
- * 0 with faults (FOLL_NOWAIT), where all of it is private anonymous memory
- * with no userfaultfd and the memory cgroup has room; FOLL_NOFAULT where
- * it is anonymous or shmem; -1 not at all (a hole, another file, hugetlb:
- * 6.1 faults hugetlb pages in whatever the flags).
- */
-static int pinmdl_worker_flags(struct pinmdl_pin_job *job, unsigned long start,
-			       unsigned long end)
-{
-	struct vm_area_struct *vma;
-	unsigned long addr = start;
-	struct vma_iterator vmi;
-	int flags = 0;
-
-	vma_iter_init(&vmi, job->mm, start);
-	for_each_vma_range(vmi, vma, end) {
-		if (vma->vm_start > addr || is_vm_hugetlb_page(vma))
-			return -1;
-		if (!vma_is_anonymous(vma) &&
-		    (!vma->vm_file || !shmem_mapping(vma->vm_file->f_mapping)))
-			return -1;
-		if (!vma_is_anonymous(vma) || userfaultfd_armed(vma))
-			flags = FOLL_NOFAULT;
-		addr = vma->vm_end;
-	}
-	if (addr < end)
-		return -1;
-	if (!flags && !pinmdl_memcg_has_room(job->memcg, job->room))
-		flags = FOLL_NOFAULT;
-	return flags;
-}
-
-/*
- * Pin what a worker can of pages [@first, @end) of @job without waiting;
- * return how many, from @first on.
- */
-static u64 pinmdl_pin_remote(struct pinmdl_pin_job *job, u64 first, u64 end)
-{
-	struct page **pages = (struct page **)job->entries;
-	unsigned long va;
-	u64 i = first;
-	long pinned;
-	int flags;
-
-	while (i < end && !READ_ONCE(job->abort) &&
-	       /* A racy look at the locker's signals: a later chunk sees it. */
-	       !data_race(fatal_signal_pending(job->locker))) {
-		long want = pinmdl_refs_reserve(min_t(u64, end - i,
-						      PINMDL_PIN_CHUNK),
-						false);
-
-		if (!want)
-			break;
-		va = job->start + i * PAGE_SIZE;
-		pinned = 0;
-		if (mmap_read_trylock(job->mm)) {
-			flags = pinmdl_worker_flags(job, va,
-						    va + want * PAGE_SIZE);
-			pinned = flags < 0 ? 0 :
-				 pinmdl_compat_pin_remote(job->mm, va, want,
-							  job->gup_flags |
-							  FOLL_NOWAIT | flags,
-							  pages + i);
-			mmap_read_unlock(job->mm);
-		}
-		if (pinned > 0) {
-			pinmdl_pages_to_pfns(job->entries + i, pinned);
-			if (pinmdl_pin_check(job, i, pinned))
-				pinned = 0;
-		}
-		pinmdl_refs_release(want);
-		if (pinned <= 0)
-			break;
-		atomic_long_add(pinned, &pinmdl_stats.worker_pages);
-		i += pinned;
-		cond_resched();
-	}
-	return i - first;
-}
-
 static u64 pinmdl_piece_first(const struct pinmdl_pin_job *job, u64 piece)
 {
 	return piece ? piece * PINMDL_PIECE_PAGES - job->head : 0;
@@ -478,13 +381,13 @@ static u64 pinmdl_piece_end(const struct pinmdl_pin_job *job, u64 piece)
 }
 
 /*
- * Take pieces of @job until none is left or the lock is abandoned; the
- * locker (@local) pins them wholly unless something fails, a worker as far
- * as it can. A failure of the locker's but a fatal signal stops the taking
- * and leaves its piece short, for the pass in address order to tell the
- * errno. Return 0, or -EINTR on the locker's fatal signal.
+ * Take pieces of @job until none is left or a piece failed, and pin each
+ * wholly. A failure but a fatal signal stops the taking and leaves its
+ * piece short, for the pass in address order to tell the errno; pages
+ * pinned by a worker (@worker) are counted. Return 0, or -EINTR on a
+ * fatal signal.
  */
-static int pinmdl_pin_pieces(struct pinmdl_pin_job *job, bool local)
+static int pinmdl_pin_pieces(struct pinmdl_pin_job *job, bool worker)
 {
 	u64 piece, first, end;
 	int ret;
@@ -495,11 +398,10 @@ static int pinmdl_pin_pieces(struct pinmdl_pin_job *job, bool local)
 			break;
 		first = pinmdl_piece_first(job, piece);
 		end = pinmdl_piece_end(job, piece);
-		if (!local) {
-			job->done[piece] = pinmdl_pin_remote(job, first, end);
-			continue;
-		}
 		ret = pinmdl_pin_local(job, first, end, &job->done[piece]);
+		if (worker)
+			atomic_long_add(job->done[piece],
+					&pinmdl_stats.worker_pages);
 		if (ret) {
 			WRITE_ONCE(job->abort, true);
 			return ret == -EINTR ? ret : 0;
@@ -508,61 +410,178 @@ static int pinmdl_pin_pieces(struct pinmdl_pin_job *job, bool local)
 	return 0;
 }
 
-static void pinmdl_pin_work(struct work_struct *work)
+/* A worker of @job is done with it: the locker goes on after the last. */
+static void pinmdl_worker_leave(struct pinmdl_pin_job *job)
 {
-	struct pinmdl_pin_worker *w = container_of(work, struct pinmdl_pin_worker,
-						   work);
-	struct pinmdl_pin_job *job = w->job;
-	struct mem_cgroup *old;
-
-	/* Page tables and the like are charged where the locker's would be. */
-	old = set_active_memcg(job->memcg);
-	pinmdl_pin_pieces(job, false);
-	set_active_memcg(old);
-	/* The locker may free @w and @job once the last worker is out. */
 	if (atomic_dec_and_test(&job->workers))
 		complete(&job->idle);
 }
 
-/*
- * Wait for the workers of @job, killably; on a fatal signal stop them and
- * wait for the chunks they are pinning, which wait on nothing user space
- * holds (see the top of this file).
- */
-static int pinmdl_pin_join(struct pinmdl_pin_job *job)
+/* Drop @w if it has not started: then it never will. */
+static void pinmdl_worker_drop(struct pinmdl_pin_worker *w)
 {
-	if (!wait_for_completion_killable(&job->idle))
-		return 0;
-	WRITE_ONCE(job->abort, true);
-	wait_for_completion(&job->idle);
-	return -EINTR;
+	if (atomic_cmpxchg(&w->state, PINMDL_WORKER_NEW,
+			   PINMDL_WORKER_GONE) == PINMDL_WORKER_NEW)
+		pinmdl_worker_leave(w->job);
 }
 
 /*
- * Whether workers may pin for the locker: its allocations follow no NUMA
- * policy or cpuset that a worker's would not, and its protection keys
- * allow the access everywhere in [@start, @end) of @mm.
+ * Tell the reaper which task @w's thread is, from the thread, and bring the
+ * reaper back at once if it came before.
  */
-static bool pinmdl_workers_may_help(struct mm_struct *mm, unsigned long start,
-				    unsigned long end, bool write)
+static void pinmdl_worker_seen(struct pinmdl_pin_worker *w)
 {
-	struct vm_area_struct *vma;
-	struct vma_iterator vmi;
-	bool ok = true;
+	if (w->tsk)
+		return;
+	WRITE_ONCE(w->tsk, current);
+	/* Orders the store above before the load, as in the reaper. */
+	smp_mb();
+	if (READ_ONCE(w->reaping))
+		mod_delayed_work(pinmdl_reap_wq, &w->reap, 0);
+}
 
-#ifdef CONFIG_NUMA
-	if (current->mempolicy ||
-	    !nodes_subset(node_states[N_MEMORY], cpuset_current_mems_allowed))
+/*
+ * The function of a worker's vhost task, called until the task is stopped
+ * or killed: the first call takes pieces, the others find nothing to do.
+ * vhost calls it in TASK_INTERRUPTIBLE, to sleep on after a call that did
+ * no work.
+ */
+static bool pinmdl_worker_run(void *data)
+{
+	struct pinmdl_pin_worker *w = data;
+
+	pinmdl_worker_seen(w);
+	if (atomic_cmpxchg(&w->state, PINMDL_WORKER_NEW,
+			   PINMDL_WORKER_RUN) != PINMDL_WORKER_NEW)
 		return false;
-#endif
-	/* A contended mm pins alone, as GUP-fast would not wait for it. */
-	if (!mmap_read_trylock(mm))
-		return false;
-	vma_iter_init(&vmi, mm, start);
-	for_each_vma_range(vmi, vma, end)
-		ok &= arch_vma_access_permitted(vma, write, false, false);
-	mmap_read_unlock(mm);
-	return ok;
+	__set_current_state(TASK_RUNNING);
+	pinmdl_pin_pieces(w->job, true);
+	pinmdl_worker_leave(w->job);
+	return false;
+}
+
+/*
+ * A worker's vhost task was killed, with its process: if it never ran, it
+ * is dropped (vhost tasks must have this handler; the locker, killed as
+ * well, drops it too).
+ */
+static void pinmdl_worker_killed(void *data)
+{
+	struct pinmdl_pin_worker *w = data;
+
+	pinmdl_worker_seen(w);
+	pinmdl_worker_drop(w);
+}
+
+/*
+ * Whether @tsk is held by its process's job control: stopped or traced,
+ * about to be, or frozen by its cgroup. Stopping its vhost task would
+ * wait, and uninterruptibly, for as long as that lasts: a vhost task takes
+ * the signals pending before it looks at the request to stop.
+ */
+static bool pinmdl_task_held(struct task_struct *tsk)
+{
+	return task_is_stopped_or_traced(tsk) ||
+	       READ_ONCE(tsk->jobctl) & (JOBCTL_STOP_PENDING |
+					 JOBCTL_TRAP_MASK |
+					 JOBCTL_TRAP_FREEZE);
+}
+
+/*
+ * End the thread of a worker whose lock is done with it, from the reaper's
+ * workqueue, so that the locker returns at once and never waits for job
+ * control: a worker that has not run yet, or that its process's job
+ * control holds, is looked at again later. (A stop that comes between the
+ * look and the thread's exit holds the reaper until SIGCONT, not the
+ * process.) The worker's module reference goes last: the module's exit
+ * waits for this function to return (pinmdl_pin_exit()).
+ */
+static void pinmdl_worker_reap(struct work_struct *work)
+{
+	struct pinmdl_pin_worker *w = container_of(to_delayed_work(work),
+						   struct pinmdl_pin_worker,
+						   reap);
+	struct task_struct *tsk;
+
+	WRITE_ONCE(w->reaping, true);
+	/* Orders the store above before the load, as in the thread. */
+	smp_mb();
+	/* The vhost task holds its task_struct until it is stopped. */
+	tsk = READ_ONCE(w->tsk);
+	if (!tsk || pinmdl_task_held(tsk)) {
+		queue_delayed_work(pinmdl_reap_wq, &w->reap,
+				   PINMDL_REAP_RETRY);
+		return;
+	}
+	pinmdl_compat_worker_stop(w->task);
+	/* The thread, gone now, may have brought the reaper back meanwhile. */
+	cancel_delayed_work(&w->reap);
+	kfree(w);
+	module_put(THIS_MODULE);
+}
+
+/*
+ * Start up to @n workers for @job in @workers, threads of the calling
+ * process, each holding a reference to the module until it is reaped;
+ * return how many started (fewer if the process may have no more threads:
+ * with none, the locker pins alone).
+ */
+static unsigned int pinmdl_workers_start(struct pinmdl_pin_job *job,
+					 struct pinmdl_pin_worker **workers,
+					 unsigned int n)
+{
+	struct pinmdl_pin_worker *w;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		w = kzalloc(sizeof(*w), GFP_KERNEL_ACCOUNT);
+		if (!w)
+			break;
+		w->job = job;
+		atomic_set(&w->state, PINMDL_WORKER_NEW);
+		INIT_DELAYED_WORK(&w->reap, pinmdl_worker_reap);
+		w->task = pinmdl_compat_worker_create(pinmdl_worker_run,
+						      pinmdl_worker_killed, w);
+		if (IS_ERR(w->task)) {
+			kfree(w);
+			break;
+		}
+		/* An ioctl's open file holds the module: it is live. */
+		__module_get(THIS_MODULE);
+		workers[i] = w;
+	}
+	atomic_set(&job->workers, i);
+	init_completion(&job->idle);
+	n = i;
+	for (i = 0; i < n; i++)
+		pinmdl_compat_worker_start(workers[i]->task);
+	return n;
+}
+
+/*
+ * Wait until the @n @workers of @job are done, and hand them to the reaper:
+ * one that has not started is dropped. The wait is killable and freezable;
+ * on a fatal signal the workers, threads of the same process, are killed
+ * as well, and the wait goes on for them to stop pinning.
+ */
+static int pinmdl_workers_finish(struct pinmdl_pin_job *job,
+				 struct pinmdl_pin_worker **workers,
+				 unsigned int n)
+{
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; i < n; i++)
+		pinmdl_worker_drop(workers[i]);
+	if (wait_for_completion_state(&job->idle,
+				      TASK_KILLABLE | TASK_FREEZABLE)) {
+		WRITE_ONCE(job->abort, true);
+		wait_for_completion(&job->idle);
+		ret = -EINTR;
+	}
+	for (i = 0; i < n; i++)
+		queue_delayed_work(pinmdl_reap_wq, &workers[i]->reap, 0);
+	return ret;
 }
 
 /*
@@ -575,7 +594,8 @@ static unsigned int pinmdl_pin_cpus(u64 count)
 	unsigned int allowed, cpus;
 
 	/* Every lock asks: the small ones look at no CPU mask. */
-	if (count < READ_ONCE(pinmdl_parallel_lock_pages))
+	if (count < READ_ONCE(pinmdl_parallel_lock_pages) ||
+	    !pinmdl_compat_may_start_workers())
 		return 1;
 	allowed = cpumask_weight_and(current->cpus_ptr, cpu_online_mask);
 	cpus = READ_ONCE(pinmdl_lock_workers) ?: allowed;
@@ -591,10 +611,10 @@ static unsigned int pinmdl_pin_cpus(u64 count)
  * every piece unpinned.
  */
 static int pinmdl_pin_parallel(struct pinmdl_pin_job *job, unsigned int cpus,
-			       struct pinmdl_pin_worker *workers)
+			       struct pinmdl_pin_worker **workers)
 {
 	u64 piece, rest, start = ktime_get_ns();
-	unsigned int i;
+	unsigned int n = 0;
 	int ret, err = 0;
 
 	atomic64_set(&job->next, 1);
@@ -606,21 +626,11 @@ static int pinmdl_pin_parallel(struct pinmdl_pin_job *job, unsigned int cpus,
 				job->count - job->done[0], &rest) &&
 	    rest < PINMDL_PARALLEL_MIN_NS * job->done[0])
 		cpus = 1;
-	atomic_set(&job->workers, cpus - 1);
-	init_completion(&job->idle);
-	for (i = 0; i < cpus - 1; i++) {
-		workers[i].job = job;
-		INIT_WORK(&workers[i].work, pinmdl_pin_work);
-		queue_work(pinmdl_pin_wq, &workers[i].work);
-	}
-	ret = pinmdl_pin_pieces(job, true);
-	/* A worker that has not started would find nothing left: drop it. */
-	for (i = 0; i < cpus - 1; i++)
-		if (cancel_work(&workers[i].work) &&
-		    atomic_dec_and_test(&job->workers))
-			complete(&job->idle);
 	if (cpus > 1)
-		err = pinmdl_pin_join(job);
+		n = pinmdl_workers_start(job, workers, cpus - 1);
+	ret = pinmdl_pin_pieces(job, false);
+	if (n)
+		err = pinmdl_workers_finish(job, workers, n);
 	ret = ret ?: err;
 	for (piece = 0; piece < job->pieces && !ret; piece++)
 		ret = pinmdl_pin_local(job, pinmdl_piece_first(job, piece),
@@ -655,7 +665,6 @@ int pinmdl_pin_user_range(struct pinmdl *mdl, unsigned int gup_flags)
 {
 	struct pinmdl_pin_job job = {
 		.mm = mdl->mm,
-		.locker = current,
 		.entries = mdl->pfns,
 		.start = mdl->start_va,
 		.count = mdl->page_count,
@@ -664,17 +673,12 @@ int pinmdl_pin_user_range(struct pinmdl *mdl, unsigned int gup_flags)
 		.fix_reads = pinmdl_compat_reads_go_stale(gup_flags),
 	};
 	unsigned int cpus = pinmdl_pin_cpus(job.count);
-	struct pinmdl_pin_worker *workers = NULL;
+	struct pinmdl_pin_worker **workers = NULL;
 	u64 done = 0;
 	int ret;
 
 	/* Stale read pins are replaced by the locker alone. */
 	if (job.fix_reads)
-		cpus = 1;
-	if (cpus > 1 &&
-	    !pinmdl_workers_may_help(job.mm, job.start,
-				     job.start + job.count * PAGE_SIZE,
-				     gup_flags & FOLL_WRITE))
 		cpus = 1;
 	/* Without the memory to share the work, the locker does it all. */
 	if (cpus > 1) {
@@ -686,11 +690,7 @@ int pinmdl_pin_user_range(struct pinmdl *mdl, unsigned int gup_flags)
 		workers = kcalloc(cpus - 1, sizeof(*workers),
 				  GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 		if (job.done && workers) {
-			job.memcg = get_mem_cgroup_from_mm(job.mm);
-			/* A chunk may reach into a third THP. */
-			job.room = cpus * (PINMDL_PIN_CHUNK + 2 * PINMDL_THP_PAGES);
 			ret = pinmdl_pin_parallel(&job, cpus, workers);
-			mem_cgroup_put(job.memcg);
 			goto out_free;
 		}
 	}
@@ -754,22 +754,24 @@ void pinmdl_unpin_pfns(u64 *pfns, u64 count, bool dirty)
 }
 
 /**
- * pinmdl_pin_init() - create the workqueue of parallel locks
+ * pinmdl_pin_init() - create the workqueue that reaps parallel locks' workers
  *
  * Return: 0, or -ENOMEM.
  */
 int pinmdl_pin_init(void)
 {
-	pinmdl_pin_wq = alloc_workqueue("pinmdl_pin", WQ_UNBOUND, 0);
-	return pinmdl_pin_wq ? 0 : -ENOMEM;
+	pinmdl_reap_wq = alloc_workqueue("pinmdl_reap", WQ_UNBOUND, 0);
+	return pinmdl_reap_wq ? 0 : -ENOMEM;
 }
 
 /**
- * pinmdl_pin_exit() - destroy the workqueue of parallel locks
+ * pinmdl_pin_exit() - destroy the workqueue that reaps workers
  *
- * Every lock has waited for its workers, so none is queued.
+ * Every worker holds a reference to the module until it is reaped, so
+ * none is left; the last reaping may still be returning, and the
+ * workqueue's destruction waits for it.
  */
 void pinmdl_pin_exit(void)
 {
-	destroy_workqueue(pinmdl_pin_wq);
+	destroy_workqueue(pinmdl_reap_wq);
 }

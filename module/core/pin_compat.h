@@ -9,10 +9,16 @@
 #define _PINMDL_PIN_COMPAT_H
 
 #include <linux/dma-mapping.h>
+#include <linux/err.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/sched.h>
+#ifdef PINMDL_HAVE_VHOST_TASK
+#include <linux/sched/vhost_task.h>
+#endif
 
 struct pinmdl;
+struct vhost_task;
 
 int pinmdl_compat_check_pins(struct pinmdl *mdl, bool write);
 bool pinmdl_compat_reads_go_stale(unsigned int gup_flags);
@@ -58,6 +64,57 @@ static inline long pinmdl_compat_fault_in_remote(struct mm_struct *mm,
 				     NULL, locked);
 #endif
 }
+
+/*
+ * Threads of the calling process for a parallel lock's workers: user
+ * workers made with vhost_task_create() (probe vhost_task), which 6.1
+ * lacks, and kernels built without CONFIG_VHOST_TASK: there, locks pin on
+ * the locker alone. So does a caller that is not a plain user task (a
+ * kernel thread, or a user worker such as io_uring's).
+ */
+#ifdef PINMDL_HAVE_VHOST_TASK
+static inline bool pinmdl_compat_may_start_workers(void)
+{
+	return !(current->flags & (PF_KTHREAD | PF_USER_WORKER));
+}
+
+static inline struct vhost_task *
+pinmdl_compat_worker_create(bool (*fn)(void *), void (*killed)(void *),
+			    void *arg)
+{
+	return vhost_task_create(fn, killed, arg, "pinmdl-lock");
+}
+
+static inline void pinmdl_compat_worker_start(struct vhost_task *task)
+{
+	vhost_task_start(task);
+}
+
+static inline void pinmdl_compat_worker_stop(struct vhost_task *task)
+{
+	vhost_task_stop(task);
+}
+#else
+static inline bool pinmdl_compat_may_start_workers(void)
+{
+	return false;
+}
+
+static inline struct vhost_task *
+pinmdl_compat_worker_create(bool (*fn)(void *), void (*killed)(void *),
+			    void *arg)
+{
+	return ERR_PTR(-EOPNOTSUPP);
+}
+
+static inline void pinmdl_compat_worker_start(struct vhost_task *task)
+{
+}
+
+static inline void pinmdl_compat_worker_stop(struct vhost_task *task)
+{
+}
+#endif
 
 /*
  * Whether @vma is a private writable mapping, one that copies on write:

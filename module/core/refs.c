@@ -16,10 +16,9 @@
  *   reservations held at once never exceed PINMDL_REFS_IN_FLIGHT: a call
  *   that finds too little left pins fewer pages, down to one; a lock that
  *   finds none waits, killably, for a call to finish. A call holding a
- *   reservation does not wait on user space: the locker pins without
- *   faults and faults in with none held (pin.c), but for a page that
- *   would not pin once faulted in, pinned alone with faults; workers
- *   never wait on user space at all.
+ *   reservation does not wait on user space: the locker and its workers
+ *   pin without faults and fault in with none held (pin.c), but for a
+ *   page that would not pin once faulted in, pinned alone with faults.
  * - Once the call has pinned, the count of each folio it pinned is
  *   compared with max_folio_refs: past it, the lock fails with ENOMEM and
  *   unpins everything. Only then is the reservation returned.
