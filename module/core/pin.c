@@ -148,7 +148,9 @@ enum pinmdl_worker_state {
  * @task: the thread, a vhost task
  * @tsk: the thread's task_struct, once it has run, for the reaper
  * @state: an enum pinmdl_worker_state, changed by cmpxchg
+ * @dead: its thread was killed: it will never be held by job control
  * @reaping: the lock is done with it: the reaper may come
+ * @retry: how long the reaper waits before its next look
  * @reap: ends the thread once the lock is done with it
  */
 struct pinmdl_pin_worker {
@@ -156,12 +158,18 @@ struct pinmdl_pin_worker {
 	struct vhost_task *task;
 	struct task_struct *tsk;
 	atomic_t state;
+	bool dead;
 	bool reaping;
+	unsigned long retry;
 	struct delayed_work reap;
 };
 
-/* How long the reaper lets a worker held by job control be. */
-#define PINMDL_REAP_RETRY	(HZ / 10)
+/*
+ * How long the reaper lets a worker held by job control be, twice as long
+ * each look: from the first to the last.
+ */
+#define PINMDL_REAP_RETRY_MIN	(HZ / 10)
+#define PINMDL_REAP_RETRY_MAX	(8 * HZ)
 
 static struct workqueue_struct *pinmdl_reap_wq;
 
@@ -426,15 +434,22 @@ static void pinmdl_worker_drop(struct pinmdl_pin_worker *w)
 }
 
 /*
- * Tell the reaper which task @w's thread is, from the thread, and bring the
- * reaper back at once if it came before.
+ * Tell the reaper which task @w's thread is, from the thread, and whether
+ * it is @dead; bring the reaper back at once if it came before.
  */
-static void pinmdl_worker_seen(struct pinmdl_pin_worker *w)
+static void pinmdl_worker_seen(struct pinmdl_pin_worker *w, bool dead)
 {
-	if (w->tsk)
+	if (w->tsk && !dead)
 		return;
-	WRITE_ONCE(w->tsk, current);
-	/* Orders the store above before the load, as in the reaper. */
+	if (!w->tsk)
+		WRITE_ONCE(w->tsk, current);
+	if (dead)
+		WRITE_ONCE(w->dead, true);
+	/*
+	 * Orders the stores above before the load, as the reaper orders its
+	 * store before its loads: one of the two sees the other. A kick
+	 * missed otherwise would only wait for the reaper's next look.
+	 */
 	smp_mb();
 	if (READ_ONCE(w->reaping))
 		mod_delayed_work(pinmdl_reap_wq, &w->reap, 0);
@@ -450,7 +465,7 @@ static bool pinmdl_worker_run(void *data)
 {
 	struct pinmdl_pin_worker *w = data;
 
-	pinmdl_worker_seen(w);
+	pinmdl_worker_seen(w, false);
 	if (atomic_cmpxchg(&w->state, PINMDL_WORKER_NEW,
 			   PINMDL_WORKER_RUN) != PINMDL_WORKER_NEW)
 		return false;
@@ -469,19 +484,33 @@ static void pinmdl_worker_killed(void *data)
 {
 	struct pinmdl_pin_worker *w = data;
 
-	pinmdl_worker_seen(w);
+	pinmdl_worker_seen(w, true);
 	pinmdl_worker_drop(w);
 }
 
 /*
  * Whether @tsk is held by its process's job control: stopped or traced,
- * about to be, or frozen by its cgroup. Stopping its vhost task would
+ * about to be (a stop signal pending, or a group stop under way), or
+ * frozen (by its cgroup, or for suspend: frozen() is not exported, and its
+ * one line is read here). Stopping its vhost task would
  * wait, and uninterruptibly, for as long as that lasts: a vhost task takes
  * the signals pending before it looks at the request to stop.
  */
 static bool pinmdl_task_held(struct task_struct *tsk)
 {
-	return task_is_stopped_or_traced(tsk) ||
+	sigset_t pending;
+
+	sigemptyset(&pending);
+	/*
+	 * A stop signal sent and taken by no thread yet. The sets are read
+	 * without the siglock, as every look here is racy: a stop that a look
+	 * misses is the window the comment of pinmdl_worker_reap() tells of.
+	 */
+	pending.sig[0] = data_race(tsk->pending.signal.sig[0] |
+				   tsk->signal->shared_pending.signal.sig[0]);
+	return sigtestsetmask(&pending, SIG_KERNEL_STOP_MASK) ||
+	       task_is_stopped_or_traced(tsk) ||
+	       READ_ONCE(tsk->__state) & TASK_FROZEN ||
 	       READ_ONCE(tsk->jobctl) & (JOBCTL_STOP_PENDING |
 					 JOBCTL_TRAP_MASK |
 					 JOBCTL_TRAP_FREEZE);
@@ -491,10 +520,13 @@ static bool pinmdl_task_held(struct task_struct *tsk)
  * End the thread of a worker whose lock is done with it, from the reaper's
  * workqueue, so that the locker returns at once and never waits for job
  * control: a worker that has not run yet, or that its process's job
- * control holds, is looked at again later. (A stop that comes between the
- * look and the thread's exit holds the reaper until SIGCONT, not the
- * process.) The worker's module reference goes last: the module's exit
- * waits for this function to return (pinmdl_pin_exit()).
+ * control holds, is looked at again later, less often each time; one that
+ * was killed is ended at once (a frozen task keeps its freezer's mark as
+ * it dies). A stop signal sent between the look and the thread's exit
+ * still holds this reaper, not the process, until SIGCONT or SIGKILL:
+ * vhost tasks offer no stop that does not wait. The worker's module
+ * reference goes last: the module's exit waits for this function to
+ * return (pinmdl_pin_exit()).
  */
 static void pinmdl_worker_reap(struct work_struct *work)
 {
@@ -508,15 +540,17 @@ static void pinmdl_worker_reap(struct work_struct *work)
 	smp_mb();
 	/* The vhost task holds its task_struct until it is stopped. */
 	tsk = READ_ONCE(w->tsk);
-	if (!tsk || pinmdl_task_held(tsk)) {
-		queue_delayed_work(pinmdl_reap_wq, &w->reap,
-				   PINMDL_REAP_RETRY);
+	if (!READ_ONCE(w->dead) && (!tsk || pinmdl_task_held(tsk))) {
+		w->retry = clamp(2 * w->retry, PINMDL_REAP_RETRY_MIN,
+				 PINMDL_REAP_RETRY_MAX);
+		queue_delayed_work(pinmdl_reap_wq, &w->reap, w->retry);
 		return;
 	}
 	pinmdl_compat_worker_stop(w->task);
 	/* The thread, gone now, may have brought the reaper back meanwhile. */
 	cancel_delayed_work(&w->reap);
 	kfree(w);
+	atomic_long_dec(&pinmdl_stats.workers_live);
 	module_put(THIS_MODULE);
 }
 
@@ -548,8 +582,11 @@ static unsigned int pinmdl_workers_start(struct pinmdl_pin_job *job,
 		}
 		/* An ioctl's open file holds the module: it is live. */
 		__module_get(THIS_MODULE);
+		atomic_long_inc(&pinmdl_stats.workers_live);
 		workers[i] = w;
 	}
+	if (i)
+		atomic_long_inc(&pinmdl_stats.parallel_locks);
 	atomic_set(&job->workers, i);
 	init_completion(&job->idle);
 	n = i;

@@ -110,6 +110,10 @@ static int pinmdl_stats_show(struct seq_file *m, void *unused)
 		   atomic_long_read(&pinmdl_stats.pinned_peak));
 	seq_printf(m, "pages_pinned_by_workers %ld\n",
 		   atomic_long_read(&pinmdl_stats.worker_pages));
+	seq_printf(m, "parallel_locks %ld\n",
+		   atomic_long_read(&pinmdl_stats.parallel_locks));
+	seq_printf(m, "lock_workers_live %ld\n",
+		   atomic_long_read(&pinmdl_stats.workers_live));
 	seq_printf(m, "locks %ld\n", atomic_long_read(&pinmdl_stats.locks));
 	seq_printf(m, "unlocks %ld\n", atomic_long_read(&pinmdl_stats.unlocks));
 	seq_printf(m, "leaks_released %ld\n",

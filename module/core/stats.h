@@ -17,6 +17,8 @@
  * @leaks: locked descriptors released when their file was closed
  * @dma_maps: cached DMA mappings of descriptors now
  * @worker_pages: pages the workers of parallel locks pinned
+ * @parallel_locks: locks that started workers
+ * @workers_live: workers started and not yet reaped
  */
 struct pinmdl_stats {
 	atomic_long_t live;
@@ -29,6 +31,8 @@ struct pinmdl_stats {
 	atomic_long_t leaks;
 	atomic_long_t dma_maps;
 	atomic_long_t worker_pages;
+	atomic_long_t parallel_locks;
+	atomic_long_t workers_live;
 };
 
 extern struct pinmdl_stats pinmdl_stats;
