@@ -139,16 +139,22 @@ void pinmdl_refs_release(long pages)
 bool pinmdl_refs_fit(const u64 *pfns, long count)
 {
 	unsigned int max = READ_ONCE(pinmdl_max_folio_refs);
-	struct folio *folio, *last = NULL;
+	struct folio *folio;
+	u64 end;
 	long i;
 
-	for (i = 0; i < count; i++) {
+	for (i = 0; i < count;) {
 		folio = pfn_folio(pfns[i]);
-		if (folio == last)
-			continue;
 		if ((unsigned int)folio_ref_count(folio) > max)
 			return false;
-		last = folio;
+		/*
+		 * The pages of the folio that follow, told by their PFNs
+		 * alone: a huge folio's tail pages are never looked at.
+		 */
+		end = folio_pfn(folio) + folio_nr_pages(folio);
+		for (i++; i < count && pfns[i] == pfns[i - 1] + 1 &&
+		     pfns[i] < end; i++)
+			;
 	}
 	return true;
 }
