@@ -490,11 +490,13 @@ static void pinmdl_worker_killed(void *data)
 
 /*
  * Whether @tsk is held by its process's job control: stopped or traced,
- * about to be (a stop signal pending, or a group stop under way), or
- * frozen (by its cgroup, or for suspend: frozen() is not exported, and its
- * one line is read here). Stopping its vhost task would
- * wait, and uninterruptibly, for as long as that lasts: a vhost task takes
- * the signals pending before it looks at the request to stop.
+ * about to be (SIGSTOP pending, or a group stop under way), or frozen (by
+ * its cgroup, or for suspend: frozen() is not exported, and its one line
+ * is read here). Stopping its vhost task would wait, and uninterruptibly,
+ * for as long as that lasts: a vhost task takes the signals pending before
+ * it looks at the request to stop. (The other stop signals it blocks, and
+ * a thread that takes one starts a group stop; one that every thread
+ * blocks stops none.)
  */
 static bool pinmdl_task_held(struct task_struct *tsk)
 {
@@ -502,13 +504,13 @@ static bool pinmdl_task_held(struct task_struct *tsk)
 
 	sigemptyset(&pending);
 	/*
-	 * A stop signal sent and taken by no thread yet. The sets are read
+	 * A SIGSTOP sent and taken by no thread yet. The sets are read
 	 * without the siglock, as every look here is racy: a stop that a look
 	 * misses is the window the comment of pinmdl_worker_reap() tells of.
 	 */
 	pending.sig[0] = data_race(tsk->pending.signal.sig[0] |
 				   tsk->signal->shared_pending.signal.sig[0]);
-	return sigtestsetmask(&pending, SIG_KERNEL_STOP_MASK) ||
+	return sigismember(&pending, SIGSTOP) ||
 	       task_is_stopped_or_traced(tsk) ||
 	       READ_ONCE(tsk->__state) & TASK_FROZEN ||
 	       READ_ONCE(tsk->jobctl) & (JOBCTL_STOP_PENDING |
