@@ -541,10 +541,17 @@ TEST_F_TIMEOUT(huge, sigkill_while_frozen, 600)
 		nanosleep(&pause, NULL);
 	EXPECT_EQ(1, cg_key(CG_FRZ, "cgroup.events", "frozen"));
 	EXPECT_EQ(locks + 1, pm_stat("parallel_locks"));
+	/* Frozen before they could be reaped: the reaper waits for them. */
+	EXPECT_LT(0, pm_stat("lock_workers_live"));
 	ASSERT_EQ(0, kill(pid, SIGKILL));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	self->kids[0] = 0;
 	EXPECT_TRUE(WIFSIGNALED(status));
+	/* Reaped though still frozen: killed, they are held no more. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (pm_stat("lock_workers_live") > 0 && pm_ms_since(&t0) < 20000)
+		nanosleep(&pause, NULL);
+	EXPECT_EQ(0, pm_stat("lock_workers_live"));
 	EXPECT_EQ(0, cg_write(CG_FRZ, "cgroup.freeze", "0"));
 	EXPECT_EQ(self->pins, pm_pins());
 	close(ready[0]);
@@ -611,7 +618,6 @@ struct uffd_watch {
 	int done;
 };
 
-/* Serve every fault with a zero page, counting those not the locker's. */
 /* Whether @tid is @locker or one of its workers, while it waits. */
 static bool lockers_thread(pid_t locker, pid_t tid)
 {
@@ -630,6 +636,10 @@ static bool lockers_thread(pid_t locker, pid_t tid)
 	return !strcmp(comm, "pinmdl-lock\n");
 }
 
+/*
+ * Serve every fault with a zero page, counting those of threads not the
+ * locker's process's.
+ */
 static void *uffd_serve(void *arg)
 {
 	struct uffd_watch *w = arg;
