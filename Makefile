@@ -10,6 +10,7 @@
 #   make udev_install        the udev rule giving group pinmdl the device
 #   make man_install         pinmdl(4) and pinmdlctl(8) into MANDIR
 #   make tools               pinmdlctl, with the host's CC and CFLAGS
+#   make examples            the programs of examples/ into build/examples/
 #   make tools_install       pinmdlctl into DESTDIR/SBINDIR
 #   make coverage            gcov of module/ under KUnit and the selftests
 #                            on debug-7.3: build/coverage/html/
@@ -73,10 +74,19 @@ headers_install:
 
 tools: build/pkg/pinmdlctl
 
-build/pkg/pinmdlctl: tools/pinmdlctl.c uapi/linux/pinmdl.h
+build/pkg/pinmdlctl: tools/pinmdlctl.c tools/pinmdl_errors.h uapi/linux/pinmdl.h
 	mkdir -p build/pkg
-	$(CC) $(CPPFLAGS) $(CFLAGS) -Wall -Wextra -Iuapi $(LDFLAGS) \
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Wall -Wextra -Iuapi -Itools $(LDFLAGS) \
 		-o $@ tools/pinmdlctl.c
+
+EXAMPLES := $(patsubst examples/%.c,build/examples/%,$(wildcard examples/*.c))
+
+examples: $(EXAMPLES)
+
+build/examples/%: examples/%.c tools/pinmdl_errors.h uapi/linux/pinmdl.h
+	mkdir -p build/examples
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Wall -Wextra -Iuapi -Itools $(LDFLAGS) \
+		-o $@ $<
 
 tools_install: tools
 	install -D -m 0755 build/pkg/pinmdlctl $(DESTDIR)$(SBINDIR)/pinmdlctl
@@ -120,5 +130,5 @@ bench:
 	scripts/bench $(BENCH_ARGS)
 
 .PHONY: all modules modules_install dkms-install dkms-uninstall man_install \
-	tools tools_install deb coverage \
+	tools tools_install examples deb coverage \
 	headers_install udev_install clean check check-long soak lint demo bench

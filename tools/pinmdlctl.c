@@ -5,12 +5,16 @@
  *   pinmdlctl stats                        the module's counters
  *   pinmdlctl lock SIZE [--read|--write] [--hold SECONDS]
  *                                          lock a fresh buffer and show it
- *   pinmdlctl demo                         a narrated tour, routine by
- *                                          routine
+ *   pinmdlctl demo [BLOCK-DEVICE]          a narrated tour, routine by
+ *                                          routine; with a disk, a buffer
+ *                                          written to it through
+ *                                          pinmdl_blk (overwrites its
+ *                                          first MiB)
  *   pinmdlctl trace [SECONDS]              print pinmdl's trace events as
  *                                          they come (until interrupted)
  *
- * Errors print the errno's name and the rule of the contract behind it.
+ * Errors print the errno's name and what it means in pinmdl's terms
+ * (pinmdl_errors.h, as pinmdl(4) ERRORS says).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -28,50 +32,21 @@
 #include <unistd.h>
 
 #include <linux/pinmdl.h>
+#include "pinmdl_errors.h"
 
 #define PAGE	4096UL
 
-static const struct {
-	int err;
-	const char *name;
-	const char *why;
-} errnos[] = {
-	{ EINVAL, "EINVAL", "bad argument, or the descriptor's state does not allow it (rules 3-5)" },
-	{ E2BIG, "E2BIG", "longer than the max_descriptor_bytes parameter" },
-	{ ENOENT, "ENOENT", "no such handle in this open file" },
-	{ EPERM, "EPERM", "another address space's descriptor, or KernelMode from user space (rules 7, 9)" },
-	{ EBUSY, "EBUSY", "already locked, being locked, in flight, or a parent of partial descriptors (rules 3-5)" },
-	{ EFAULT, "EFAULT", "range not wholly mapped or not permitting the operation (rule 1)" },
-	{ ENOMEM, "ENOMEM", "over RLIMIT_MEMLOCK (of the process or of its user) or max_pinned_pages (rule 8)" },
-	{ EINTR, "EINTR", "interrupted by a fatal signal" },
-	{ EACCES, "EACCES", "writing operation on a read lock (rule 2)" },
-	{ ENODEV, "ENODEV", "no lower driver registered" },
-	{ EAGAIN, "EAGAIN", "too many requests in flight" },
-	{ ENOTTY, "ENOTTY", "unknown ioctl" },
-	{ EMFILE, "EMFILE", "the open file holds max_descriptors descriptors" },
-};
-
-static const char *errno_name(int err)
+/* @what ended with @err from ioctl @cmd: its name and what it means. */
+static void report(const char *what, unsigned long cmd, int err)
 {
-	size_t i;
+	const char *name = strerrorname_np(err);
 
-	for (i = 0; i < sizeof(errnos) / sizeof(errnos[0]); i++)
-		if (errnos[i].err == err)
-			return errnos[i].name;
-	return strerror(err);
-}
-
-static void report(const char *what, int err)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(errnos) / sizeof(errnos[0]); i++)
-		if (errnos[i].err == err) {
-			printf("   %s: %s: %s\n", what, errnos[i].name,
-			       errnos[i].why);
-			return;
-		}
-	printf("   %s: %s\n", what, strerror(err));
+	if (!err) {
+		printf("   %s: done\n", what);
+		return;
+	}
+	printf("   %s: %s: %s\n", what, name ? name : "?",
+	       pinmdl_strerror(cmd, err));
 }
 
 static int xioctl(int fd, unsigned long cmd, void *arg)
@@ -122,7 +97,7 @@ static void show(int fd, uint32_t handle)
 	int err = xioctl(fd, PINMDL_IOC_QUERY, &q);
 
 	if (err) {
-		report("QUERY", err);
+		report("QUERY", PINMDL_IOC_QUERY, err);
 		return;
 	}
 	printf("   handle %u: start_va 0x%" PRIx64 " byte_offset %u byte_count %" PRIu64
@@ -224,12 +199,12 @@ static int cmd_lock(int argc, char **argv)
 	}
 	err = create(fd, buf, size, &handle);
 	if (err) {
-		report("CREATE", err);
+		report("CREATE", PINMDL_IOC_CREATE, err);
 		return 1;
 	}
 	err = lock(fd, handle, op);
 	if (err) {
-		report("LOCK", err);
+		report("LOCK", PINMDL_IOC_LOCK, err);
 		return 1;
 	}
 	printf("locked %" PRIu64 " bytes for %s:\n", size, op_name(op));
@@ -257,6 +232,27 @@ static uint32_t crc32c(const void *data, size_t len)
 	return crc;
 }
 
+static const char *tracefs(void)
+{
+	return access("/sys/kernel/tracing/events", F_OK) ?
+	       "/sys/kernel/debug/tracing" : "/sys/kernel/tracing";
+}
+
+/* Write @val to tracefs's @file; 0 or -1. */
+static int trace_set(const char *dir, const char *file, const char *val)
+{
+	char path[128];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	fd = open(path, O_WRONLY | O_TRUNC);
+	if (fd < 0)
+		return -1;
+	ret = write(fd, val, strlen(val)) == (ssize_t)strlen(val) ? 0 : -1;
+	close(fd);
+	return ret;
+}
+
 static void demo_submit(int fd, uint32_t handle, uint32_t op, uint64_t arg)
 {
 	struct pinmdl_submit s = { .handle = handle, .op = op,
@@ -264,7 +260,7 @@ static void demo_submit(int fd, uint32_t handle, uint32_t op, uint64_t arg)
 	int err = xioctl(fd, PINMDL_IOC_SUBMIT, &s);
 
 	if (err)
-		report("SUBMIT", err);
+		report("SUBMIT", PINMDL_IOC_SUBMIT, err);
 	else if (op == PINMDL_LOWER_CHECKSUM)
 		printf("   crc32c 0x%08x\n", (unsigned int)s.result);
 	else
@@ -276,7 +272,119 @@ static void step(const char *windows, const char *pinmdl)
 	printf("\n== %s  ->  %s\n", windows, pinmdl);
 }
 
-static int cmd_demo(void)
+#define DEMO_BLK_LEN	(1UL << 20)
+
+/* Print the events of the tracefs instance @dir, then remove it. */
+static void demo_trace_dump(const char *dir)
+{
+	char path[160], line[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/trace", dir);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (line[0] != '#')
+			printf("   %s", line);
+	if (f)
+		fclose(f);
+	trace_set(dir, "events/pinmdl/enable", "0");
+	rmdir(dir);
+}
+
+/*
+ * The block device part of the demo: a buffer locked once and written to
+ * @dev through pinmdl_blk by one request, whose trace events are shown;
+ * the buffer is saved to ./pinmdl-demo.buf, for the disk to be compared
+ * with it (dd iflag=direct).
+ */
+static int demo_blk(int fd, const char *dev)
+{
+	struct pinmdl_target_open t = { .name = (uintptr_t)"pinmdl_blk" };
+	struct pinmdl_segment seg = { .length = DEMO_BLK_LEN };
+	struct pinmdl_io io = { .op = PINMDL_BLK_WRITE, .nr_segments = 1 };
+	struct pinmdl_handle_arg a = { 0 };
+	char dir[128], *buf;
+	int err, out;
+	size_t i;
+	uint32_t h;
+
+	step("open a disk and bind it to the block target",
+	     "PINMDL_IOC_TARGET_OPEN(\"pinmdl_blk\", fd)");
+	t.fd = open(dev, O_RDWR | O_CLOEXEC);
+	if (t.fd < 0) {
+		printf("   %s: %s\n", dev, strerror(errno));
+		return 1;
+	}
+	err = xioctl(fd, PINMDL_IOC_TARGET_OPEN, &t);
+	if (err) {
+		report("TARGET_OPEN", PINMDL_IOC_TARGET_OPEN, err);
+		return 1;
+	}
+	printf("   %s is target %u: block_size %u, capacity %" PRIu64
+	       " bytes, max_segments %u\n", dev, t.target, t.block_size,
+	       (uint64_t)t.capacity, t.max_segments);
+
+	step("a 1 MiB buffer of text, locked once for the disk to read",
+	     "CREATE + LOCK(IoReadAccess)");
+	buf = mmap(NULL, DEMO_BLK_LEN, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (buf == MAP_FAILED)
+		return 1;
+	/* Lines of 32 bytes, numbered. */
+	for (i = 0; i < DEMO_BLK_LEN; i += 32) {
+		char line[64];
+
+		snprintf(line, sizeof(line), "pinmdl demo, line %13zu\n",
+			 i / 32);
+		memcpy(buf + i, line, 32);
+	}
+	err = create(fd, buf, DEMO_BLK_LEN, &h);
+	if (!err)
+		err = lock(fd, h, PINMDL_IO_READ_ACCESS);
+	if (err) {
+		report("CREATE + LOCK", PINMDL_IOC_LOCK, err);
+		return 1;
+	}
+	show(fd, h);
+
+	step("IoCallDriver: write the buffer to the disk, straight from its pages",
+	     "PINMDL_IOC_IO(BLK_WRITE, dev_offset 0)");
+	snprintf(dir, sizeof(dir), "%s/instances/pinmdlctl.%d", tracefs(),
+		 (int)getpid());
+	if (mkdir(dir, 0700) || trace_set(dir, "events/pinmdl/enable", "1"))
+		printf("   (no trace events: %s)\n", strerror(errno));
+	seg.handle = h;
+	io.target = t.target;
+	io.segments = (uintptr_t)&seg;
+	err = xioctl(fd, PINMDL_IOC_IO, &io);
+	if (err)
+		report("IO", PINMDL_IOC_IO, err);
+	else
+		printf("   done: %" PRIu64 " bytes written\n", (uint64_t)io.result);
+	step("the request's life in pinmdl's trace events", "tracefs events/pinmdl");
+	demo_trace_dump(dir);
+
+	out = open("pinmdl-demo.buf", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (out < 0 || write(out, buf, DEMO_BLK_LEN) != (ssize_t)DEMO_BLK_LEN)
+		perror("pinmdl-demo.buf");
+	if (out >= 0)
+		close(out);
+	printf("   the buffer is saved in pinmdl-demo.buf\n");
+
+	step("done with the disk and the buffer",
+	     "TARGET_CLOSE, MmUnlockPages, IoFreeMdl");
+	a.handle = t.target;
+	report("TARGET_CLOSE", PINMDL_IOC_TARGET_CLOSE,
+	       xioctl(fd, PINMDL_IOC_TARGET_CLOSE, &a));
+	a.handle = h;
+	report("UNLOCK", PINMDL_IOC_UNLOCK, xioctl(fd, PINMDL_IOC_UNLOCK, &a));
+	report("FREE", PINMDL_IOC_FREE, xioctl(fd, PINMDL_IOC_FREE, &a));
+	close(t.fd);
+	munmap(buf, DEMO_BLK_LEN);
+	return err ? 1 : 0;
+}
+
+static int cmd_demo(const char *dev)
 {
 	size_t len = 6 * PAGE;
 	struct pinmdl_partial p;
@@ -297,7 +405,7 @@ static int cmd_demo(void)
 	step("IoAllocateMdl(buf + 100, 5 pages)", "PINMDL_IOC_CREATE");
 	err = create(fd, buf + 100, 5 * PAGE, &h);
 	if (err) {
-		report("CREATE", err);
+		report("CREATE", PINMDL_IOC_CREATE, err);
 		return 1;
 	}
 	show(fd, h);
@@ -306,7 +414,7 @@ static int cmd_demo(void)
 	     "PINMDL_IOC_LOCK");
 	err = lock(fd, h, PINMDL_IO_WRITE_ACCESS);
 	if (err) {
-		report("LOCK", err);
+		report("LOCK", PINMDL_IOC_LOCK, err);
 		return 1;
 	}
 	show(fd, h);
@@ -317,21 +425,21 @@ static int cmd_demo(void)
 				     .length = 2 * PAGE };
 	err = xioctl(fd, PINMDL_IOC_PARTIAL, &p);
 	if (err)
-		report("PARTIAL", err);
+		report("PARTIAL", PINMDL_IOC_PARTIAL, err);
 	else
 		show(fd, p.handle);
 
 	step("MmProbeAndLockPages on a locked MDL (a bug check on Windows)",
 	     "PINMDL_IOC_LOCK again");
 	err = lock(fd, h, PINMDL_IO_READ_ACCESS);
-	printf("   refused with %s\n", errno_name(err));
-	report("LOCK", err);
+	report("refused", PINMDL_IOC_LOCK, err);
 
 	step("MmUnlockPages while a partial MDL uses it", "PINMDL_IOC_UNLOCK");
 	{
 		struct pinmdl_handle_arg a = { .handle = h };
 
-		report("UNLOCK", xioctl(fd, PINMDL_IOC_UNLOCK, &a));
+		report("UNLOCK", PINMDL_IOC_UNLOCK,
+		       xioctl(fd, PINMDL_IOC_UNLOCK, &a));
 	}
 
 	step("munmap the buffer: locked pages stay (rule 6)",
@@ -364,11 +472,14 @@ static int cmd_demo(void)
 		memset(copy, 0x5a, sizeof(copy));
 		err = xioctl(fd, PINMDL_IOC_SUBMIT_BUFFERED, &b);
 		if (err)
-			report("SUBMIT_BUFFERED", err);
+			report("SUBMIT_BUFFERED", PINMDL_IOC_SUBMIT_BUFFERED, err);
 		else
 			printf("   crc32c 0x%08x, no page pinned\n",
 			       (unsigned int)b.result);
 	}
+
+	if (dev && demo_blk(fd, dev))
+		return 1;
 
 	step("a process exits with pages locked (PROCESS_HAS_LOCKED_PAGES)",
 	     "released at close, counted and reported");
@@ -401,21 +512,6 @@ static void trace_stopped(int sig)
 	trace_stop = 1;
 }
 
-/* Write @val to tracefs's @file; 0 or -1. */
-static int trace_set(const char *dir, const char *file, const char *val)
-{
-	char path[128];
-	int fd, ret;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	fd = open(path, O_WRONLY | O_TRUNC);
-	if (fd < 0)
-		return -1;
-	ret = write(fd, val, strlen(val)) == (ssize_t)strlen(val) ? 0 : -1;
-	close(fd);
-	return ret;
-}
-
 /*
  * Copy pinmdl's trace events to stdout for @argv[0] seconds, or until
  * SIGINT, SIGTERM or SIGHUP, or until stdout closes: from a tracefs
@@ -424,8 +520,7 @@ static int trace_set(const char *dir, const char *file, const char *val)
  */
 static int cmd_trace(int argc, char **argv)
 {
-	const char *top = access("/sys/kernel/tracing/events", F_OK) ?
-			  "/sys/kernel/debug/tracing" : "/sys/kernel/tracing";
+	const char *top = tracefs();
 	struct sigaction sa = { .sa_handler = trace_stopped };
 	char dir[128], path[160], buf[4096], *end;
 	unsigned long seconds = 0;
@@ -507,7 +602,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: pinmdlctl stats\n"
 		"       pinmdlctl lock SIZE [--read|--write] [--hold SECONDS]\n"
-		"       pinmdlctl demo\n"
+		"       pinmdlctl demo [BLOCK-DEVICE]\n"
 		"       pinmdlctl trace [SECONDS]\n");
 }
 
@@ -519,8 +614,8 @@ int main(int argc, char **argv)
 		ret = cmd_stats();
 	else if (argc >= 2 && !strcmp(argv[1], "lock"))
 		ret = cmd_lock(argc - 2, argv + 2);
-	else if (argc >= 2 && !strcmp(argv[1], "demo"))
-		ret = cmd_demo();
+	else if ((argc == 2 || argc == 3) && !strcmp(argv[1], "demo"))
+		ret = cmd_demo(argc == 3 ? argv[2] : NULL);
 	else if (argc >= 2 && !strcmp(argv[1], "trace"))
 		ret = cmd_trace(argc - 2, argv + 2);
 	if (ret == 2)
