@@ -10,7 +10,8 @@
  * them from its own context, and CANCEL asks it to stop a request.
  *
  * Every flags and reserved field must be zero; pointers are passed as __u64.
- * Handle 0 is never valid.
+ * Handle 0 is never valid. Each ioctl returns 0, or -1 with errno set; the
+ * errnos and the rules are in pinmdl(4).
  */
 #ifndef _UAPI_LINUX_PINMDL_H
 #define _UAPI_LINUX_PINMDL_H
@@ -22,7 +23,14 @@
 #define PINMDL_KERNEL_MODE		0
 #define PINMDL_USER_MODE		1
 
-/* Operations (struct pinmdl_lock.operation). */
+/*
+ * Operations (struct pinmdl_lock.operation): what targets may do with the
+ * locked memory. READ: only read it (BLK_WRITE, CHECKSUM, COPY's source).
+ * WRITE: write it as well (BLK_READ, FILL and COPY's destination write
+ * into memory and need a WRITE or MODIFY lock, else EACCES). MODIFY: for a
+ * buffer that requests both read and write; it is handled exactly as WRITE
+ * (pinned writable, dirtied at UNLOCK), and only QUERY tells them apart.
+ */
 #define PINMDL_IO_READ_ACCESS		0
 #define PINMDL_IO_WRITE_ACCESS		1
 #define PINMDL_IO_MODIFY_ACCESS		2
@@ -36,9 +44,14 @@
 #define PINMDL_F_IN_FLIGHT		0x20
 
 /*
- * Operations of target "pinmdl_lower" (struct pinmdl_io.op and
- * struct pinmdl_submit.op). Through SUBMIT, COPY's source is descriptor
- * handle arg; through IO, it is segment 1, copied onto segment 0.
+ * Operations of target "pinmdl_lower" (struct pinmdl_io.op and, but for
+ * DELAY, struct pinmdl_submit.op). TARGET_OPEN takes fd -1 and returns
+ * block_size 1, capacity 0 and max_segments 64; dev_offset is 0. Through
+ * SUBMIT, COPY's source is descriptor handle arg; through IO, it is
+ * segment 1, copied onto segment 0, of the same length. FILL and COPY's
+ * destination need a write or modify lock. Through IO, CHECKSUM's arg is 0.
+ * FILL and COPY return in result the request's total length (the sum of
+ * its segments' lengths).
  */
 #define PINMDL_LOWER_FILL		1 /* low byte of arg over the data */
 #define PINMDL_LOWER_CHECKSUM		2 /* crc32c(~0, data, len) into result */
@@ -49,9 +62,19 @@
 #define PINMDL_LOWER_DELAY_MAX		60000
 
 /*
- * Operations of target "pinmdl_blk", bound to an open block device
- * (struct pinmdl_target_open.fd). dev_offset, every segment's length and
- * its start in memory are multiples of the target's block_size; arg is 0.
+ * Operations of target "pinmdl_blk", bound to a block device file the
+ * caller opened itself (struct pinmdl_target_open.fd), with that file's
+ * rights: READ needs it open for reading, WRITE and FLUSH for writing
+ * (else EBADF). TARGET_OPEN returns block_size (the device's logical block
+ * size, or its DMA alignment if larger), capacity (in bytes: the device's
+ * size rounded down to a multiple of block_size) and max_segments (1024).
+ * dev_offset, every segment's length and its start in memory (the
+ * descriptor's byte offset plus the segment's offset) are multiples of
+ * block_size, dev_offset plus the total length is at most capacity, and
+ * arg is 0. READ writes into memory: its segments need a write or modify
+ * lock (else EACCES). READ and WRITE return in result the total length;
+ * a device error or a short transfer fails the request with EIO. FLUSH
+ * takes no segments and dev_offset 0: it is fsync(2) of the device.
  */
 #define PINMDL_BLK_READ			1 /* the device into the segments */
 #define PINMDL_BLK_WRITE		2 /* the segments onto the device */
@@ -60,7 +83,12 @@
 /* Longest target name, NUL included. */
 #define PINMDL_TARGET_NAME_MAX		32
 
-/* struct pinmdl_submit.flags */
+/*
+ * struct pinmdl_submit.flags and struct pinmdl_io.flags: return once the
+ * request is queued, its completion to be read(2) later. A file takes at
+ * most 256 asynchronous requests whose completion has not been read yet,
+ * in flight or completed (EAGAIN past that); synchronous ones do not count.
+ */
 #define PINMDL_SUBMIT_ASYNC		0x1
 
 /**
@@ -92,8 +120,10 @@ struct pinmdl_lock {
 };
 
 /**
- * struct pinmdl_handle_arg - name a descriptor (UNLOCK, FREE)
- * @handle: (in) descriptor
+ * struct pinmdl_handle_arg - name a descriptor (UNLOCK, FREE) or a target
+ *			      (TARGET_CLOSE)
+ * @handle: (in) descriptor; for TARGET_CLOSE, the target id that
+ *	    PINMDL_IOC_TARGET_OPEN returned in struct pinmdl_target_open.target
  * @flags: (in) must be zero
  */
 struct pinmdl_handle_arg {
@@ -150,15 +180,16 @@ struct pinmdl_partial {
 /**
  * struct pinmdl_submit - hand a descriptor to the lower driver
  * @handle: (in) locked or partial descriptor
- * @op: (in) PINMDL_LOWER_*
+ * @op: (in) PINMDL_LOWER_FILL, _CHECKSUM or _COPY
  * @offset: (in) start of the range, from the descriptor's first byte
  * @length: (in) length of the range, > 0
  * @arg: (in) fill byte (FILL) or source descriptor handle (COPY)
  * @flags: (in) 0 or PINMDL_SUBMIT_ASYNC
  * @reserved: (in) must be zero
- * @request_id: (out) id of the request, matched by its completion
+ * @request_id: (out, asynchronous only) id of the request, matched by its
+ *		completion
  * @result: (out) result of a synchronous request: CHECKSUM's value, or the
- *	    bytes moved
+ *	    request's total length
  */
 struct pinmdl_submit {
 	__u32 handle;
@@ -176,9 +207,14 @@ struct pinmdl_submit {
  * struct pinmdl_completion - completion of an asynchronous request, read(2)
  *			      from /dev/pinmdl
  * @request_id: id returned by PINMDL_IOC_SUBMIT or PINMDL_IOC_IO
- * @status: 0 or a negative errno
+ * @status: 0 or a negative errno, such as -EIO (a device error or a short
+ *	    transfer) or -ECANCELED (stopped by PINMDL_IOC_CANCEL)
  * @reserved: zero
- * @result: what a synchronous request returns in its result
+ * @result: what a synchronous request returns in its result (0 after an
+ *	    error)
+ *
+ * Each asynchronous request yields exactly one, which only its submitter's
+ * address space reads; read(2) returns one a call.
  */
 struct pinmdl_completion {
 	__u64 request_id;
@@ -209,12 +245,17 @@ struct pinmdl_submit_buffered {
 /**
  * struct pinmdl_target_open - open a target (a device a driver registered)
  * @name: (in) user pointer to the target's NUL-terminated name
- * @fd: (in) a file the target binds to, or -1 for a target that takes none
+ * @fd: (in) a file the target binds to, or -1 for a target that takes none;
+ *	"pinmdl_blk" takes an open block device, held until TARGET_CLOSE
  * @flags: (in) must be zero
- * @target: (out) the target's id in this file, > 0
- * @block_size: (out) alignment of dev_offset, lengths and buffers (1: none)
- * @capacity: (out) bytes addressable by dev_offset (0: no device space)
- * @max_segments: (out) segments one request may chain, at least 16
+ * @target: (out) the target's id in this file, > 0, for PINMDL_IOC_IO and
+ *	    PINMDL_IOC_TARGET_CLOSE
+ * @block_size: (out) alignment of dev_offset, lengths and buffers, a power
+ *		of two (1: none)
+ * @capacity: (out) bytes addressable by dev_offset, a multiple of
+ *	      block_size: for "pinmdl_blk", the device's size in bytes rounded
+ *	      down to whole blocks (0: no device space)
+ * @max_segments: (out) segments one request may chain, 1 to 1024
  * @reserved: (in) must be zero
  */
 struct pinmdl_target_open {
@@ -234,6 +275,11 @@ struct pinmdl_target_open {
  * @reserved: must be zero
  * @offset: start of the piece, from the descriptor's first byte
  * @length: length of the piece in bytes, > 0
+ *
+ * A descriptor may be in several segments and in several requests at once,
+ * reads and writes alike; each holds it in flight. Nothing orders them:
+ * where one writes memory that another reads or writes, the bytes are
+ * unspecified.
  */
 struct pinmdl_segment {
 	__u32 handle;
@@ -252,8 +298,10 @@ struct pinmdl_segment {
  * @nr_segments: (in) 1 to max_segments; 0 for an op that moves no data
  * @flags: (in) PINMDL_SUBMIT_ASYNC or 0
  * @arg: (in) the operation's argument
- * @request_id: (out) id of the request; its completion carries it
- * @result: (out, synchronous only) bytes moved, or the op's result
+ * @request_id: (out) id of the request, a synchronous one's too; an
+ *		asynchronous one's completion carries it
+ * @result: (out, synchronous only) bytes moved, all of them (a short
+ *	    transfer fails), or the op's result
  */
 struct pinmdl_io {
 	__u32 target;
@@ -281,20 +329,53 @@ struct pinmdl_cancel {
 
 #define PINMDL_IOC_MAGIC	0xBD
 
+/* Describe a range (struct pinmdl_create); returns the new handle. */
 #define PINMDL_IOC_CREATE	_IOWR(PINMDL_IOC_MAGIC, 1, struct pinmdl_create)
+/* Probe and lock a descriptor's pages (struct pinmdl_lock). */
 #define PINMDL_IOC_LOCK		_IOW(PINMDL_IOC_MAGIC, 2, struct pinmdl_lock)
+/* Unpin the pages and return the charges (struct pinmdl_handle_arg). */
 #define PINMDL_IOC_UNLOCK	_IOW(PINMDL_IOC_MAGIC, 3, struct pinmdl_handle_arg)
+/* Free an unlocked or partial descriptor (struct pinmdl_handle_arg). */
 #define PINMDL_IOC_FREE		_IOW(PINMDL_IOC_MAGIC, 4, struct pinmdl_handle_arg)
+/* Read a descriptor's header and PFNs (struct pinmdl_query). */
 #define PINMDL_IOC_QUERY	_IOWR(PINMDL_IOC_MAGIC, 5, struct pinmdl_query)
+/* Describe part of a locked descriptor (struct pinmdl_partial). */
 #define PINMDL_IOC_PARTIAL	_IOWR(PINMDL_IOC_MAGIC, 6, struct pinmdl_partial)
+/*
+ * A one-segment request (two for COPY) to "pinmdl_lower" (struct
+ * pinmdl_submit): synchronous, it returns result; asynchronous, request_id.
+ */
 #define PINMDL_IOC_SUBMIT	_IOWR(PINMDL_IOC_MAGIC, 7, struct pinmdl_submit)
+/*
+ * FILL or CHECKSUM through a kernel copy of a user range, no page pinned
+ * (struct pinmdl_submit_buffered); synchronous, it returns result.
+ */
 #define PINMDL_IOC_SUBMIT_BUFFERED \
 	_IOWR(PINMDL_IOC_MAGIC, 8, struct pinmdl_submit_buffered)
+/*
+ * Open a target by name (struct pinmdl_target_open): returns its id in
+ * target, and its block_size, capacity and max_segments.
+ */
 #define PINMDL_IOC_TARGET_OPEN \
 	_IOWR(PINMDL_IOC_MAGIC, 9, struct pinmdl_target_open)
+/*
+ * Close an open target (struct pinmdl_handle_arg: handle is the target id,
+ * flags 0); EBUSY while requests through it are in flight.
+ */
 #define PINMDL_IOC_TARGET_CLOSE \
 	_IOW(PINMDL_IOC_MAGIC, 10, struct pinmdl_handle_arg)
+/*
+ * Send a request to an open target (struct pinmdl_io); returns request_id.
+ * Synchronous, it returns once the request completed, with its result, or
+ * fails with the request's error (EIO, say). With PINMDL_SUBMIT_ASYNC it
+ * returns once the request is queued; its completion is read(2) later.
+ */
 #define PINMDL_IOC_IO		_IOWR(PINMDL_IOC_MAGIC, 11, struct pinmdl_io)
+/*
+ * Ask the target to stop an asynchronous request in flight (struct
+ * pinmdl_cancel); the request still yields one completion, -ECANCELED if
+ * it was stopped.
+ */
 #define PINMDL_IOC_CANCEL	_IOW(PINMDL_IOC_MAGIC, 12, struct pinmdl_cancel)
 
 #endif /* _UAPI_LINUX_PINMDL_H */
