@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * pinmdl_strerror(): what an errno from /dev/pinmdl means in pinmdl's
- * terms, for the ioctl that returned it, as pinmdl(4) ERRORS says.
+ * terms, for the ioctl that returned it, as pinmdl(4) ERRORS says, or for
+ * the open(2) of the device itself (PINMDL_OPEN_DEVICE).
  * Header-only, for pinmdlctl and the examples.
  */
 #ifndef PINMDL_ERRORS_H
@@ -12,6 +13,9 @@
 
 #include <linux/pinmdl.h>
 
+/* Not an ioctl: the open(2) of /dev/pinmdl, for pinmdl_strerror(). */
+#define PINMDL_OPEN_DEVICE	1UL
+
 /* One meaning; @cmd 0 matches any pinmdl ioctl. */
 struct pinmdl_errno_meaning {
 	unsigned long cmd;
@@ -20,29 +24,39 @@ struct pinmdl_errno_meaning {
 };
 
 static const struct pinmdl_errno_meaning pinmdl_errno_meanings[] = {
+	{ PINMDL_OPEN_DEVICE, ENOENT, "no such device: load the module (modprobe pinmdl_blk)" },
+	{ PINMDL_OPEN_DEVICE, ENXIO, "no driver behind it: load the module (modprobe pinmdl_blk)" },
+	{ PINMDL_OPEN_DEVICE, ENODEV, "no driver behind it: load the module (modprobe pinmdl_blk)" },
+	{ PINMDL_OPEN_DEVICE, EACCES, "permission denied: join group pinmdl (adduser USER pinmdl) and log in again" },
+	{ PINMDL_IOC_CREATE, E2BIG, "longer than the max_descriptor_bytes module parameter" },
+	{ PINMDL_IOC_CREATE, EINVAL, "a flags field is not 0, length 0, or the range wraps around or reaches the last page" },
 	{ PINMDL_IOC_LOCK, EBUSY, "the descriptor is locked already, or being locked" },
-	{ PINMDL_IOC_UNLOCK, EINVAL, "the descriptor is not locked" },
+	{ PINMDL_IOC_LOCK, EINVAL, "bad flags, access_mode or operation, or a partial or kernel-source descriptor" },
+	{ PINMDL_IOC_LOCK, EPERM, "PINMDL_KERNEL_MODE (user space locks in PINMDL_USER_MODE), or a descriptor of another address space" },
+	{ PINMDL_IOC_LOCK, ENOMEM, "over RLIMIT_MEMLOCK (ulimit -l), the max_pinned_pages module parameter or a folio's max_folio_refs; or out of kernel memory" },
+	{ PINMDL_IOC_UNLOCK, EINVAL, "the descriptor is not locked, or is a partial or kernel-source one (FREE those)" },
 	{ PINMDL_IOC_FREE, EBUSY, "the descriptor is locked, in flight, being locked, or has partial descriptors" },
+	{ PINMDL_IOC_PARTIAL, E2BIG, "longer than the max_descriptor_bytes module parameter" },
+	{ PINMDL_IOC_PARTIAL, EINVAL, "the parent is unlocked, partial or freed, or the range is not inside it" },
+	{ PINMDL_IOC_SUBMIT_BUFFERED, E2BIG, "longer than the max_descriptor_bytes module parameter" },
 	{ PINMDL_IOC_TARGET_CLOSE, EBUSY, "requests are in flight on this target" },
+	{ PINMDL_IOC_TARGET_OPEN, EINVAL, "bad flags or reserved field, a name of 32 characters or more, an fd of -1 for pinmdl_blk, or an fd for a target that takes none" },
 	{ PINMDL_IOC_TARGET_OPEN, ENODEV, "no target of that name is registered (is its module loaded?)" },
-	{ PINMDL_IOC_TARGET_OPEN, EBADF, "the fd is not an open file" },
+	{ PINMDL_IOC_TARGET_OPEN, EBADF, "the fd is not an open file, or a block device open for neither reading nor writing" },
 	{ PINMDL_IOC_TARGET_OPEN, ENOTBLK, "pinmdl_blk needs an fd of a block device" },
 	{ PINMDL_IOC_TARGET_OPEN, EMFILE, "this open file has 64 targets open" },
 	{ PINMDL_IOC_IO, EBADF, "the target's file is not open for this direction (O_RDONLY for a write?)" },
 	{ PINMDL_IOC_IO, EINVAL, "bad op, segment or alignment, or past the device's capacity; or a segment's descriptor is not locked" },
-	{ PINMDL_IOC_IO, EACCES, "a read of the device into a read lock: lock the buffer for write" },
 	{ PINMDL_IOC_IO, ENOENT, "no such target id or segment handle in this open file" },
 	{ PINMDL_IOC_CANCEL, ENOENT, "no such request in flight (already completed?)" },
-	{ PINMDL_IOC_CREATE, E2BIG, "longer than the max_descriptor_bytes module parameter" },
-	{ PINMDL_IOC_CREATE, EINVAL, "length 0, or the range wraps around" },
 	{ 0, EBUSY, "the descriptor is in flight or being locked, or has partial descriptors" },
 	{ 0, EINVAL, "a flags or reserved field is not 0, or the descriptor's state does not allow this" },
 	{ 0, ENOENT, "no such handle in this open file" },
 	{ 0, EPERM, "a descriptor of another address space; or a write to a read-only device" },
 	{ 0, EFAULT, "the range is not wholly mapped with the access asked for, or a bad pointer" },
-	{ 0, ENOMEM, "over RLIMIT_MEMLOCK (ulimit -l) or the max_pinned_pages module parameter" },
+	{ 0, ENOMEM, "out of kernel memory" },
 	{ 0, EINTR, "interrupted by a fatal signal" },
-	{ 0, EACCES, "a writing operation on a read lock" },
+	{ 0, EACCES, "the request writes into a read lock (BLK_READ, FILL, COPY's destination): lock that buffer for write" },
 	{ 0, ENODEV, "the target (or its device) is gone, or no lower driver is loaded" },
 	{ 0, EAGAIN, "256 asynchronous requests of this file are in flight or unread: read(2) completions first" },
 	{ 0, EMFILE, "the open file holds max_descriptors descriptors" },
@@ -53,8 +67,9 @@ static const struct pinmdl_errno_meaning pinmdl_errno_meanings[] = {
 };
 
 /*
- * The meaning of @err returned by ioctl @cmd of /dev/pinmdl; strerror()'s
- * for @cmd 0 (not a pinmdl ioctl) and for an errno pinmdl never returns.
+ * The meaning of @err returned by ioctl @cmd of /dev/pinmdl, or by its
+ * open(2) for PINMDL_OPEN_DEVICE; strerror()'s for @cmd 0 (not a pinmdl
+ * call) and for an errno with no meaning of pinmdl's there.
  */
 static inline const char *pinmdl_strerror(unsigned long cmd, int err)
 {
@@ -66,7 +81,7 @@ static inline const char *pinmdl_strerror(unsigned long cmd, int err)
 	for (i = 0; i < n; i++)
 		if (m[i].cmd == cmd && m[i].err == err)
 			return m[i].why;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n && cmd != PINMDL_OPEN_DEVICE; i++)
 		if (!m[i].cmd && m[i].err == err)
 			return m[i].why;
 	return strerror(err);
