@@ -119,6 +119,8 @@ _Static_assert(PINMDL_IOC_CANCEL == 0x4010bd0c, "CANCEL number");
 _Static_assert(PINMDL_LOWER_DELAY == 4 && PINMDL_LOWER_DELAY_MAX == 60000,
 	       "DELAY");
 _Static_assert(PINMDL_TARGET_NAME_MAX == 32, "name length");
+_Static_assert(PINMDL_SUBMIT_ASYNC == 1 && PINMDL_CANCEL_USER_DATA == 1,
+	       "request flags");
 
 int main(void)
 {

@@ -61,7 +61,8 @@ static bool pinmdl_file_count(struct pinmdl_file *pf)
  * pinmdl_file_publish() - give a new descriptor a handle in a file
  * @pf: open file
  * @mdl: new descriptor; the table takes over the creator's reference
- * @uhandle: where the handle is returned to user space
+ * @uhandle: where the handle is returned to user space (an ioctl), or NULL
+ * @out: where it is returned otherwise (a command), or NULL
  *
  * The handle is reserved, copied out, and only then published: no other
  * thread can find (and free) the descriptor before the caller has its
@@ -73,7 +74,7 @@ static bool pinmdl_file_count(struct pinmdl_file *pf)
  * -EFAULT; on failure the descriptor is freed.
  */
 int pinmdl_file_publish(struct pinmdl_file *pf, struct pinmdl *mdl,
-			u32 __user *uhandle)
+			u32 __user *uhandle, u32 *out)
 {
 	u32 handle;
 	int ret;
@@ -88,10 +89,12 @@ int pinmdl_file_publish(struct pinmdl_file *pf, struct pinmdl *mdl,
 		ret = ret == -EBUSY ? -ENOMEM : ret;
 		goto err_uncount;
 	}
-	if (put_user(handle, uhandle)) {
+	if (uhandle && put_user(handle, uhandle)) {
 		ret = -EFAULT;
 		goto err_release;
 	}
+	if (out)
+		*out = handle;
 	mdl->handle = handle;
 	/* The slot is reserved: storing in it allocates nothing. */
 	xa_store(&pf->handles, handle, mdl, GFP_KERNEL_ACCOUNT);

@@ -51,7 +51,7 @@ struct pinmdl_file {
 struct pinmdl_file *pinmdl_file_open(bool show_pfns);
 void pinmdl_file_release(struct pinmdl_file *pf);
 int pinmdl_file_publish(struct pinmdl_file *pf, struct pinmdl *mdl,
-			u32 __user *uhandle);
+			u32 __user *uhandle, u32 *out);
 struct pinmdl *pinmdl_file_get(struct pinmdl_file *pf, u32 handle);
 int pinmdl_file_owns(const struct pinmdl *mdl);
 struct pinmdl *pinmdl_file_lookup(struct pinmdl_file *pf, u32 handle);

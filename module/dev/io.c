@@ -12,6 +12,7 @@
 #include "dev/io.h"
 #include "dev/request.h"
 #include "dev/target.h"
+#include "dev/uring.h"
 #include "request/request.h"
 
 /*
@@ -66,7 +67,7 @@ static void pinmdl_io_segments_free(struct pinmdl_segment *useg,
 /* Steps 3 to 6 of the errno table, then start: the segments are held. */
 static int pinmdl_io_start(struct pinmdl_file_request *fr,
 			   const struct pinmdl_segment *useg,
-			   struct pinmdl_io __user *user)
+			   u64 __user *uid)
 {
 	struct pinmdl_request *req = &fr->req;
 	unsigned int i;
@@ -88,55 +89,61 @@ static int pinmdl_io_start(struct pinmdl_file_request *fr,
 			break;
 	}
 	if (!ret)
-		ret = pinmdl_file_request_start(fr, &user->request_id);
+		ret = pinmdl_file_request_start(fr, uid);
 	if (ret)
 		pinmdl_request_unhold(req, i);
 	return ret;
 }
 
 /**
- * pinmdl_ioctl_io() - PINMDL_IOC_IO
+ * pinmdl_cmd_io() - PINMDL_IOC_IO, as an ioctl or a command
  * @pf: open file
- * @uarg: struct pinmdl_io
+ * @arg: the request, copied in
+ * @user: the ioctl's struct, for request_id and result, or NULL
+ * @ucmd: the io_uring command that carries the request, or NULL: it is
+ *	  asynchronous, and its completion is that command's CQE
+ * @issue_flags: @ucmd's issue flags
  *
  * Context: process context.
  * Return: 0 or a negative errno; a synchronous request returns its status.
  */
-int pinmdl_ioctl_io(struct pinmdl_file *pf, void __user *uarg)
+int pinmdl_cmd_io(struct pinmdl_file *pf, const struct pinmdl_io *arg,
+		  struct pinmdl_io __user *user, struct io_uring_cmd *ucmd,
+		  unsigned int issue_flags)
 {
 	struct pinmdl_segment stack[PINMDL_IO_STACK_SEGMENTS];
-	struct pinmdl_io arg, __user *user = uarg;
 	struct pinmdl_file_request *fr;
 	struct pinmdl_file_target *ft;
 	struct pinmdl_segment *useg;
 	bool async;
 	int ret;
 
-	if (copy_from_user(&arg, uarg, sizeof(arg)))
-		return -EFAULT;
-	if (arg.flags & ~PINMDL_SUBMIT_ASYNC)
+	/* A command is asynchronous by nature: it says nothing more. */
+	if (arg->flags & ~(ucmd ? 0 : PINMDL_SUBMIT_ASYNC))
 		return -EINVAL;
-	async = arg.flags & PINMDL_SUBMIT_ASYNC;
-	useg = pinmdl_io_segments(&arg, stack);
+	async = ucmd || arg->flags & PINMDL_SUBMIT_ASYNC;
+	useg = pinmdl_io_segments(arg, stack);
 	if (IS_ERR(useg))
 		return PTR_ERR(useg);
 
 	ret = -ENOENT;
-	ft = pinmdl_file_target_get(pf, arg.target);
+	ft = pinmdl_file_target_get(pf, arg->target);
 	if (!ft)
 		goto out_free_segments;
 	ret = -ENOMEM;
-	fr = pinmdl_file_request_alloc(pf, async, useg ? arg.nr_segments : 0);
+	fr = pinmdl_file_request_alloc(pf, async, useg ? arg->nr_segments : 0);
 	if (!fr)
 		goto out_put_target;
 	fr->req.binding = ft->binding;
-	fr->req.op = arg.op;
-	fr->req.dev_offset = arg.dev_offset;
-	fr->req.arg = arg.arg;
+	fr->req.op = arg->op;
+	fr->req.dev_offset = arg->dev_offset;
+	fr->req.arg = arg->arg;
 	fr->req.from_user = true;
-	fr->req.nr_segments = arg.nr_segments;
+	fr->req.nr_segments = arg->nr_segments;
+	if (ucmd)
+		pinmdl_uring_io_prepare(fr, ucmd, issue_flags);
 
-	ret = pinmdl_io_start(fr, useg, user);
+	ret = pinmdl_io_start(fr, useg, user ? &user->request_id : NULL);
 	pinmdl_file_target_put(pf, ft);
 	pinmdl_io_segments_free(useg, stack);
 	if (ret)
@@ -155,4 +162,21 @@ out_put_target:
 out_free_segments:
 	pinmdl_io_segments_free(useg, stack);
 	return ret;
+}
+
+/**
+ * pinmdl_ioctl_io() - PINMDL_IOC_IO
+ * @pf: open file
+ * @uarg: struct pinmdl_io
+ *
+ * Context: process context.
+ * Return: as pinmdl_cmd_io(), or -EFAULT.
+ */
+int pinmdl_ioctl_io(struct pinmdl_file *pf, void __user *uarg)
+{
+	struct pinmdl_io arg;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	return pinmdl_cmd_io(pf, &arg, uarg, NULL, 0);
 }

@@ -16,62 +16,96 @@
 #include "dev/request.h"
 #include "dev/target.h"
 
+/**
+ * pinmdl_cmd_create() - PINMDL_IOC_CREATE, as an ioctl or a command
+ * @pf: open file
+ * @arg: the range
+ * @uhandle: where the new handle goes out to user space (ioctl), or NULL
+ * @handle: where it goes otherwise (command)
+ *
+ * Context: process context.
+ * Return: 0, or a negative errno (pinmdl_alloc(), pinmdl_file_publish()).
+ */
+int pinmdl_cmd_create(struct pinmdl_file *pf, const struct pinmdl_create *arg,
+		      u32 __user *uhandle, u32 *handle)
+{
+	struct pinmdl *mdl;
+
+	if (arg->flags)
+		return -EINVAL;
+
+	mdl = pinmdl_alloc(arg->addr, arg->length, GFP_KERNEL_ACCOUNT);
+	if (IS_ERR(mdl))
+		return PTR_ERR(mdl);
+	return pinmdl_file_publish(pf, mdl, uhandle, handle);
+}
+
 static int pinmdl_ioctl_create(struct pinmdl_file *pf, void __user *uarg)
 {
 	struct pinmdl_create arg, __user *user = uarg;
-	struct pinmdl *mdl;
 
 	if (copy_from_user(&arg, uarg, sizeof(arg)))
 		return -EFAULT;
-	if (arg.flags)
-		return -EINVAL;
+	return pinmdl_cmd_create(pf, &arg, &user->handle, NULL);
+}
 
-	mdl = pinmdl_alloc(arg.addr, arg.length, GFP_KERNEL_ACCOUNT);
+/**
+ * pinmdl_cmd_lock() - PINMDL_IOC_LOCK, as an ioctl or a command
+ * @pf: open file
+ * @arg: the descriptor, access mode and operation
+ *
+ * Context: process context.
+ * Return: 0, or a negative errno (pinmdl_probe_and_lock()).
+ */
+int pinmdl_cmd_lock(struct pinmdl_file *pf, const struct pinmdl_lock *arg)
+{
+	struct pinmdl *mdl;
+	int ret;
+
+	if (arg->flags || arg->access_mode > PINMDL_USER_MODE ||
+	    arg->operation > PINMDL_IO_MODIFY_ACCESS)
+		return -EINVAL;
+	if (arg->access_mode == PINMDL_KERNEL_MODE)
+		return -EPERM;
+
+	mdl = pinmdl_file_lookup(pf, arg->handle);
 	if (IS_ERR(mdl))
 		return PTR_ERR(mdl);
-	return pinmdl_file_publish(pf, mdl, &user->handle);
+	ret = pinmdl_probe_and_lock(mdl, arg->access_mode, arg->operation);
+	pinmdl_put(mdl);
+	return ret;
 }
 
 static int pinmdl_ioctl_lock(struct pinmdl_file *pf, void __user *uarg)
 {
 	struct pinmdl_lock arg;
-	struct pinmdl *mdl;
-	int ret;
 
 	if (copy_from_user(&arg, uarg, sizeof(arg)))
 		return -EFAULT;
-	if (arg.flags || arg.access_mode > PINMDL_USER_MODE ||
-	    arg.operation > PINMDL_IO_MODIFY_ACCESS)
-		return -EINVAL;
-	if (arg.access_mode == PINMDL_KERNEL_MODE)
-		return -EPERM;
-
-	mdl = pinmdl_file_lookup(pf, arg.handle);
-	if (IS_ERR(mdl))
-		return PTR_ERR(mdl);
-	ret = pinmdl_probe_and_lock(mdl, arg.access_mode, arg.operation);
-	pinmdl_put(mdl);
-	return ret;
+	return pinmdl_cmd_lock(pf, &arg);
 }
 
-/*
- * UNLOCK and FREE: read a struct pinmdl_handle_arg, find the caller's
- * descriptor and apply @op to it.
+/**
+ * pinmdl_cmd_handle() - UNLOCK or FREE, as an ioctl or a command: find the
+ *			 caller's descriptor and apply @op to it
+ * @pf: open file
+ * @arg: the descriptor
+ * @op: pinmdl_handle_unlock() or pinmdl_file_free()
+ *
+ * Context: process context.
+ * Return: 0, or a negative errno (the lookup's, or @op's).
  */
-static int pinmdl_ioctl_handle(struct pinmdl_file *pf, void __user *uarg,
-			       int (*op)(struct pinmdl_file *pf,
-					 struct pinmdl *mdl))
+int pinmdl_cmd_handle(struct pinmdl_file *pf,
+		      const struct pinmdl_handle_arg *arg,
+		      int (*op)(struct pinmdl_file *pf, struct pinmdl *mdl))
 {
-	struct pinmdl_handle_arg arg;
 	struct pinmdl *mdl;
 	int ret;
 
-	if (copy_from_user(&arg, uarg, sizeof(arg)))
-		return -EFAULT;
-	if (arg.flags)
+	if (arg->flags)
 		return -EINVAL;
 
-	mdl = pinmdl_file_lookup(pf, arg.handle);
+	mdl = pinmdl_file_lookup(pf, arg->handle);
 	if (IS_ERR(mdl))
 		return PTR_ERR(mdl);
 	ret = op(pf, mdl);
@@ -79,7 +113,26 @@ static int pinmdl_ioctl_handle(struct pinmdl_file *pf, void __user *uarg,
 	return ret;
 }
 
-static int pinmdl_handle_unlock(struct pinmdl_file *pf, struct pinmdl *mdl)
+static int pinmdl_ioctl_handle(struct pinmdl_file *pf, void __user *uarg,
+			       int (*op)(struct pinmdl_file *pf,
+					 struct pinmdl *mdl))
+{
+	struct pinmdl_handle_arg arg;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	return pinmdl_cmd_handle(pf, &arg, op);
+}
+
+/**
+ * pinmdl_handle_unlock() - UNLOCK's operation for pinmdl_cmd_handle()
+ * @pf: open file
+ * @mdl: the caller's descriptor
+ *
+ * Context: process context.
+ * Return: as pinmdl_unlock().
+ */
+int pinmdl_handle_unlock(struct pinmdl_file *pf, struct pinmdl *mdl)
 {
 	return pinmdl_unlock(mdl);
 }
@@ -180,7 +233,7 @@ static int pinmdl_ioctl_partial(struct pinmdl_file *pf, void __user *uarg)
 	if (IS_ERR(child))
 		return PTR_ERR(child);
 
-	return pinmdl_file_publish(pf, child, &user->handle);
+	return pinmdl_file_publish(pf, child, &user->handle, NULL);
 }
 
 /**

@@ -27,6 +27,7 @@
 #include "dev/file.h"
 #include "dev/ioctl.h"
 #include "dev/request.h"
+#include "dev/uring.h"
 #include "request/request.h"
 
 /*
@@ -124,6 +125,7 @@ static const struct file_operations pinmdl_fops = {
 	.poll = pinmdl_poll,
 	.unlocked_ioctl = pinmdl_unlocked_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
+	.uring_cmd = pinmdl_uring_cmd,
 	.llseek = noop_llseek,
 };
 

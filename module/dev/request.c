@@ -14,6 +14,7 @@
 
 #include "dev/file.h"
 #include "dev/request.h"
+#include "dev/uring_compat.h"
 #include "request/request.h"
 
 /* struct pinmdl_file_request.phase */
@@ -88,19 +89,25 @@ void pinmdl_file_request_free(struct pinmdl_file_request *fr)
 	kfree(fr);
 }
 
-/* Hand a completed request to its reader or its waiter. */
-static void pinmdl_file_request_deliver(struct pinmdl_file_request *fr)
+/*
+ * Hand a completed request to its reader or its waiter; true for an IO
+ * command, whose CQE the caller posts once it has dropped @pf->lock.
+ */
+static bool pinmdl_file_request_deliver(struct pinmdl_file_request *fr)
 {
 	struct pinmdl_file *pf = fr->pf;
 
 	lockdep_assert_held(&pf->lock);
 
 	fr->phase = PINMDL_FR_DONE;
+	if (fr->ucmd)
+		return true;
 	if (fr->async)
 		list_add_tail(&fr->node, &pf->completions);
 	else
 		complete(&fr->completed);
 	wake_up_all(&pf->wait);
+	return false;
 }
 
 /*
@@ -111,6 +118,7 @@ static void pinmdl_file_request_end(struct pinmdl_file_request *fr)
 {
 	struct pinmdl_file *pf = fr->pf;
 	unsigned long flags;
+	bool post = false;
 
 	spin_lock_irqsave(&pf->lock, flags);
 	pf->in_flight--;
@@ -119,9 +127,11 @@ static void pinmdl_file_request_end(struct pinmdl_file_request *fr)
 		fr->phase = PINMDL_FR_DONE;
 		wake_up_all(&pf->wait);
 	} else {
-		pinmdl_file_request_deliver(fr);
+		post = pinmdl_file_request_deliver(fr);
 	}
 	spin_unlock_irqrestore(&pf->lock, flags);
+	if (post)
+		pinmdl_uring_complete_in_task(fr->ucmd);
 }
 
 static void pinmdl_file_request_close_fn(struct work_struct *work)
@@ -214,6 +224,7 @@ int pinmdl_file_request_start(struct pinmdl_file_request *fr,
 			      u64 __user *uid)
 {
 	struct pinmdl_file *pf = fr->pf;
+	bool post = false;
 	int ret;
 
 	ret = pinmdl_request_admit(&fr->req);
@@ -244,12 +255,32 @@ int pinmdl_file_request_start(struct pinmdl_file_request *fr,
 		pf->unread -= fr->async;
 		wake_up_all(&pf->wait);
 	} else if (fr->phase == PINMDL_FR_DONE) {
-		pinmdl_file_request_deliver(fr);
+		post = pinmdl_file_request_deliver(fr);
 	} else {
 		fr->phase = PINMDL_FR_IN_FLIGHT;
 	}
 	spin_unlock_irq(&pf->lock);
+	if (post)
+		pinmdl_uring_complete_in_task(fr->ucmd);
 	return ret;
+}
+
+/**
+ * pinmdl_file_request_posted() - an IO command's CQE is being posted
+ * @fr: its request, done
+ *
+ * Gives back its place among the file's asynchronous requests.
+ *
+ * Context: the submitter's task work (process context).
+ */
+void pinmdl_file_request_posted(struct pinmdl_file_request *fr)
+{
+	struct pinmdl_file *pf = fr->pf;
+
+	spin_lock_irq(&pf->lock);
+	pf->unread--;
+	wake_up_all(&pf->wait);
+	spin_unlock_irq(&pf->lock);
 }
 
 /**
@@ -281,7 +312,7 @@ pinmdl_file_request_find(struct pinmdl_file *pf, u64 id, struct mm_struct *mm)
 
 	spin_lock_irq(&pf->lock);
 	list_for_each_entry(fr, &pf->requests, node) {
-		if (fr->id != id || !fr->async || fr->mm != mm)
+		if (fr->id != id || !fr->async || fr->ucmd || fr->mm != mm)
 			continue;
 		if (pinmdl_request_tryget(&fr->req))
 			found = fr;
@@ -314,34 +345,115 @@ pinmdl_file_request_uncancelled(struct pinmdl_file *pf)
 	return found;
 }
 
+/*
+ * An IO command of address space @mm with SQE user_data @user_data in
+ * flight that nobody asked to cancel yet, kept from finishing, or NULL;
+ * @seen says whether any such command was in flight, asked or not.
+ */
+static struct pinmdl_file_request *
+pinmdl_file_request_find_user_data(struct pinmdl_file *pf, u64 user_data,
+				   struct mm_struct *mm, bool *seen)
+{
+	struct pinmdl_file_request *fr, *found = NULL;
+
+	spin_lock_irq(&pf->lock);
+	list_for_each_entry(fr, &pf->requests, node) {
+		if (!fr->ucmd || fr->user_data != user_data || fr->mm != mm ||
+		    READ_ONCE(fr->req.state) & PINMDL_REQ_COMPLETED)
+			continue;
+		*seen = true;
+		if (READ_ONCE(fr->req.state) & PINMDL_REQ_CANCEL_WANTED)
+			continue;
+		if (pinmdl_request_tryget(&fr->req)) {
+			found = fr;
+			break;
+		}
+	}
+	spin_unlock_irq(&pf->lock);
+	return found;
+}
+
+/* CANCEL with PINMDL_CANCEL_USER_DATA: every IO command of that name. */
+static int pinmdl_cancel_user_data(struct pinmdl_file *pf, u64 user_data)
+{
+	struct pinmdl_file_request *fr;
+	bool seen = false;
+
+	while ((fr = pinmdl_file_request_find_user_data(pf, user_data,
+							current->mm, &seen))) {
+		pinmdl_cancel(&fr->req);
+		pinmdl_request_put(&fr->req);
+	}
+	return seen ? 0 : -ENOENT;
+}
+
+/**
+ * pinmdl_cmd_cancel() - PINMDL_IOC_CANCEL, as an ioctl or a command
+ * @pf: open file
+ * @arg: the request's id, or with PINMDL_CANCEL_USER_DATA the SQE
+ *	 user_data of IO commands
+ *
+ * Context: process context.
+ * Return: 0 once the target was asked to stop the request (each command of
+ * that user_data); -EINVAL for unknown flags or non-zero reserved; -ENOENT
+ * if no asynchronous request (IO command) of the caller's address space
+ * with that id (user_data) is in flight in the file.
+ */
+int pinmdl_cmd_cancel(struct pinmdl_file *pf, const struct pinmdl_cancel *arg)
+{
+	struct pinmdl_file_request *fr;
+	int ret;
+
+	if (arg->flags & ~PINMDL_CANCEL_USER_DATA || arg->reserved)
+		return -EINVAL;
+	if (arg->flags & PINMDL_CANCEL_USER_DATA)
+		return pinmdl_cancel_user_data(pf, arg->request_id);
+	if (!arg->request_id)
+		return -ENOENT;
+	fr = pinmdl_file_request_find(pf, arg->request_id, current->mm);
+	if (!fr)
+		return -ENOENT;
+	ret = pinmdl_cancel(&fr->req);
+	pinmdl_request_put(&fr->req);
+	return ret;
+}
+
 /**
  * pinmdl_ioctl_cancel() - PINMDL_IOC_CANCEL
  * @pf: open file
  * @uarg: struct pinmdl_cancel
  *
  * Context: process context.
- * Return: 0 once the target was asked to stop the request; -EINVAL for
- * non-zero flags or reserved; -ENOENT if no asynchronous request of the
- * caller's address space with that id is in flight in the file.
+ * Return: as pinmdl_cmd_cancel(), or -EFAULT.
  */
 int pinmdl_ioctl_cancel(struct pinmdl_file *pf, void __user *uarg)
 {
-	struct pinmdl_file_request *fr;
 	struct pinmdl_cancel arg;
-	int ret;
 
 	if (copy_from_user(&arg, uarg, sizeof(arg)))
 		return -EFAULT;
-	if (arg.flags || arg.reserved)
-		return -EINVAL;
-	if (!arg.request_id)
-		return -ENOENT;
-	fr = pinmdl_file_request_find(pf, arg.request_id, current->mm);
-	if (!fr)
-		return -ENOENT;
-	ret = pinmdl_cancel(&fr->req);
+	return pinmdl_cmd_cancel(pf, &arg);
+}
+
+/**
+ * pinmdl_file_request_cancel_one() - ask the target to stop one request
+ * @fr: request of an IO command that io_uring cancels (its ring's
+ *	teardown, an exec); not posted yet
+ *
+ * Context: process context.
+ */
+void pinmdl_file_request_cancel_one(struct pinmdl_file_request *fr)
+{
+	struct pinmdl_file *pf = fr->pf;
+	bool held;
+
+	spin_lock_irq(&pf->lock);
+	held = fr->phase != PINMDL_FR_DONE && pinmdl_request_tryget(&fr->req);
+	spin_unlock_irq(&pf->lock);
+	if (!held)
+		return;
+	pinmdl_cancel(&fr->req);
 	pinmdl_request_put(&fr->req);
-	return ret;
 }
 
 /*

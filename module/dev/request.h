@@ -13,10 +13,15 @@
 #include "pinmdl.h"
 
 struct file;
+struct io_uring_cmd;
 struct mm_struct;
+struct pinmdl_cancel;
 struct pinmdl_file;
 
-/* Asynchronous requests one file may have whose completion is unread. */
+/*
+ * Asynchronous requests (and IO commands) one file may have whose
+ * completion is not read (or posted) yet.
+ */
 #define PINMDL_MAX_UNREAD	256
 
 /**
@@ -37,7 +42,10 @@ struct pinmdl_file;
  * @refs: segments, from the first, whose descriptor reference the
  *	  request holds
  * @phase: being queued, in flight or done, under @pf->lock
- * @async: completion goes to @pf->completions
+ * @async: completion goes to @pf->completions, or to @ucmd's CQE
+ * @ucmd: the io_uring command that carries the request (IO only), whose
+ *	  CQE is its completion, or NULL
+ * @user_data: @ucmd's SQE user_data, which CANCEL may name it by
  * @inline_segs: the segments of a short chain
  */
 struct pinmdl_file_request {
@@ -52,6 +60,8 @@ struct pinmdl_file_request {
 	unsigned int refs;
 	unsigned int phase;
 	bool async;
+	struct io_uring_cmd *ucmd;
+	u64 user_data;
 	struct pinmdl_io_segment inline_segs[2];
 };
 
@@ -62,7 +72,10 @@ void pinmdl_file_request_free(struct pinmdl_file_request *fr);
 int pinmdl_file_request_start(struct pinmdl_file_request *fr,
 			      u64 __user *uid);
 int pinmdl_file_request_wait(struct pinmdl_file_request *fr);
+int pinmdl_cmd_cancel(struct pinmdl_file *pf, const struct pinmdl_cancel *arg);
 int pinmdl_ioctl_cancel(struct pinmdl_file *pf, void __user *uarg);
+void pinmdl_file_request_cancel_one(struct pinmdl_file_request *fr);
+void pinmdl_file_request_posted(struct pinmdl_file_request *fr);
 ssize_t pinmdl_read_completion(struct pinmdl_file *pf, char __user *buf,
 			       size_t count, bool nonblock);
 __poll_t pinmdl_poll_completions(struct pinmdl_file *pf, struct file *file,

@@ -315,10 +315,15 @@ struct pinmdl_io {
 	__u64 result;
 };
 
+/* struct pinmdl_cancel.flags: @request_id is an IO command's user_data */
+#define PINMDL_CANCEL_USER_DATA		0x1
+
 /**
  * struct pinmdl_cancel - ask the target to stop an asynchronous request
- * @request_id: (in) an asynchronous request of this file, in flight
- * @flags: (in) must be zero
+ * @request_id: (in) an asynchronous request of this file, in flight; with
+ *		PINMDL_CANCEL_USER_DATA, the SQE user_data of IO commands
+ *		(io_uring) of this file in flight, each of which is stopped
+ * @flags: (in) 0 or PINMDL_CANCEL_USER_DATA
  * @reserved: (in) must be zero
  */
 struct pinmdl_cancel {
