@@ -5,11 +5,13 @@
  *   pinmdlctl stats                        the module's counters
  *   pinmdlctl lock SIZE [--read|--write] [--hold SECONDS]
  *                                          lock a fresh buffer and show it
- *   pinmdlctl demo [BLOCK-DEVICE]          a narrated tour, routine by
- *                                          routine; with a disk, a buffer
- *                                          written to it through
- *                                          pinmdl_blk (overwrites its
- *                                          first MiB)
+ *   pinmdlctl demo [--overwrite BLOCK-DEVICE]
+ *                                          a narrated tour, routine by
+ *                                          routine; with a disk no one
+ *                                          uses, a buffer written to its
+ *                                          first MiB through pinmdl_blk
+ *                                          (overwriting it) and read back
+ *   pinmdlctl pattern                      the demo's MiB, to stdout
  *   pinmdlctl trace [SECONDS]              print pinmdl's trace events as
  *                                          they come (until interrupted)
  *
@@ -59,8 +61,8 @@ static int open_dev(void)
 	int fd = open("/dev/pinmdl", O_RDWR | O_CLOEXEC);
 
 	if (fd < 0) {
-		fprintf(stderr, "pinmdlctl: /dev/pinmdl: %s (is pinmdl.ko loaded?)\n",
-			strerror(errno));
+		fprintf(stderr, "pinmdlctl: /dev/pinmdl: %s\n",
+			pinmdl_strerror(PINMDL_OPEN_DEVICE, errno));
 		exit(1);
 	}
 	return fd;
@@ -253,7 +255,9 @@ static int trace_set(const char *dir, const char *file, const char *val)
 	return ret;
 }
 
-static void demo_submit(int fd, uint32_t handle, uint32_t op, uint64_t arg)
+/* One SUBMIT of 5 pages of @handle; 0, or 1 if it failed. */
+static int demo_submit(int fd, uint32_t handle, uint32_t op, uint64_t arg,
+		       uint64_t *result)
 {
 	struct pinmdl_submit s = { .handle = handle, .op = op,
 				   .length = 5 * PAGE, .arg = arg };
@@ -265,6 +269,19 @@ static void demo_submit(int fd, uint32_t handle, uint32_t op, uint64_t arg)
 		printf("   crc32c 0x%08x\n", (unsigned int)s.result);
 	else
 		printf("   done\n");
+	*result = s.result;
+	return err ? 1 : 0;
+}
+
+/* A refusal the tour expects: @err must be @want. 0, or 1 if not. */
+static int demo_refused(const char *what, unsigned long cmd, int err,
+			int want)
+{
+	report(what, cmd, err);
+	if (err == want)
+		return 0;
+	printf("   (expected %s)\n", strerrorname_np(want));
+	return 1;
 }
 
 static void step(const char *windows, const char *pinmdl)
@@ -273,6 +290,42 @@ static void step(const char *windows, const char *pinmdl)
 }
 
 #define DEMO_BLK_LEN	(1UL << 20)
+
+/* The demo's MiB: lines of 32 bytes, numbered. */
+static void demo_pattern(char *buf)
+{
+	char line[64];
+	size_t i;
+
+	for (i = 0; i < DEMO_BLK_LEN; i += 32) {
+		snprintf(line, sizeof(line), "pinmdl demo, line %13zu\n",
+			 i / 32);
+		memcpy(buf + i, line, 32);
+	}
+}
+
+/*
+ * pinmdlctl pattern: the MiB that demo writes to a disk, to stdout, for
+ * the disk to be compared with it (dd iflag=direct ... | cmp).
+ */
+static int cmd_pattern(void)
+{
+	char *buf = malloc(DEMO_BLK_LEN);
+
+	if (!buf) {
+		perror("pinmdlctl: pattern");
+		return 1;
+	}
+	demo_pattern(buf);
+	if (fwrite(buf, 1, DEMO_BLK_LEN, stdout) != DEMO_BLK_LEN ||
+	    fflush(stdout)) {
+		perror("pinmdlctl: pattern");
+		free(buf);
+		return 1;
+	}
+	free(buf);
+	return 0;
+}
 
 /* Print the events of the tracefs instance @dir, then remove it. */
 static void demo_trace_dump(const char *dir)
@@ -288,37 +341,95 @@ static void demo_trace_dump(const char *dir)
 	if (f)
 		fclose(f);
 	trace_set(dir, "events/pinmdl/enable", "0");
-	rmdir(dir);
+	if (rmdir(dir))
+		printf("   cannot remove %s: %s\n", dir, strerror(errno));
+}
+
+/*
+ * Read the first MiB of @dev back through a file of its own opened with
+ * O_DIRECT, past the page cache, and compare it with @buf: 0 if the disk
+ * holds it, 1 if not.
+ */
+static int demo_read_back(const char *dev, const char *buf)
+{
+	char *back = mmap(NULL, DEMO_BLK_LEN, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int fd, ret = 1;
+	ssize_t n = -1;
+	size_t i;
+
+	if (back == MAP_FAILED) {
+		printf("   mmap: %s\n", strerror(errno));
+		return 1;
+	}
+	fd = open(dev, O_RDONLY | O_DIRECT | O_CLOEXEC);
+	if (fd >= 0)
+		n = pread(fd, back, DEMO_BLK_LEN, 0);
+	if (n < 0) {
+		printf("   %s: %s\n", dev, strerror(errno));
+	} else if (n != (ssize_t)DEMO_BLK_LEN) {
+		printf("   %s: read %zd bytes of %lu\n", dev, n, DEMO_BLK_LEN);
+	} else if (memcmp(back, buf, DEMO_BLK_LEN)) {
+		for (i = 0; back[i] == buf[i]; i++)
+			;
+		printf("   the disk differs from the buffer from byte %zu on\n",
+		       i);
+	} else {
+		printf("   the disk holds the buffer, byte for byte; its first lines:\n");
+		for (i = 0; i < 3 * 32; i += 32)
+			printf("   | %.31s\n", back + i);
+		ret = 0;
+	}
+	if (fd >= 0)
+		close(fd);
+	munmap(back, DEMO_BLK_LEN);
+	return ret;
+}
+
+static volatile sig_atomic_t demo_signal;
+
+static void demo_stopped(int sig)
+{
+	demo_signal = sig;
 }
 
 /*
  * The block device part of the demo: a buffer locked once and written to
- * @dev through pinmdl_blk by one request, whose trace events are shown;
- * the buffer is saved to ./pinmdl-demo.buf, for the disk to be compared
- * with it (dd iflag=direct).
+ * the first MiB of @dev through pinmdl_blk by one request, whose trace
+ * events are shown, then read back with O_DIRECT and compared. @dev is
+ * opened O_EXCL: a device mounted or in use is refused (EBUSY). SIGINT,
+ * SIGTERM and SIGHUP wait until the trace instance is removed and all is
+ * released, then take effect. 0, or 1 if anything failed.
  */
 static int demo_blk(int fd, const char *dev)
 {
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa = { .sa_handler = demo_stopped }, old[3];
 	struct pinmdl_target_open t = { .name = (uintptr_t)"pinmdl_blk" };
 	struct pinmdl_segment seg = { .length = DEMO_BLK_LEN };
 	struct pinmdl_io io = { .op = PINMDL_BLK_WRITE, .nr_segments = 1 };
 	struct pinmdl_handle_arg a = { 0 };
+	int err, i, ret = 1, traced;
 	char dir[128], *buf;
-	int err, out;
-	size_t i;
 	uint32_t h;
 
-	step("open a disk and bind it to the block target",
-	     "PINMDL_IOC_TARGET_OPEN(\"pinmdl_blk\", fd)");
-	t.fd = open(dev, O_RDWR | O_CLOEXEC);
+	/* Signals the caller ignores (a background job's SIGINT) stay so. */
+	for (i = 0; i < 3; i++)
+		if (!sigaction(sigs[i], NULL, &old[i]) &&
+		    old[i].sa_handler != SIG_IGN)
+			sigaction(sigs[i], &sa, NULL);
+	step("open a disk no one uses and bind it to the block target",
+	     "open(O_EXCL), PINMDL_IOC_TARGET_OPEN(\"pinmdl_blk\", fd)");
+	t.fd = open(dev, O_RDWR | O_EXCL | O_CLOEXEC);
 	if (t.fd < 0) {
-		printf("   %s: %s\n", dev, strerror(errno));
-		return 1;
+		printf("   %s: %s%s\n", dev, strerror(errno), errno == EBUSY ?
+		       " (mounted or in use: give a scratch disk)" : "");
+		goto out_signals;
 	}
 	err = xioctl(fd, PINMDL_IOC_TARGET_OPEN, &t);
 	if (err) {
 		report("TARGET_OPEN", PINMDL_IOC_TARGET_OPEN, err);
-		return 1;
+		goto out_close;
 	}
 	printf("   %s is target %u: block_size %u, capacity %" PRIu64
 	       " bytes, max_segments %u\n", dev, t.target, t.block_size,
@@ -328,22 +439,20 @@ static int demo_blk(int fd, const char *dev)
 	     "CREATE + LOCK(IoReadAccess)");
 	buf = mmap(NULL, DEMO_BLK_LEN, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (buf == MAP_FAILED)
-		return 1;
-	/* Lines of 32 bytes, numbered. */
-	for (i = 0; i < DEMO_BLK_LEN; i += 32) {
-		char line[64];
-
-		snprintf(line, sizeof(line), "pinmdl demo, line %13zu\n",
-			 i / 32);
-		memcpy(buf + i, line, 32);
+	if (buf == MAP_FAILED) {
+		printf("   mmap: %s\n", strerror(errno));
+		goto out_target;
 	}
+	demo_pattern(buf);
 	err = create(fd, buf, DEMO_BLK_LEN, &h);
-	if (!err)
-		err = lock(fd, h, PINMDL_IO_READ_ACCESS);
 	if (err) {
-		report("CREATE + LOCK", PINMDL_IOC_LOCK, err);
-		return 1;
+		report("CREATE", PINMDL_IOC_CREATE, err);
+		goto out_unmap;
+	}
+	err = lock(fd, h, PINMDL_IO_READ_ACCESS);
+	if (err) {
+		report("LOCK", PINMDL_IOC_LOCK, err);
+		goto out_free;
 	}
 	show(fd, h);
 
@@ -351,7 +460,8 @@ static int demo_blk(int fd, const char *dev)
 	     "PINMDL_IOC_IO(BLK_WRITE, dev_offset 0)");
 	snprintf(dir, sizeof(dir), "%s/instances/pinmdlctl.%d", tracefs(),
 		 (int)getpid());
-	if (mkdir(dir, 0700) || trace_set(dir, "events/pinmdl/enable", "1"))
+	traced = !mkdir(dir, 0700);
+	if (!traced || trace_set(dir, "events/pinmdl/enable", "1"))
 		printf("   (no trace events: %s)\n", strerror(errno));
 	seg.handle = h;
 	io.target = t.target;
@@ -361,36 +471,66 @@ static int demo_blk(int fd, const char *dev)
 		report("IO", PINMDL_IOC_IO, err);
 	else
 		printf("   done: %" PRIu64 " bytes written\n", (uint64_t)io.result);
-	step("the request's life in pinmdl's trace events", "tracefs events/pinmdl");
-	demo_trace_dump(dir);
+	if (traced) {
+		step("the request's life in pinmdl's trace events",
+		     "tracefs events/pinmdl");
+		demo_trace_dump(dir);
+	}
+	if (!err) {
+		step("read the disk back past the page cache and compare",
+		     "pread() of a second file, opened O_DIRECT");
+		ret = demo_read_back(dev, buf);
+	}
 
-	out = open("pinmdl-demo.buf", O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	if (out < 0 || write(out, buf, DEMO_BLK_LEN) != (ssize_t)DEMO_BLK_LEN)
-		perror("pinmdl-demo.buf");
-	if (out >= 0)
-		close(out);
-	printf("   the buffer is saved in pinmdl-demo.buf\n");
-
-	step("done with the disk and the buffer",
-	     "TARGET_CLOSE, MmUnlockPages, IoFreeMdl");
-	a.handle = t.target;
-	report("TARGET_CLOSE", PINMDL_IOC_TARGET_CLOSE,
-	       xioctl(fd, PINMDL_IOC_TARGET_CLOSE, &a));
+	step("done with the buffer and the disk",
+	     "MmUnlockPages, IoFreeMdl, TARGET_CLOSE");
 	a.handle = h;
-	report("UNLOCK", PINMDL_IOC_UNLOCK, xioctl(fd, PINMDL_IOC_UNLOCK, &a));
-	report("FREE", PINMDL_IOC_FREE, xioctl(fd, PINMDL_IOC_FREE, &a));
-	close(t.fd);
+	err = xioctl(fd, PINMDL_IOC_UNLOCK, &a);
+	report("UNLOCK", PINMDL_IOC_UNLOCK, err);
+	if (err)
+		ret = 1;
+out_free:
+	a.handle = h;
+	err = xioctl(fd, PINMDL_IOC_FREE, &a);
+	report("FREE", PINMDL_IOC_FREE, err);
+	if (err)
+		ret = 1;
+out_unmap:
 	munmap(buf, DEMO_BLK_LEN);
-	return err ? 1 : 0;
+out_target:
+	a.handle = t.target;
+	err = xioctl(fd, PINMDL_IOC_TARGET_CLOSE, &a);
+	report("TARGET_CLOSE", PINMDL_IOC_TARGET_CLOSE, err);
+	if (err)
+		ret = 1;
+out_close:
+	close(t.fd);
+out_signals:
+	for (i = 0; i < 3; i++)
+		sigaction(sigs[i], &old[i], NULL);
+	if (demo_signal) {
+		printf("   interrupted\n");
+		fflush(stdout);
+		raise(demo_signal);
+		ret = 1;
+	}
+	return ret;
 }
 
+/*
+ * pinmdlctl demo [--overwrite DEV]: the tour. Refusals it shows must be
+ * the errno it expects; 0 if every step did what it says, else 1.
+ */
 static int cmd_demo(const char *dev)
 {
+	static char expect[5 * PAGE];
 	size_t len = 6 * PAGE;
 	struct pinmdl_partial p;
-	uint32_t h, h2;
+	struct pinmdl_handle_arg a;
+	uint64_t result;
+	uint32_t h, h2, want;
 	char *buf;
-	int fd, err, status;
+	int fd, err, status, bad = 0;
 	pid_t pid;
 
 	printf("pinmdl demo: the Windows probe-and-lock routines on /dev/pinmdl\n");
@@ -424,23 +564,23 @@ static int cmd_demo(const char *dev)
 				     .addr = (uintptr_t)buf + PAGE,
 				     .length = 2 * PAGE };
 	err = xioctl(fd, PINMDL_IOC_PARTIAL, &p);
-	if (err)
+	if (err) {
 		report("PARTIAL", PINMDL_IOC_PARTIAL, err);
-	else
+		bad = 1;
+	} else {
 		show(fd, p.handle);
+	}
 
 	step("MmProbeAndLockPages on a locked MDL (a bug check on Windows)",
 	     "PINMDL_IOC_LOCK again");
-	err = lock(fd, h, PINMDL_IO_READ_ACCESS);
-	report("refused", PINMDL_IOC_LOCK, err);
+	bad |= demo_refused("refused", PINMDL_IOC_LOCK,
+			    lock(fd, h, PINMDL_IO_READ_ACCESS), EBUSY);
 
 	step("MmUnlockPages while a partial MDL uses it", "PINMDL_IOC_UNLOCK");
-	{
-		struct pinmdl_handle_arg a = { .handle = h };
-
-		report("UNLOCK", PINMDL_IOC_UNLOCK,
-		       xioctl(fd, PINMDL_IOC_UNLOCK, &a));
-	}
+	a = (struct pinmdl_handle_arg){ .handle = h };
+	bad |= demo_refused("UNLOCK", PINMDL_IOC_UNLOCK,
+			    xioctl(fd, PINMDL_IOC_UNLOCK, &a),
+			    p.handle ? EBUSY : 0);
 
 	step("munmap the buffer: locked pages stay (rule 6)",
 	     "counters after munmap");
@@ -449,59 +589,73 @@ static int cmd_demo(const char *dev)
 
 	step("IoCallDriver: the lower driver fills the unmapped buffer",
 	     "PINMDL_IOC_SUBMIT(FILL 0x5a)");
-	demo_submit(fd, h, PINMDL_LOWER_FILL, 0x5a);
+	bad |= demo_submit(fd, h, PINMDL_LOWER_FILL, 0x5a, &result);
 	step("IoCallDriver: the lower driver checksums it through its sg table",
 	     "PINMDL_IOC_SUBMIT(CHECKSUM)");
-	demo_submit(fd, h, PINMDL_LOWER_CHECKSUM, 0);
-	{
-		static char expect[5 * PAGE];
-
-		memset(expect, 0x5a, sizeof(expect));
-		printf("   expected crc32c 0x%08x\n",
-		       crc32c(expect, sizeof(expect)));
+	memset(expect, 0x5a, sizeof(expect));
+	want = crc32c(expect, sizeof(expect));
+	printf("   expected crc32c 0x%08x\n", want);
+	if (demo_submit(fd, h, PINMDL_LOWER_CHECKSUM, 0, &result) ||
+	    result != want) {
+		printf("   (the checksums differ)\n");
+		bad = 1;
 	}
 	step("METHOD_BUFFERED: the same checksum through a kernel copy",
 	     "PINMDL_IOC_SUBMIT_BUFFERED(CHECKSUM)");
 	{
-		static char copy[5 * PAGE];
 		struct pinmdl_submit_buffered b = {
-			.addr = (uintptr_t)copy, .length = sizeof(copy),
+			.addr = (uintptr_t)expect, .length = sizeof(expect),
 			.op = PINMDL_LOWER_CHECKSUM,
 		};
 
-		memset(copy, 0x5a, sizeof(copy));
 		err = xioctl(fd, PINMDL_IOC_SUBMIT_BUFFERED, &b);
 		if (err)
 			report("SUBMIT_BUFFERED", PINMDL_IOC_SUBMIT_BUFFERED, err);
 		else
 			printf("   crc32c 0x%08x, no page pinned\n",
 			       (unsigned int)b.result);
+		if (err || b.result != want)
+			bad = 1;
 	}
 
-	if (dev && demo_blk(fd, dev))
-		return 1;
+	if (dev)
+		bad |= demo_blk(fd, dev);
 
 	step("a process exits with pages locked (PROCESS_HAS_LOCKED_PAGES)",
 	     "released at close, counted and reported");
+	fflush(stdout);
 	pid = fork();
 	if (!pid) {
 		int cfd = open_dev();
 		char *cbuf = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE,
 				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
-		if (cbuf == MAP_FAILED || create(cfd, cbuf, 4 * PAGE, &h2) ||
-		    lock(cfd, h2, PINMDL_IO_READ_ACCESS))
+		if (cbuf == MAP_FAILED)
 			_exit(1);
+		err = create(cfd, cbuf, 4 * PAGE, &h2);
+		if (err) {
+			report("CREATE", PINMDL_IOC_CREATE, err);
+			_exit(1);
+		}
+		err = lock(cfd, h2, PINMDL_IO_READ_ACCESS);
+		if (err) {
+			report("LOCK", PINMDL_IOC_LOCK, err);
+			_exit(1);
+		}
 		printf("   child %d locked 4 pages and exits\n", getpid());
 		fflush(stdout);
 		_exit(0);
 	}
-	waitpid(pid, &status, 0);
+	if (pid < 0 || waitpid(pid, &status, 0) != pid ||
+	    !WIFEXITED(status) || WEXITSTATUS(status)) {
+		printf("   the child failed\n");
+		bad = 1;
+	}
 
 	step("MmUnlockPages + IoFreeMdl at close", "close(/dev/pinmdl)");
 	close(fd);
 	cmd_stats();
-	return 0;
+	return bad;
 }
 
 static volatile sig_atomic_t trace_stop;
@@ -602,7 +756,8 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: pinmdlctl stats\n"
 		"       pinmdlctl lock SIZE [--read|--write] [--hold SECONDS]\n"
-		"       pinmdlctl demo [BLOCK-DEVICE]\n"
+		"       pinmdlctl demo [--overwrite BLOCK-DEVICE]\n"
+		"       pinmdlctl pattern\n"
 		"       pinmdlctl trace [SECONDS]\n");
 }
 
@@ -614,8 +769,16 @@ int main(int argc, char **argv)
 		ret = cmd_stats();
 	else if (argc >= 2 && !strcmp(argv[1], "lock"))
 		ret = cmd_lock(argc - 2, argv + 2);
-	else if ((argc == 2 || argc == 3) && !strcmp(argv[1], "demo"))
-		ret = cmd_demo(argc == 3 ? argv[2] : NULL);
+	else if (argc == 2 && !strcmp(argv[1], "demo"))
+		ret = cmd_demo(NULL);
+	else if (argc == 4 && !strcmp(argv[1], "demo") &&
+		 !strcmp(argv[2], "--overwrite"))
+		ret = cmd_demo(argv[3]);
+	else if (argc == 3 && !strcmp(argv[1], "demo") && argv[2][0] != '-')
+		fprintf(stderr, "pinmdlctl: demo writes over the first MiB of %s: say so with --overwrite\n",
+			argv[2]);
+	else if (argc == 2 && !strcmp(argv[1], "pattern"))
+		ret = cmd_pattern();
 	else if (argc >= 2 && !strcmp(argv[1], "trace"))
 		ret = cmd_trace(argc - 2, argv + 2);
 	if (ret == 2)
