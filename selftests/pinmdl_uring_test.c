@@ -708,6 +708,45 @@ TEST_F(uring, io_on_a_block_device)
 	munmap(back, len);
 }
 
+/*
+ * A LOCK of never-touched memory cannot pin where the command is issued
+ * without waiting: it is issued again where it may fault, and succeeds,
+ * every page pinned; one of mapped memory pins at once. Both count as
+ * one lock each.
+ */
+TEST_F(uring, lock_faults_in_where_it_may)
+{
+	struct pinmdl_lock l = { .access_mode = PINMDL_USER_MODE,
+				 .operation = PINMDL_IO_WRITE_ACCESS };
+	struct pinmdl_handle_arg a = { 0 };
+	size_t len = 512 * PM_PAGE;
+	long locks = pm_stat("locks");
+	char *fresh = pm_map(len, PROT_READ | PROT_WRITE);
+	uint32_t h[2];
+	int i;
+
+	ASSERT_NE(NULL, fresh);
+	ASSERT_EQ(0, pm_create(self->fd, fresh, len, &h[0]));
+	ASSERT_EQ(0, pm_create(self->fd, self->buf, self->len, &h[1]));
+	for (i = 0; i < 2; i++) {
+		l.handle = h[i];
+		EXPECT_EQ(0, CMD(&self->ring, self->fd, PINMDL_IOC_LOCK, l,
+				 NULL));
+	}
+	EXPECT_EQ(self->pins + 512 + 64, pm_pins());
+	EXPECT_EQ(locks + 2, pm_stat("locks"));
+	for (i = 0; i < 2; i++) {
+		a.handle = h[i];
+		EXPECT_EQ(0, CMD(&self->ring, self->fd, PINMDL_IOC_UNLOCK, a,
+				 NULL));
+		EXPECT_EQ(0, CMD(&self->ring, self->fd, PINMDL_IOC_FREE, a,
+				 NULL));
+	}
+	/* What the lock wrote by faulting is there, zeroes. */
+	EXPECT_EQ(0, fresh[len - 1]);
+	munmap(fresh, len);
+}
+
 /* Two threads submitting through one ring, each LOCK/UNLOCK its own. */
 struct shared_ring {
 	struct io_uring *ring;

@@ -17,13 +17,18 @@
  *     queue depth 32 io_uring READ/WRITE on that O_DIRECT file (pinning
  *     per I/O too);
  *   - io_uring READ_FIXED/WRITE_FIXED on a registered buffer, QD1 and QD32
- *     (pinned once, as with pinmdl): the strongest anchor.
+ *     (pinned once, as with pinmdl): the strongest anchor;
+ *   - pinmdl through io_uring: IO commands (IORING_OP_URING_CMD) on the
+ *     same locked buffer, QD1 and QD32, each CQE posted when its request
+ *     completes.
  * Then fio, when given, runs psync direct=1 and io_uring fixedbufs=1
  * direct=1 on the same device, an independent check of those figures.
  * Each figure is the median of the rounds, each ratio the median of the
  * rounds' ratios. Lines for machines:
  *   RATIO blk_<read|write>_vs_odirect nullb <bytes> <qd> <value>
  *   RATIO blk_<read|write>_vs_uring_fixed nullb <bytes> <qd> <value>
+ *   RATIO blk_<read|write>_uring_vs_<odirect|uring_fixed> nullb <bytes> <qd>
+ *         <value>  (pinmdl through io_uring commands)
  *   BLK <method> <read|write> <bytes> <qd> <MB/s>
  *   FIO <psync|uring_fixed> <read|write> <bytes> <qd> <MB/s>
  * A ratio is pinmdl's time over the other's: below 1, pinmdl is faster.
@@ -52,20 +57,22 @@
 static const size_t sizes[] = { 4096, 65536, 1 << 20, 8 << 20 };
 
 enum method { PM_SYNC, PM_ASYNC, OD_SYNC, OD_URING, FX_SYNC, FX_URING,
-	      NR_METHODS };
+	      PM_CMD1, PM_CMD, NR_METHODS };
 
 static const char *const method_names[NR_METHODS] = {
 	"pinmdl", "pinmdl", "odirect", "odirect_uring", "uring_fixed",
-	"uring_fixed",
+	"uring_fixed", "pinmdl_uring", "pinmdl_uring",
 };
 
-static const int method_qd[NR_METHODS] = { 1, QD, 1, QD, 1, QD };
+static const int method_qd[NR_METHODS] = { 1, QD, 1, QD, 1, QD, 1, QD };
 
 static int rounds = 11, pm_fd, dev_fd, direct_fd;
 static unsigned long min_bytes = 16UL << 20, max_size = 8UL << 20;
 static uint32_t target;
 static uint64_t dev_bytes;
 static struct io_uring ring;
+/* pinmdl's IO commands: 128-byte SQEs, 32-byte CQEs. */
+static struct io_uring cmd_ring;
 static char dev_path[64];
 
 static void die(const char *what)
@@ -175,6 +182,69 @@ static double time_pinmdl(int op, uint32_t h, size_t len, int ops, int qd)
 	return now_usec() - t0;
 }
 
+/* Queue IO command @i of @len bytes from slot @slot of descriptor @h. */
+static void cmd_prep(int op, uint32_t h, uint64_t slot, size_t len,
+		     uint64_t i, struct pinmdl_segment *segs)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&cmd_ring);
+	struct pinmdl_io io = { .target = target, .op = op,
+				.dev_offset = dev_off(i, len),
+				.segments = (uintptr_t)&segs[slot],
+				.nr_segments = 1 };
+
+	if (!sqe)
+		die("io_uring_get_sqe");
+	segs[slot] = (struct pinmdl_segment){ .handle = h,
+					      .offset = slot * len,
+					      .length = len };
+	memset(sqe, 0, 128);
+	sqe->opcode = IORING_OP_URING_CMD;
+	sqe->fd = pm_fd;
+	sqe->cmd_op = PINMDL_IOC_IO;
+	sqe->user_data = slot;
+	memcpy(sqe->cmd, &io, sizeof(io));
+}
+
+/* Wait for one IO command's CQE; its slot. */
+static uint64_t cmd_reap(size_t len)
+{
+	struct io_uring_cqe *cqe;
+	uint64_t slot;
+
+	if (io_uring_wait_cqe(&cmd_ring, &cqe))
+		die("io_uring_wait_cqe");
+	if (cqe->res || cqe->big_cqe[0] != len) {
+		errno = cqe->res < 0 ? -cqe->res : EIO;
+		die("pinmdl IO command");
+	}
+	slot = cqe->user_data;
+	io_uring_cqe_seen(&cmd_ring, cqe);
+	return slot;
+}
+
+/* pinmdl through io_uring: @qd IO commands kept in flight. */
+static double time_cmd(int op, uint32_t h, size_t len, int ops, int qd)
+{
+	struct pinmdl_segment segs[QD];
+	double t0 = now_usec();
+	uint64_t slot;
+	int i, done = 0;
+
+	for (i = 0; i < ops && i < qd; i++)
+		cmd_prep(op, h, i, len, i, segs);
+	if (io_uring_submit(&cmd_ring) < 0)
+		die("io_uring_submit");
+	for (; done < ops; done++) {
+		slot = cmd_reap(len);
+		if (i < ops) {
+			cmd_prep(op, h, slot, len, i++, segs);
+			if (io_uring_submit(&cmd_ring) < 0)
+				die("io_uring_submit");
+		}
+	}
+	return now_usec() - t0;
+}
+
 static double time_odirect(int write, char *buf, size_t len, int ops)
 {
 	double t0 = now_usec();
@@ -266,6 +336,9 @@ static double time_method(enum method m, int write, uint32_t h, char *buf,
 	case FX_SYNC:
 	case FX_URING:
 		return time_uring(write, 1, buf, len, ops, method_qd[m]);
+	case PM_CMD1:
+	case PM_CMD:
+		return time_cmd(op, h, len, ops, method_qd[m]);
 	default:
 		return 0;
 	}
@@ -274,11 +347,17 @@ static double time_method(enum method m, int write, uint32_t h, char *buf,
 /* One size, one direction: every method each round, medians after. */
 static void bench_size(size_t len, int write)
 {
-	static const struct { enum method pm, other; const char *vs; } pairs[] = {
-		{ PM_SYNC, OD_SYNC, "odirect" },
-		{ PM_ASYNC, OD_URING, "odirect" },
-		{ PM_SYNC, FX_SYNC, "uring_fixed" },
-		{ PM_ASYNC, FX_URING, "uring_fixed" },
+	static const struct {
+		enum method pm, other;
+		const char *how, *vs;
+	} pairs[] = {
+		{ PM_SYNC, OD_SYNC, "", "odirect" },
+		{ PM_ASYNC, OD_URING, "", "odirect" },
+		{ PM_SYNC, FX_SYNC, "", "uring_fixed" },
+		{ PM_ASYNC, FX_URING, "", "uring_fixed" },
+		{ PM_CMD1, OD_SYNC, "_uring", "odirect" },
+		{ PM_CMD1, FX_SYNC, "_uring", "uring_fixed" },
+		{ PM_CMD, FX_URING, "_uring", "uring_fixed" },
 	};
 	double t[NR_METHODS][MAX_ROUNDS], r[ARRAY_SIZE(pairs)][MAX_ROUNDS];
 	size_t buf_len = len * QD, p;
@@ -320,8 +399,8 @@ static void bench_size(size_t len, int write)
 			r[p][k] = t[pairs[p].pm][k] / t[pairs[p].other][k];
 	}
 	for (p = 0; p < ARRAY_SIZE(pairs); p++)
-		printf("RATIO blk_%s_vs_%s nullb %zu %d %.3f\n", rw,
-		       pairs[p].vs, len, method_qd[pairs[p].pm],
+		printf("RATIO blk_%s%s_vs_%s nullb %zu %d %.3f\n", rw,
+		       pairs[p].how, pairs[p].vs, len, method_qd[pairs[p].pm],
 		       median(r[p], rounds));
 	for (m = 0; m < NR_METHODS; m++)
 		printf("BLK %s %s %zu %d %.1f\n", method_names[m], rw, len,
@@ -454,6 +533,9 @@ int main(int argc, char **argv)
 	target = o.target;
 	if (io_uring_queue_init(2 * QD, &ring, 0))
 		die("io_uring_queue_init");
+	if (io_uring_queue_init(2 * QD, &cmd_ring, IORING_SETUP_SQE128 |
+						   IORING_SETUP_CQE32))
+		die("io_uring_queue_init of 128-byte SQEs");
 	printf("pinmdl_blk_bench: null_blk %s, %lu MiB memory-backed; median"
 	       " of %d rounds, each moving at least %lu MiB a method\n",
 	       dev_path, mib, rounds, min_bytes >> 20);

@@ -65,6 +65,8 @@ struct pinmdl {
 	u64 *pfns;
 };
 
+int pinmdl_lock_pages(struct pinmdl *mdl, u32 access_mode, u32 operation,
+		      bool nowait);
 void pinmdl_get(struct pinmdl *mdl);
 void pinmdl_put(struct pinmdl *mdl);
 struct pinmdl *pinmdl_root(struct pinmdl *mdl, u64 *offset);

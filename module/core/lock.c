@@ -87,7 +87,8 @@ static void pinmdl_uncharge(struct pinmdl *mdl)
  * @mdl->lock, which may wait for as long as a fault takes (userfaultfd, a
  * FUSE daemon): @mdl->locking keeps every other state change away.
  */
-static int pinmdl_lock_user_pages(struct pinmdl *mdl, u32 operation)
+static int pinmdl_lock_user_pages(struct pinmdl *mdl, u32 operation,
+				  bool nowait)
 {
 	bool write = operation != PINMDL_IO_READ_ACCESS;
 	unsigned int gup_flags = FOLL_LONGTERM | (write ? FOLL_WRITE : 0);
@@ -96,7 +97,7 @@ static int pinmdl_lock_user_pages(struct pinmdl *mdl, u32 operation)
 	ret = pinmdl_alloc_pfns(mdl, GFP_KERNEL_ACCOUNT);
 	if (ret)
 		return ret;
-	ret = pinmdl_pin_user_range(mdl, gup_flags);
+	ret = pinmdl_pin_user_range(mdl, gup_flags, nowait);
 	if (ret)
 		goto err_free_pfns;
 	ret = pinmdl_compat_check_pins(mdl, write);
@@ -113,9 +114,9 @@ err_free_pfns:
 
 /*
  * Charge, then pin with @mdl->lock dropped meanwhile; called, and returns,
- * with it held.
+ * with it held. With @nowait, -EAGAIN where pinning would wait.
  */
-static int pinmdl_lock_user(struct pinmdl *mdl, u32 operation)
+static int pinmdl_lock_user(struct pinmdl *mdl, u32 operation, bool nowait)
 {
 	int ret;
 
@@ -128,7 +129,7 @@ static int pinmdl_lock_user(struct pinmdl *mdl, u32 operation)
 		return ret;
 	mdl->locking = true;
 	mutex_unlock(&mdl->lock);
-	ret = pinmdl_lock_user_pages(mdl, operation);
+	ret = pinmdl_lock_user_pages(mdl, operation, nowait);
 	mutex_lock(&mdl->lock);
 	mdl->locking = false;
 	if (ret)
@@ -178,6 +179,26 @@ static int pinmdl_lock_kernel(struct pinmdl *mdl)
  */
 int pinmdl_probe_and_lock(struct pinmdl *mdl, u32 access_mode, u32 operation)
 {
+	return pinmdl_lock_pages(mdl, access_mode, operation, false);
+}
+EXPORT_SYMBOL_GPL(pinmdl_probe_and_lock);
+
+/**
+ * pinmdl_lock_pages() - pinmdl_probe_and_lock(), which may be told not to wait
+ * @mdl: descriptor from pinmdl_alloc()
+ * @access_mode: PINMDL_USER_MODE or PINMDL_KERNEL_MODE
+ * @operation: PINMDL_IO_READ_ACCESS, PINMDL_IO_WRITE_ACCESS or
+ *	       PINMDL_IO_MODIFY_ACCESS
+ * @nowait: a user lock pins only what is mapped, with no fault and no
+ *	    wait (an io_uring command issued where it may not block)
+ *
+ * Context: process context; may sleep, briefly only if @nowait.
+ * Return: as pinmdl_probe_and_lock(); -EAGAIN if @nowait and the lock
+ * would wait, having changed nothing.
+ */
+int pinmdl_lock_pages(struct pinmdl *mdl, u32 access_mode, u32 operation,
+		bool nowait)
+{
 	u64 start = pinmdl_trace_start(trace_pinmdl_lock_enabled()), ns;
 	int ret;
 
@@ -203,7 +224,7 @@ int pinmdl_probe_and_lock(struct pinmdl *mdl, u32 access_mode, u32 operation)
 	if (access_mode == PINMDL_KERNEL_MODE)
 		ret = pinmdl_lock_kernel(mdl);
 	else
-		ret = pinmdl_lock_user(mdl, operation);
+		ret = pinmdl_lock_user(mdl, operation, nowait);
 	if (ret)
 		goto out_unlock;
 
@@ -224,7 +245,6 @@ out:
 			  access_mode, operation, ret, ns);
 	return ret;
 }
-EXPORT_SYMBOL_GPL(pinmdl_probe_and_lock);
 
 /**
  * pinmdl_unlock() - unlock a descriptor's pages (MmUnlockPages)

@@ -113,6 +113,8 @@ MODULE_PARM_DESC(parallel_lock_pages,
  * @gup_flags: FOLL_* of the lock
  * @mdl: the descriptor being locked
  * @fix_reads: a read lock on a kernel whose read pins may go stale (6.1)
+ * @nowait: pin only what is mapped, and fail with -EAGAIN where that would
+ *	    wait (a fault, the mmap_lock, a reservation)
  * @next: next piece for the locker or a worker to take
  * @abort: a piece failed, or the process is killed: no more pieces taken
  * @workers: workers that took part and are still pinning
@@ -129,6 +131,7 @@ struct pinmdl_pin_job {
 	unsigned int gup_flags;
 	struct pinmdl *mdl;
 	bool fix_reads;
+	bool nowait;
 	atomic64_t next;
 	bool abort;
 	atomic_t workers;
@@ -193,17 +196,22 @@ static void pinmdl_pages_to_pfns(u64 *entries, u64 count)
 
 /*
  * How many of the @want pages from @va on @mm maps, in mappings that
- * follow each other: 0 if @va is in a hole; -EINTR on a fatal signal.
+ * follow each other: 0 if @va is in a hole; -EINTR on a fatal signal;
+ * -EAGAIN if @nowait and the mmap_lock is taken.
  */
 static int pinmdl_mapped_pages(struct mm_struct *mm, unsigned long va,
-			       int want)
+			       int want, bool nowait)
 {
 	unsigned long addr = va, end = va + want * PAGE_SIZE;
 	struct vm_area_struct *vma;
 	struct vma_iterator vmi;
 
-	if (mmap_read_lock_killable(mm))
+	if (nowait) {
+		if (!mmap_read_trylock(mm))
+			return -EAGAIN;
+	} else if (mmap_read_lock_killable(mm)) {
 		return -EINTR;
+	}
 	vma_iter_init(&vmi, mm, va);
 	for_each_vma_range(vmi, vma, end) {
 		if (vma->vm_start > addr)
@@ -306,7 +314,8 @@ static int pinmdl_fault_in(struct pinmdl_pin_job *job, unsigned long va,
  * Pin up to @want pages at @va of @job into @pages under a reservation,
  * checked: with FOLL_NOFAULT unless @fault (the pin cannot wait on user
  * space while it holds references unchecked). Return the pages pinned,
- * 0 if none was mapped, or the errno with none pinned.
+ * 0 if none was mapped, or the errno with none pinned: -EAGAIN for a
+ * @job that may not wait for a reservation.
  */
 static long pinmdl_pin_reserved(struct pinmdl_pin_job *job, unsigned long va,
 				u64 i, long want, bool fault)
@@ -315,9 +324,9 @@ static long pinmdl_pin_reserved(struct pinmdl_pin_job *job, unsigned long va,
 	long pinned;
 	int ret;
 
-	want = pinmdl_refs_reserve(want, true);
-	if (want < 0)
-		return want;
+	want = pinmdl_refs_reserve(want, !job->nowait);
+	if (want <= 0)
+		return want ?: -EAGAIN;
 	pinned = pin_user_pages_fast(va, want, job->gup_flags |
 				     (fault ? 0 : FOLL_NOFAULT), pages + i);
 	ret = pinned < 0 ? (fault ? pinmdl_gup_errno(pinned) : 0) :
@@ -336,7 +345,8 @@ static long pinmdl_pin_reserved(struct pinmdl_pin_job *job, unsigned long va,
  * fails with EFAULT here, before GUP sees it (see the top of this file).
  *
  * Pages are pinned without faults; what is not mapped is faulted in with
- * no reservation held, then pinned. A page still not pinned then (made
+ * no reservation held, then pinned (a @job that may not wait stops there
+ * with -EAGAIN). A page still not pinned then (made
  * absent again meanwhile, migrating, or in a mapping GUP refuses) is
  * pinned alone with faults, for GUP to pin it or to tell why not: only
  * that one page's reservation may then wait on user space.
@@ -356,7 +366,8 @@ static int pinmdl_pin_local(struct pinmdl_pin_job *job, u64 first, u64 end,
 		va = job->start + i * PAGE_SIZE;
 		want = pinmdl_mapped_pages(job->mm, va,
 					   min_t(u64, end - i,
-						 PINMDL_PIN_CHUNK));
+						 PINMDL_PIN_CHUNK),
+					   job->nowait);
 		if (want <= 0)
 			return want ?: -EFAULT;
 		pinned = pinmdl_pin_reserved(job, va, i, stuck ? 1 : want,
@@ -365,6 +376,8 @@ static int pinmdl_pin_local(struct pinmdl_pin_job *job, u64 first, u64 end,
 			return pinned;
 		*done += pinned;
 		stuck = false;
+		if (!pinned && job->nowait)
+			return -EAGAIN;
 		if (!pinned && i < faulted) {
 			stuck = true;
 		} else if (!pinned) {
@@ -690,17 +703,21 @@ out_unpin:
  * @mdl: descriptor being locked, with its PFN array allocated, in the
  *	 calling process's address space
  * @gup_flags: FOLL_LONGTERM and FOLL_WRITE as the operation wants
+ * @nowait: pin only what is mapped, with no fault and no wait, or fail
+ *	    with -EAGAIN (an io_uring command issued where it may not block)
  *
  * Below parallel_lock_pages, or on one CPU, the locker pins the range on
  * its own; above, with workers on the other CPUs (see the top of this
  * file). All or nothing either way.
  *
- * Context: process context, the locker's; may sleep.
+ * Context: process context, the locker's; may sleep unless @nowait.
  * Return: 0, with every page pinned and its PFN stored; -EFAULT if part of
- * the range cannot be pinned; -ENOMEM; -EINTR on a fatal signal. On
- * failure nothing stays pinned.
+ * the range cannot be pinned; -ENOMEM; -EINTR on a fatal signal; -EAGAIN
+ * if @nowait and pinning it would fault, wait, take workers, or replace
+ * stale read pins. On failure nothing stays pinned.
  */
-int pinmdl_pin_user_range(struct pinmdl *mdl, unsigned int gup_flags)
+int pinmdl_pin_user_range(struct pinmdl *mdl, unsigned int gup_flags,
+			  bool nowait)
 {
 	struct pinmdl_pin_job job = {
 		.mm = mdl->mm,
@@ -710,12 +727,16 @@ int pinmdl_pin_user_range(struct pinmdl *mdl, unsigned int gup_flags)
 		.gup_flags = gup_flags,
 		.mdl = mdl,
 		.fix_reads = pinmdl_compat_reads_go_stale(gup_flags),
+		.nowait = nowait,
 	};
 	unsigned int cpus = pinmdl_pin_cpus(job.count);
 	struct pinmdl_pin_worker **workers = NULL;
 	u64 done = 0;
 	int ret;
 
+	/* Workers and the replacing of stale read pins may wait. */
+	if (nowait && (cpus > 1 || job.fix_reads))
+		return -EAGAIN;
 	/* Stale read pins are replaced by the locker alone. */
 	if (job.fix_reads)
 		cpus = 1;

@@ -53,11 +53,15 @@ static int pinmdl_ioctl_create(struct pinmdl_file *pf, void __user *uarg)
  * pinmdl_cmd_lock() - PINMDL_IOC_LOCK, as an ioctl or a command
  * @pf: open file
  * @arg: the descriptor, access mode and operation
+ * @nowait: pin only what is mapped, with no fault and no wait (a command
+ *	    issued where it may not block)
  *
  * Context: process context.
- * Return: 0, or a negative errno (pinmdl_probe_and_lock()).
+ * Return: 0, or a negative errno (pinmdl_lock_pages()): -EAGAIN if
+ * @nowait and the lock would wait.
  */
-int pinmdl_cmd_lock(struct pinmdl_file *pf, const struct pinmdl_lock *arg)
+int pinmdl_cmd_lock(struct pinmdl_file *pf, const struct pinmdl_lock *arg,
+		    bool nowait)
 {
 	struct pinmdl *mdl;
 	int ret;
@@ -71,7 +75,7 @@ int pinmdl_cmd_lock(struct pinmdl_file *pf, const struct pinmdl_lock *arg)
 	mdl = pinmdl_file_lookup(pf, arg->handle);
 	if (IS_ERR(mdl))
 		return PTR_ERR(mdl);
-	ret = pinmdl_probe_and_lock(mdl, arg->access_mode, arg->operation);
+	ret = pinmdl_lock_pages(mdl, arg->access_mode, arg->operation, nowait);
 	pinmdl_put(mdl);
 	return ret;
 }
@@ -82,7 +86,7 @@ static int pinmdl_ioctl_lock(struct pinmdl_file *pf, void __user *uarg)
 
 	if (copy_from_user(&arg, uarg, sizeof(arg)))
 		return -EFAULT;
-	return pinmdl_cmd_lock(pf, &arg);
+	return pinmdl_cmd_lock(pf, &arg, false);
 }
 
 /**

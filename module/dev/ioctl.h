@@ -19,7 +19,8 @@ struct pinmdl_lock;
 long pinmdl_ioctl(struct pinmdl_file *pf, unsigned int cmd, void __user *uarg);
 int pinmdl_cmd_create(struct pinmdl_file *pf, const struct pinmdl_create *arg,
 		      u32 __user *uhandle, u32 *handle);
-int pinmdl_cmd_lock(struct pinmdl_file *pf, const struct pinmdl_lock *arg);
+int pinmdl_cmd_lock(struct pinmdl_file *pf, const struct pinmdl_lock *arg,
+		    bool nowait);
 int pinmdl_cmd_handle(struct pinmdl_file *pf,
 		      const struct pinmdl_handle_arg *arg,
 		      int (*op)(struct pinmdl_file *pf, struct pinmdl *mdl));

@@ -109,7 +109,8 @@ static int pinmdl_uring_run(struct pinmdl_file *pf, struct io_uring_cmd *ucmd,
 			*res2 = handle;
 		return ret;
 	case PINMDL_IOC_LOCK:
-		return pinmdl_cmd_lock(pf, &arg.lock);
+		return pinmdl_cmd_lock(pf, &arg.lock,
+				       issue_flags & IO_URING_F_NONBLOCK);
 	case PINMDL_IOC_UNLOCK:
 		return pinmdl_cmd_handle(pf, &arg.handle, pinmdl_handle_unlock);
 	case PINMDL_IOC_FREE:
@@ -129,10 +130,11 @@ static int pinmdl_uring_run(struct pinmdl_file *pf, struct io_uring_cmd *ucmd,
  * @ucmd: the command
  * @issue_flags: IO_URING_F_*
  *
- * A LOCK issued where it may not block (IO_URING_F_NONBLOCK) is handed
- * back to io_uring (-EAGAIN), which issues it again from a worker of the
- * submitter's, where a fault may wait. Failures are counted by errno as
- * the ioctls' are.
+ * A LOCK issued where it may not block (IO_URING_F_NONBLOCK) pins what is
+ * mapped with no fault and no wait; if that is not the whole range, it is
+ * handed back to io_uring (-EAGAIN, nothing changed), which issues it
+ * again from a worker of the submitter's, where a fault may wait.
+ * Failures are counted by errno as the ioctls' are.
  *
  * Context: process context: the submitter, an io_uring worker or SQPOLL
  * thread of its process; with IO_URING_F_CANCEL, io_uring cancelling an
@@ -156,13 +158,12 @@ int pinmdl_uring_cmd(struct io_uring_cmd *ucmd, unsigned int issue_flags)
 	    !(issue_flags & IO_URING_F_CQE32)) {
 		ret = -EINVAL;
 	} else {
-		if (ucmd->cmd_op == PINMDL_IOC_LOCK &&
-		    issue_flags & IO_URING_F_NONBLOCK)
-			return -EAGAIN;
 		ret = pinmdl_uring_run(pf, ucmd, pinmdl_uring_payload(ucmd),
 				       issue_flags, &res2);
 	}
-	if (ret == -EIOCBQUEUED)
+	/* A LOCK that would wait: issued again where it may. */
+	if (ret == -EIOCBQUEUED || (ret == -EAGAIN &&
+				    ucmd->cmd_op == PINMDL_IOC_LOCK))
 		return ret;
 	if (ret < 0)
 		pinmdl_stats_failure(ret);
