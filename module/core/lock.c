@@ -197,7 +197,7 @@ EXPORT_SYMBOL_GPL(pinmdl_probe_and_lock);
  * would wait, having changed nothing.
  */
 int pinmdl_lock_pages(struct pinmdl *mdl, u32 access_mode, u32 operation,
-		bool nowait)
+		      bool nowait)
 {
 	u64 start = pinmdl_trace_start(trace_pinmdl_lock_enabled()), ns;
 	int ret;
