@@ -1,10 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * async_queue: asynchronous reads of a block device's first 16 MiB into
- * one locked buffer, DEPTH requests in flight, each into its own slot
- * (one descriptor may be in any number of requests at once). poll(2)
- * says a completion is there, read(2) takes it, its request id names the
- * slot; each MiB's first byte is printed in the order they complete.
+ * async_queue: DEPTH asynchronous reads of a MiB in flight at once, each
+ * into its slot of one locked buffer of DEPTH MiB, over a block device's
+ * first 16 MiB (or all of it); completions taken with poll(2) and read(2).
  *
  *   modprobe pinmdl_blk && ./async_queue /dev/vdb
  */
@@ -12,7 +10,6 @@
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -21,14 +18,10 @@
 #include "pinmdl_errors.h"
 
 #define DEPTH	8		/* requests in flight */
-#define CHUNK	(64u << 10)	/* bytes a request */
-#define TOTAL	(16u << 20)
+#define CHUNK	(1u << 20)	/* bytes a request; the last may be short */
 
-static void die(const char *what, unsigned long cmd, int err)
-{
-	fprintf(stderr, "%s: %s\n", what, pinmdl_strerror(cmd, err));
-	exit(1);
-}
+/* ioctl @cmd; if it fails, exit saying what errno means for @cmd. */
+#define IOCTL(fd, cmd, arg)	pinmdl_check(ioctl(fd, cmd, arg), #cmd, cmd)
 
 int main(int argc, char **argv)
 {
@@ -36,64 +29,71 @@ int main(int argc, char **argv)
 				 .operation = PINMDL_IO_WRITE_ACCESS };
 	struct pinmdl_target_open t = { .name = (uintptr_t)"pinmdl_blk" };
 	struct pinmdl_create c = { .length = DEPTH * CHUNK };
-	uint64_t id[DEPTH], off[DEPTH], next = 0, end;
-	unsigned char *buf;
+	struct pinmdl_segment seg = { 0 };
+	struct pinmdl_io io = { .op = PINMDL_BLK_READ, .nr_segments = 1,
+		.segments = (uintptr_t)&seg, .flags = PINMDL_SUBMIT_ASYNC };
+	struct pinmdl_handle_arg h = { 0 };
 	struct pinmdl_completion comp;
 	struct pollfd p = { .events = POLLIN };
-	int fd, slot, busy = 0;
+	uint64_t id[DEPTH] = { 0 }, off[DEPTH], next = 0, end, i;
+	int fd, slot, n = 0, peak = 0;
+	unsigned char *buf;
+	uint32_t hash;
 
-	if (argc != 2)
-		die("usage: async_queue BLOCK-DEVICE", 0, EINVAL);
-	fd = open("/dev/pinmdl", O_RDWR);
-	t.fd = open(argv[1], O_RDONLY);
-	if (fd < 0 || t.fd < 0)
-		die(fd < 0 ? "/dev/pinmdl" : argv[1], 0, errno);
-	p.fd = fd;
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s BLOCK-DEVICE\n", argv[0]);
+		return 2;
+	}
+	p.fd = fd = open("/dev/pinmdl", O_RDWR | O_CLOEXEC);
+	pinmdl_check(fd < 0, "/dev/pinmdl", PINMDL_OPEN_DEVICE);
+	t.fd = open(argv[1], O_RDONLY | O_CLOEXEC);
+	pinmdl_check(t.fd < 0, argv[1], 0);
 	buf = mmap(NULL, c.length, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (buf == MAP_FAILED)
-		die("mmap", 0, errno);
+	pinmdl_check(buf == MAP_FAILED, "mmap", 0);
 	c.addr = (uintptr_t)buf;
-	if (ioctl(fd, PINMDL_IOC_CREATE, &c))
-		die("CREATE", PINMDL_IOC_CREATE, errno);
-	l.handle = c.handle;
-	if (ioctl(fd, PINMDL_IOC_LOCK, &l))
-		die("LOCK", PINMDL_IOC_LOCK, errno);
-	if (ioctl(fd, PINMDL_IOC_TARGET_OPEN, &t))
-		die("TARGET_OPEN", PINMDL_IOC_TARGET_OPEN, errno);
-	end = t.capacity < TOTAL ? t.capacity / CHUNK * CHUNK : TOTAL;
+	IOCTL(fd, PINMDL_IOC_CREATE, &c);
+	l.handle = seg.handle = c.handle;
+	IOCTL(fd, PINMDL_IOC_LOCK, &l);
+	IOCTL(fd, PINMDL_IOC_TARGET_OPEN, &t);
+	io.target = t.target;
+	end = t.capacity < 16 * CHUNK ? t.capacity : 16 * CHUNK;
+	if (end < CHUNK)
+		printf("%s: %d bytes, less than one read\n", argv[1], (int)end);
 
-	while (next < end || busy) {
-		/* Fill every free slot with the next chunk of the device. */
+	while (next < end || n) {
+		/* Fill every free slot (id 0) with the next chunk. */
 		for (slot = 0; slot < DEPTH && next < end; slot++) {
-			struct pinmdl_segment seg = { c.handle, 0, slot * CHUNK, CHUNK };
-			struct pinmdl_io io = { .target = t.target,
-				.op = PINMDL_BLK_READ, .dev_offset = next,
-				.segments = (uintptr_t)&seg, .nr_segments = 1,
-				.flags = PINMDL_SUBMIT_ASYNC };
-
-			if (busy & 1 << slot)
+			if (id[slot])
 				continue;
-			if (ioctl(fd, PINMDL_IOC_IO, &io))
-				die("IO", PINMDL_IOC_IO, errno);
-			id[slot] = io.request_id;
-			off[slot] = next;
-			next += CHUNK;
-			busy |= 1 << slot;
+			seg.offset = slot * CHUNK;
+			seg.length = end - next < CHUNK ? end - next : CHUNK;
+			io.dev_offset = off[slot] = next;
+			IOCTL(fd, PINMDL_IOC_IO, &io);
+			id[slot] = io.request_id;	/* from 1 on, never 0 */
+			next += seg.length;
+			peak = ++n > peak ? n : peak;
 		}
-		/* Wait for a completion and find its slot. */
-		if (poll(&p, 1, -1) < 0 || read(fd, &comp, sizeof(comp)) < 0)
-			die("poll or read", 0, errno);
-		if (comp.status)
-			die("BLK_READ", PINMDL_IOC_IO, -comp.status);
-		for (slot = 0; slot < DEPTH && id[slot] != comp.request_id; slot++)
-			;
-		if (slot == DEPTH)
-			die("completion", 0, EPROTO);
-		if (off[slot] % (1u << 20) == 0)
-			printf("MiB %2d: %02x\n", (int)(off[slot] >> 20),
-			       buf[slot * CHUNK]);
-		busy &= ~(1 << slot);
+		/* Wait for a completion; its id names one of the busy slots. */
+		pinmdl_check(poll(&p, 1, -1) < 0, "poll", 0);
+		pinmdl_check(read(fd, &comp, sizeof(comp)) < 0, "read", 0);
+		for (slot = 0; slot < DEPTH && id[slot] != comp.request_id;)
+			slot++;
+		errno = slot == DEPTH ? EPROTO : -comp.status;
+		pinmdl_check(errno, "PINMDL_BLK_READ", PINMDL_IOC_IO);
+		for (hash = 2166136261u, i = 0; i < comp.result; i++)
+			hash = (hash ^ buf[slot * CHUNK + i]) * 16777619u;
+		printf("MiB %2d: %d bytes, FNV-1a %08x\n",
+		       (int)(off[slot] / CHUNK), (int)comp.result, hash);
+		id[slot] = 0;
+		n--;
 	}
+	printf("at most %d requests in flight\n", peak);
+
+	h.handle = t.target;
+	IOCTL(fd, PINMDL_IOC_TARGET_CLOSE, &h);
+	h.handle = c.handle;
+	IOCTL(fd, PINMDL_IOC_UNLOCK, &h);
+	IOCTL(fd, PINMDL_IOC_FREE, &h);
 	return 0;
 }

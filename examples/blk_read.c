@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * blk_read: lock a 1 MiB buffer once, then read a block device into it
- * again and again through pinmdl_blk: each read is the device's own
- * direct I/O straight into the locked pages, with no copy and no pin per
- * read. It reads the device's first 16 MiB (or less), a MiB at a time,
- * and prints each MiB's first and last byte.
+ * blk_read: lock a buffer once, read a block device into it again and
+ * again through pinmdl_blk (direct I/O into the locked pages: no copy, no
+ * pin per read), a MiB at a time up to 16 MiB or the device's end (the
+ * last read short if need be), and print each MiB's size and FNV-1a hash.
  *
  *   modprobe pinmdl_blk && ./blk_read /dev/vdb
  */
@@ -14,7 +13,6 @@
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <unistd.h>
 
 #include <linux/pinmdl.h>
 #include "pinmdl_errors.h"
@@ -36,7 +34,8 @@ int main(int argc, char **argv)
 	struct pinmdl_io io = { .op = PINMDL_BLK_READ, .nr_segments = 1 };
 	struct pinmdl_handle_arg h = { 0 };
 	unsigned char *buf;
-	uint64_t mib;
+	uint64_t off, end, i;
+	uint32_t hash;
 	int fd;
 
 	if (argc != 2) {
@@ -45,7 +44,7 @@ int main(int argc, char **argv)
 	}
 	fd = open("/dev/pinmdl", O_RDWR | O_CLOEXEC);
 	if (fd < 0)
-		die("/dev/pinmdl", 0);
+		die("/dev/pinmdl", PINMDL_OPEN_DEVICE);
 	t.fd = open(argv[1], O_RDONLY | O_CLOEXEC);
 	if (t.fd < 0)
 		die(argv[1], 0);
@@ -63,20 +62,27 @@ int main(int argc, char **argv)
 	if (ioctl(fd, PINMDL_IOC_LOCK, &l))
 		die("LOCK", PINMDL_IOC_LOCK);
 
-	/* Bind the block device to a target id; capacity is in bytes. */
+	/* Bind the device to a target id; capacity is bytes, whole blocks. */
 	if (ioctl(fd, PINMDL_IOC_TARGET_OPEN, &t))
 		die("TARGET_OPEN pinmdl_blk", PINMDL_IOC_TARGET_OPEN);
 	seg.handle = c.handle;
 	io.target = t.target;
 	io.segments = (uintptr_t)&seg;
+	end = t.capacity < 16 * LEN ? t.capacity : 16 * LEN;
+	if (end < LEN)
+		printf("%s: %d bytes, less than one read\n", argv[1], (int)end);
 
-	/* Any number of reads into the same locked pages. */
-	for (mib = 0; mib < 16 && (mib + 1) * LEN <= t.capacity; mib++) {
-		io.dev_offset = mib * LEN;
+	/* Reads into the same locked pages; the last one may be short. */
+	for (off = 0; off < end; off += LEN) {
+		seg.length = end - off < LEN ? end - off : LEN;
+		io.dev_offset = off;
 		if (ioctl(fd, PINMDL_IOC_IO, &io))
 			die("IO BLK_READ", PINMDL_IOC_IO);
-		printf("MiB %2llu: %02x .. %02x\n", (unsigned long long)mib,
-		       buf[0], buf[LEN - 1]);
+		/* What the device wrote into the buffer: its 32-bit FNV-1a. */
+		for (hash = 2166136261u, i = 0; i < io.result; i++)
+			hash = (hash ^ buf[i]) * 16777619u;
+		printf("MiB %2d: %d bytes, FNV-1a %08x\n", (int)(off / LEN),
+		       (int)io.result, hash);
 	}
 
 	h.handle = t.target;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * lock_checksum: lock a buffer (MmProbeAndLockPages), show the pages it
- * pinned, and have the pinmdl_lower driver checksum it in the kernel
+ * lock_checksum: lock a buffer (MmProbeAndLockPages), show how many pages
+ * it pinned, and have the pinmdl_lower driver checksum it in the kernel
  * straight from those pages; the user's own checksum must agree.
  *
  *   modprobe pinmdl_lower && ./lock_checksum
@@ -52,10 +52,10 @@ int main(void)
 
 	fd = open("/dev/pinmdl", O_RDWR | O_CLOEXEC);
 	if (fd < 0)
-		die("/dev/pinmdl", 0);
+		die("/dev/pinmdl", PINMDL_OPEN_DEVICE);
 	buf = aligned_alloc(4096, LEN);
 	if (!buf)
-		return 1;
+		die("aligned_alloc", 0);
 	for (i = 0; i < LEN; i++)
 		buf[i] = (unsigned char)(i * 7);
 

@@ -2,13 +2,16 @@
 /*
  * pinmdl_strerror(): what an errno from /dev/pinmdl means in pinmdl's
  * terms, for the ioctl that returned it, as pinmdl(4) ERRORS says, or for
- * the open(2) of the device itself (PINMDL_OPEN_DEVICE).
+ * the open(2) of the device itself (PINMDL_OPEN_DEVICE); and
+ * pinmdl_check(), which exits with it when a call failed.
  * Header-only, for pinmdlctl and the examples.
  */
 #ifndef PINMDL_ERRORS_H
 #define PINMDL_ERRORS_H
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <linux/pinmdl.h>
@@ -85,6 +88,19 @@ static inline const char *pinmdl_strerror(unsigned long cmd, int err)
 		if (!m[i].cmd && m[i].err == err)
 			return m[i].why;
 	return strerror(err);
+}
+
+/*
+ * For short programs: if @failed, print "@what: " and what errno means for
+ * @cmd (pinmdl_strerror()) to stderr, and exit with status 1.
+ */
+static inline void pinmdl_check(int failed, const char *what,
+				unsigned long cmd)
+{
+	if (!failed)
+		return;
+	fprintf(stderr, "%s: %s\n", what, pinmdl_strerror(cmd, errno));
+	exit(1);
 }
 
 #endif /* PINMDL_ERRORS_H */
