@@ -554,6 +554,117 @@ static void bench_memory(const char *name, unsigned long max_pages)
 	}
 }
 
+/* Queue a LOCK or UNLOCK command of descriptor @h on @cring. */
+static void lock_cmd(struct io_uring *cring, unsigned int op, uint32_t h)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(cring);
+	struct pinmdl_lock l = { .handle = h, .access_mode = PINMDL_USER_MODE,
+				 .operation = PINMDL_IO_WRITE_ACCESS };
+	struct pinmdl_handle_arg a = { .handle = h };
+
+	if (!sqe)
+		die("io_uring_get_sqe");
+	memset(sqe, 0, 128);
+	sqe->opcode = IORING_OP_URING_CMD;
+	sqe->fd = dev_fd;
+	sqe->cmd_op = op;
+	if (op == PINMDL_IOC_LOCK)
+		memcpy(sqe->cmd, &l, sizeof(l));
+	else
+		memcpy(sqe->cmd, &a, sizeof(a));
+}
+
+/* @n commands @op of @h[] in one io_uring_enter(), and their CQEs. */
+static void cmd_batch(struct io_uring *cring, unsigned int op,
+		      const uint32_t *h, int n)
+{
+	struct io_uring_cqe *cqe;
+	int i;
+
+	for (i = 0; i < n; i++)
+		lock_cmd(cring, op, h[i]);
+	if (io_uring_submit_and_wait(cring, n) != n)
+		die("io_uring_submit_and_wait");
+	for (i = 0; i < n; i++) {
+		if (io_uring_wait_cqe(cring, &cqe))
+			die("io_uring_wait_cqe");
+		if (cqe->res) {
+			errno = -cqe->res;
+			die("LOCK or UNLOCK command");
+		}
+		io_uring_cqe_seen(cring, cqe);
+	}
+}
+
+/*
+ * LOCK+UNLOCK pairs through io_uring commands, @batch LOCKs then @batch
+ * UNLOCKs an io_uring_enter(), of @pages pages each on @name memory,
+ * against the floor (gup_test's in-kernel pin and unpin):
+ *   RATIO uring_lock_unlock_vs_floor <memory> <pages> <batch> <value>
+ */
+static void bench_uring_locks(const char *name)
+{
+	static const unsigned long counts[] = { 1, 16, 512 };
+	static const int batches[] = { 1, 8, 32 };
+	double t[MAX_ROUNDS], r[MAX_ROUNDS], split[2], fl, lt;
+	struct io_uring cring;
+	struct memory m = { .name = name };
+	uint32_t h[32];
+	size_t c, b;
+	int k, i, j, calls;
+
+	if (memory_map(&m, 32 * 512 * PAGE)) {
+		printf("\n%s: no memory for the io_uring locks (%s)\n", name,
+		       strerror(errno));
+		return;
+	}
+	if (io_uring_queue_init(64, &cring, IORING_SETUP_SQE128 |
+					    IORING_SETUP_CQE32))
+		die("io_uring_queue_init of 128-byte SQEs");
+	printf("\n%s, LOCK+UNLOCK through io_uring commands, usec a pair:\n"
+	       "%7s %6s %10s %9s %7s\n", name, "pages", "batch", "lock+unl",
+	       "floor", "/floor");
+	for (c = 0; c < ARRAY_SIZE(counts); c++) {
+		for (b = 0; b < ARRAY_SIZE(batches); b++) {
+			int n = batches[b];
+
+			for (i = 0; i < n; i++)
+				h[i] = create(m.buf + i * 512 * PAGE,
+					      counts[c] * PAGE);
+			calls = 256 / n + 1;
+			cmd_batch(&cring, PINMDL_IOC_LOCK, h, n);
+			cmd_batch(&cring, PINMDL_IOC_UNLOCK, h, n);
+			for (k = 0; k < rounds; k++) {
+				double t0 = now_usec();
+
+				for (j = 0; j < calls; j++) {
+					cmd_batch(&cring, PINMDL_IOC_LOCK, h, n);
+					cmd_batch(&cring, PINMDL_IOC_UNLOCK, h,
+						  n);
+				}
+				t[k] = (now_usec() - t0) / (calls * n);
+				fl = time_gup_kernel(PIN_FAST_BENCHMARK, m.buf,
+						     counts[c], 64, split);
+				lt = time_gup_kernel(PIN_LONGTERM_BENCHMARK,
+						     m.buf, counts[c], 64,
+						     split);
+				fl = lt < fl ? lt : fl;
+				r[k] = t[k] / fl;
+			}
+			for (i = 0; i < n; i++)
+				destroy(h[i]);
+			printf("%7lu %6d %10.2f %9.2f %6.2fx\n", counts[c], n,
+			       median(t, rounds), median(t, rounds) /
+			       median(r, rounds), median(r, rounds));
+			printf("RATIO uring_lock_unlock_vs_floor %s %lu %d "
+			       "%.3f\n", name, counts[c], n, median(r, rounds));
+			fflush(stdout);
+		}
+	}
+	io_uring_queue_exit(&cring);
+	munmap(m.map, m.map_len);
+}
+
 /* Checksum of @len bytes at @buf through a locked descriptor. */
 static uint64_t checksum_direct(uint32_t h, size_t len)
 {
@@ -1100,6 +1211,8 @@ int main(int argc, char **argv)
 	set_param("lock_workers", "1");
 	for (i = 0; i < ARRAY_SIZE(memories); i++)
 		bench_memory(memories[i], max_pages);
+	bench_uring_locks("4k");
+	bench_uring_locks("thp");
 	set_param("lock_workers", "0");
 	bench_io(max_io);
 	bench_requests(max_io);

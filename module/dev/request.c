@@ -29,7 +29,8 @@ static void pinmdl_file_request_done(struct pinmdl_request *req);
 /**
  * pinmdl_file_request_alloc() - allocate a request of a file
  * @pf: the file
- * @async: its completion is read(2) later
+ * @async: its completion is read(2) later, or posted as an io_uring
+ *	   command's CQE
  * @nr_segments: segments to allocate
  *
  * Context: process context.
@@ -214,7 +215,9 @@ static int pinmdl_file_reserve(struct pinmdl_file_request *fr)
  * id goes out, so that CANCEL finds it while its target's queue runs,
  * which is most of the work of some targets. On failure it is listed no
  * more, nobody cancels it any more, and the caller still holds the
- * segments.
+ * segments. The request of an io_uring command is marked cancelable once
+ * it has started, if its target can cancel, before its CQE can be
+ * posted: its completion is delivered as a CQE from task work.
  *
  * Context: process context.
  * Return: 0, or the errors of pinmdl_request_admit(), -EAGAIN, -EFAULT or
@@ -247,6 +250,9 @@ int pinmdl_file_request_start(struct pinmdl_file_request *fr,
 	} else {
 		ret = pinmdl_request_start(&fr->req);
 	}
+	/* Still being queued: whatever the target did, nothing is posted. */
+	if (!ret && fr->ucmd && fr->req.binding->target->ops->cancel)
+		pinmdl_uring_mark_cancelable(fr->ucmd, fr->issue_flags);
 
 	spin_lock_irq(&pf->lock);
 	if (ret) {
@@ -438,7 +444,10 @@ int pinmdl_ioctl_cancel(struct pinmdl_file *pf, void __user *uarg)
 /**
  * pinmdl_file_request_cancel_one() - ask the target to stop one request
  * @fr: request of an IO command that io_uring cancels (its ring's
- *	teardown, an exec); not posted yet
+ *	teardown, an exec), started; its CQE's task work may be pending
+ *
+ * io_uring asks again until the command is done: once asked, the target
+ * is not asked again.
  *
  * Context: process context.
  */
@@ -448,7 +457,9 @@ void pinmdl_file_request_cancel_one(struct pinmdl_file_request *fr)
 	bool held;
 
 	spin_lock_irq(&pf->lock);
-	held = fr->phase != PINMDL_FR_DONE && pinmdl_request_tryget(&fr->req);
+	held = fr->phase != PINMDL_FR_DONE &&
+	       !(READ_ONCE(fr->req.state) & PINMDL_REQ_CANCEL_WANTED) &&
+	       pinmdl_request_tryget(&fr->req);
 	spin_unlock_irq(&pf->lock);
 	if (!held)
 		return;

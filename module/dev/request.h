@@ -45,6 +45,7 @@ struct pinmdl_file;
  * @async: completion goes to @pf->completions, or to @ucmd's CQE
  * @ucmd: the io_uring command that carries the request (IO only), whose
  *	  CQE is its completion, or NULL
+ * @issue_flags: @ucmd's issue flags, while it is being issued
  * @user_data: @ucmd's SQE user_data, which CANCEL may name it by
  * @inline_segs: the segments of a short chain
  */
@@ -61,6 +62,7 @@ struct pinmdl_file_request {
 	unsigned int phase;
 	bool async;
 	struct io_uring_cmd *ucmd;
+	unsigned int issue_flags;
 	u64 user_data;
 	struct pinmdl_io_segment inline_segs[2];
 };

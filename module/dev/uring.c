@@ -47,8 +47,8 @@ static struct pinmdl_uring_pdu *pinmdl_uring_pdu(struct io_uring_cmd *ucmd)
  * @ucmd: the command
  * @issue_flags: its issue flags
  *
- * Marks the command cancelable before its request can complete, so that
- * its CQE, posted from task work, always finds it marked.
+ * pinmdl_file_request_start() marks the command cancelable once its
+ * request has started: before, io_uring may not cancel it.
  *
  * Context: process context, issuing @ucmd.
  */
@@ -57,9 +57,9 @@ void pinmdl_uring_io_prepare(struct pinmdl_file_request *fr,
 			     unsigned int issue_flags)
 {
 	fr->ucmd = ucmd;
+	fr->issue_flags = issue_flags;
 	fr->user_data = pinmdl_uring_user_data(ucmd);
 	pinmdl_uring_pdu(ucmd)->fr = fr;
-	pinmdl_uring_mark_cancelable(ucmd, issue_flags);
 }
 
 /**
@@ -77,8 +77,9 @@ void pinmdl_uring_io_posted(struct io_uring_cmd *ucmd,
 	u64 result = status ? 0 : fr->req.result;
 
 	pinmdl_file_request_posted(fr);
-	pinmdl_uring_done(ucmd, status, result, issue_flags);
 	pinmdl_file_request_free(fr);
+	/* Last: posting may drop the file, and with it this module. */
+	pinmdl_uring_done(ucmd, status, result, issue_flags);
 }
 
 /*
@@ -101,6 +102,7 @@ static int pinmdl_uring_run(struct pinmdl_file *pf, struct io_uring_cmd *ucmd,
 	int ret;
 
 	/* The SQE is shared with user space: one copy, then only that. */
+	static_assert(sizeof(arg) <= PINMDL_URING_PAYLOAD);
 	memcpy(&arg, sqe_arg, sizeof(arg));
 	switch (ucmd->cmd_op) {
 	case PINMDL_IOC_CREATE:
@@ -139,9 +141,10 @@ static int pinmdl_uring_run(struct pinmdl_file *pf, struct io_uring_cmd *ucmd,
  * Context: process context: the submitter, an io_uring worker or SQPOLL
  * thread of its process; with IO_URING_F_CANCEL, io_uring cancelling an
  * IO command in flight.
- * Return: -EIOCBQUEUED (the CQE is posted with pinmdl_uring_done()), or
- * -EAGAIN to be issued again where it may block, or the command's errno
- * or 0 for a CQE without a 64-bit output.
+ * Return: -EIOCBQUEUED, the CQE posted with pinmdl_uring_done() (res
+ * -EINVAL on a ring without 128-byte SQEs and 32-byte CQEs, or for a
+ * command with IORING_URING_CMD_FIXED), or -EAGAIN for a LOCK to be issued
+ * again where it may wait; 0 for IO_URING_F_CANCEL.
  */
 int pinmdl_uring_cmd(struct io_uring_cmd *ucmd, unsigned int issue_flags)
 {
@@ -154,22 +157,18 @@ int pinmdl_uring_cmd(struct io_uring_cmd *ucmd, unsigned int issue_flags)
 		return 0;
 	}
 	pinmdl_uring_pdu(ucmd)->fr = NULL;
-	if (!(issue_flags & IO_URING_F_SQE128) ||
-	    !(issue_flags & IO_URING_F_CQE32)) {
+	if (!pinmdl_uring_big_ring(ucmd) || ucmd->flags & IORING_URING_CMD_FIXED)
 		ret = -EINVAL;
-	} else {
+	else
 		ret = pinmdl_uring_run(pf, ucmd, pinmdl_uring_payload(ucmd),
 				       issue_flags, &res2);
-	}
 	/* A LOCK that would wait: issued again where it may. */
 	if (ret == -EIOCBQUEUED || (ret == -EAGAIN &&
 				    ucmd->cmd_op == PINMDL_IOC_LOCK))
 		return ret;
 	if (ret < 0)
 		pinmdl_stats_failure(ret);
-	/* A command once marked cancelable is unmarked as its CQE posts. */
-	if (!res2 && !pinmdl_uring_pdu(ucmd)->fr)
-		return ret;
+	/* Every CQE has the big CQE's 64-bit output: 0 but for CREATE. */
 	pinmdl_uring_done(ucmd, ret, res2, issue_flags);
 	return -EIOCBQUEUED;
 }

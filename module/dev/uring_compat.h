@@ -8,7 +8,8 @@
  *  - posting a big CQE: io_uring_cmd_done32() on 7.3 (uring_cmd_done32),
  *    io_uring_cmd_done() with the issue flags on 6.12
  *    (uring_cmd_done_flags) and 6.1's stable updates
- *    (io_uring_h_cmd_done_flags), without them on the first 6.1s;
+ *    (io_uring_h_cmd_done_flags); the first 6.1s, whose task work took
+ *    the command alone, are not supported;
  *  - task work: called with a struct io_tw_req on 7.3 (uring_cmd_tw_req),
  *    with the command and its issue flags before;
  *  - cancelable commands, called again with IO_URING_F_CANCEL at the
@@ -24,7 +25,21 @@
 #endif
 #include <linux/io_uring_types.h>
 
-/* The SQE's command area: 80 bytes on a ring of 128-byte SQEs. */
+/* Bytes of the SQE's command area on a ring of 128-byte SQEs. */
+#define PINMDL_URING_PAYLOAD	80
+
+/*
+ * Whether @cmd's ring has 128-byte SQEs and 32-byte CQEs throughout, not
+ * 7.3's rings of mixed sizes.
+ */
+static inline bool pinmdl_uring_big_ring(struct io_uring_cmd *cmd)
+{
+	unsigned int big = IORING_SETUP_SQE128 | IORING_SETUP_CQE32;
+
+	return (cmd_to_io_kiocb(cmd)->ctx->flags & big) == big;
+}
+
+/* The SQE's command area: PINMDL_URING_PAYLOAD bytes. */
 static inline const void *pinmdl_uring_payload(const struct io_uring_cmd *cmd)
 {
 #ifdef PINMDL_HAVE_URING_CMD_SQE
@@ -50,7 +65,7 @@ static inline void pinmdl_uring_done(struct io_uring_cmd *cmd, int ret,
 	defined(PINMDL_HAVE_IO_URING_H_CMD_DONE_FLAGS)
 	io_uring_cmd_done(cmd, ret, res2, issue_flags);
 #else
-	io_uring_cmd_done(cmd, ret, res2);
+#error "pinmdl: no io_uring_cmd_done() the probes know (module/probes/)"
 #endif
 }
 
