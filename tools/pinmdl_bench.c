@@ -643,11 +643,13 @@ static void bench_uring_locks(const char *name)
 						  n);
 				}
 				t[k] = (now_usec() - t0) / (calls * n);
+				/* As many pages as the memory holds. */
 				fl = time_gup_kernel(PIN_FAST_BENCHMARK, m.buf,
-						     counts[c], 64, split);
+						     counts[c],
+						     16384 / counts[c], split);
 				lt = time_gup_kernel(PIN_LONGTERM_BENCHMARK,
-						     m.buf, counts[c], 64,
-						     split);
+						     m.buf, counts[c],
+						     16384 / counts[c], split);
 				fl = lt < fl ? lt : fl;
 				r[k] = t[k] / fl;
 			}
@@ -776,6 +778,99 @@ static uint64_t checksum_io(uint32_t target, uint32_t h, size_t len)
  * @max_bytes; then the round trip of one asynchronous DELAY 0 (IO, then
  * read(2) of its completion) and of a synchronous one.
  */
+/*
+ * CHECKSUMs of @pages pages kept 32 in flight on pinmdl_lower, @n of
+ * them: through IO ioctls and read(2) of their completions, or (@uring)
+ * through IO commands on @cring. Usec a request.
+ */
+static double time_checksum_qd32(struct io_uring *cring, bool uring,
+				  uint32_t target, uint32_t h,
+				  unsigned long pages, int n)
+{
+	struct pinmdl_segment seg = { .handle = h, .length = pages * PAGE };
+	struct pinmdl_io io = { .target = target, .op = PINMDL_LOWER_CHECKSUM,
+				.segments = (uintptr_t)&seg, .nr_segments = 1,
+				.flags = uring ? 0 : PINMDL_SUBMIT_ASYNC };
+	struct pinmdl_completion c;
+	struct io_uring_cqe *cqe;
+	struct io_uring_sqe *sqe;
+	int sent = 0, done = 0;
+	double t = now_usec();
+
+	while (done < n) {
+		for (; sent < n && sent - done < 32; sent++) {
+			if (!uring) {
+				xioctl(dev_fd, PINMDL_IOC_IO, &io, "IO");
+				continue;
+			}
+			sqe = io_uring_get_sqe(cring);
+			if (!sqe)
+				die("io_uring_get_sqe");
+			memset(sqe, 0, 128);
+			sqe->opcode = IORING_OP_URING_CMD;
+			sqe->fd = dev_fd;
+			sqe->cmd_op = PINMDL_IOC_IO;
+			memcpy(sqe->cmd, &io, sizeof(io));
+		}
+		if (!uring) {
+			if (read(dev_fd, &c, sizeof(c)) != sizeof(c) || c.status)
+				die("completion of CHECKSUM");
+		} else {
+			if (io_uring_submit_and_wait(cring, 1) < 0 ||
+			    io_uring_wait_cqe(cring, &cqe) || cqe->res)
+				die("CQE of CHECKSUM");
+			io_uring_cqe_seen(cring, cqe);
+		}
+		done++;
+	}
+	return (now_usec() - t) / n;
+}
+
+/*
+ * CHECKSUM at queue depth 32 through IO commands against IO ioctls and
+ * read(2) of their completions, of 1 and 16 pages:
+ *   RATIO checksum_qd32_uring_vs_ioctl 4k <pages> <value>
+ */
+static void bench_checksum_qd32(void)
+{
+	static const unsigned long counts[] = { 1, 16 };
+	double r[MAX_ROUNDS], a[MAX_ROUNDS], b[MAX_ROUNDS];
+	struct memory m = { .name = "4k" };
+	struct io_uring cring;
+	uint32_t target, h;
+	size_t c;
+	int k;
+
+	if (memory_map(&m, 16 * PAGE))
+		die("mmap");
+	if (io_uring_queue_init(64, &cring, IORING_SETUP_SQE128 |
+					    IORING_SETUP_CQE32))
+		die("io_uring_queue_init of 128-byte SQEs");
+	target = target_open("pinmdl_lower");
+	h = create(m.buf, 16 * PAGE);
+	lock(h, PINMDL_IO_READ_ACCESS);
+	printf("\nCHECKSUM at queue depth 32, usec a request:\n"
+	       "%7s %10s %10s %7s\n", "pages", "ioctl", "uring", "ratio");
+	for (c = 0; c < ARRAY_SIZE(counts); c++) {
+		for (k = 0; k < rounds; k++) {
+			a[k] = time_checksum_qd32(&cring, false, target, h,
+						  counts[c], 2048);
+			b[k] = time_checksum_qd32(&cring, true, target, h,
+						  counts[c], 2048);
+			r[k] = b[k] / a[k];
+		}
+		printf("%7lu %10.2f %10.2f %6.3fx\n", counts[c],
+		       median(a, rounds), median(b, rounds), median(r, rounds));
+		printf("RATIO checksum_qd32_uring_vs_ioctl 4k %lu %.3f\n",
+		       counts[c], median(r, rounds));
+		fflush(stdout);
+	}
+	unlock(h);
+	destroy(h);
+	io_uring_queue_exit(&cring);
+	munmap(m.map, m.map_len);
+}
+
 static void bench_requests(size_t max_bytes)
 {
 	static double via_io[MAX_ROUNDS], via_submit[MAX_ROUNDS],
@@ -1216,6 +1311,7 @@ int main(int argc, char **argv)
 	set_param("lock_workers", "0");
 	bench_io(max_io);
 	bench_requests(max_io);
+	bench_checksum_qd32();
 	bench_memory_use(max_pages);
 	if (!no_big)
 		bench_parallel(max_big, big_rounds);
