@@ -77,7 +77,7 @@ tools: build/pkg/pinmdlctl
 build/pkg/pinmdlctl: tools/pinmdlctl.c tools/pinmdl_errors.h uapi/linux/pinmdl.h
 	mkdir -p build/pkg
 	$(CC) $(CPPFLAGS) $(CFLAGS) -Wall -Wextra -Iuapi -Itools $(LDFLAGS) \
-		-o $@ tools/pinmdlctl.c
+		-o $@ tools/pinmdlctl.c -luring
 
 EXAMPLES := $(patsubst examples/%.c,build/examples/%,$(wildcard examples/*.c))
 
@@ -86,7 +86,7 @@ examples: $(EXAMPLES)
 build/examples/%: examples/%.c tools/pinmdl_errors.h uapi/linux/pinmdl.h
 	mkdir -p build/examples
 	$(CC) $(CPPFLAGS) $(CFLAGS) -Wall -Wextra -Iuapi -Itools $(LDFLAGS) \
-		-o $@ $<
+		-o $@ $< -luring
 
 tools_install: tools
 	install -D -m 0755 build/pkg/pinmdlctl $(DESTDIR)$(SBINDIR)/pinmdlctl

@@ -946,4 +946,27 @@ TEST_F(uring, fuzz_commands)
 	ASSERT_LE(0, self->fd);
 }
 
+/*
+ * pinmdlctl's demo with --uring (when the guest has pinmdlctl beside this
+ * test): the tour through io_uring commands, refusals included.
+ */
+TEST_F(uring, pinmdlctl_demo_uring)
+{
+	char out[16384];
+	size_t n;
+	FILE *p;
+
+	if (access("./pinmdlctl", X_OK))
+		SKIP(return, "no pinmdlctl beside the test");
+	p = popen("./pinmdlctl demo --uring 2>&1", "r");
+	ASSERT_NE(NULL, p);
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = 0;
+	EXPECT_EQ(0, pclose(p)) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "through io_uring commands")) TH_LOG("%s", out);
+	/* LOCK of a locked MDL, as a command: the ioctl's EBUSY. */
+	EXPECT_NE(NULL, strstr(out, "refused: EBUSY")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "PAGES_LOCKED")) TH_LOG("%s", out);
+}
+
 TEST_HARNESS_MAIN

@@ -5,12 +5,14 @@
  *   pinmdlctl stats                        the module's counters
  *   pinmdlctl lock SIZE [--read|--write] [--hold SECONDS]
  *                                          lock a fresh buffer and show it
- *   pinmdlctl demo [--overwrite BLOCK-DEVICE]
+ *   pinmdlctl demo [--uring] [--overwrite BLOCK-DEVICE]
  *                                          a narrated tour, routine by
  *                                          routine; with a disk no one
  *                                          uses, a buffer written to its
  *                                          first MiB through pinmdl_blk
- *                                          (overwriting it) and read back
+ *                                          (overwriting it) and read back;
+ *                                          with --uring, through io_uring
+ *                                          commands
  *   pinmdlctl pattern                      the demo's MiB, to stdout
  *   pinmdlctl trace [SECONDS]              print pinmdl's trace events as
  *                                          they come (until interrupted)
@@ -22,8 +24,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <liburing.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,8 +55,49 @@ static void report(const char *what, unsigned long cmd, int err)
 	       pinmdl_strerror(cmd, err));
 }
 
+/* The demo's ring, with --uring: its calls go as io_uring commands. */
+static struct io_uring *demo_ring;
+
+/*
+ * ioctl @cmd with @arg as an io_uring command on demo_ring: its errno,
+ * and CREATE's handle or IO's result written back as the ioctl would.
+ */
+static int uring_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(demo_ring);
+	struct io_uring_cqe *cqe;
+	int ret;
+
+	if (!sqe)
+		return EBUSY;
+	memset(sqe, 0, 128);
+	sqe->opcode = IORING_OP_URING_CMD;
+	sqe->fd = fd;
+	sqe->cmd_op = cmd;
+	memcpy(sqe->cmd, arg, _IOC_SIZE(cmd));
+	if (io_uring_submit_and_wait(demo_ring, 1) < 0 ||
+	    io_uring_wait_cqe(demo_ring, &cqe))
+		return EIO;
+	ret = -cqe->res;
+	if (!ret && cmd == PINMDL_IOC_CREATE)
+		((struct pinmdl_create *)arg)->handle = cqe->big_cqe[0];
+	if (!ret && cmd == PINMDL_IOC_IO)
+		((struct pinmdl_io *)arg)->result = cqe->big_cqe[0];
+	io_uring_cqe_seen(demo_ring, cqe);
+	return ret;
+}
+
 static int xioctl(int fd, unsigned long cmd, void *arg)
 {
+	switch (demo_ring ? cmd : 0) {
+	case PINMDL_IOC_CREATE:
+	case PINMDL_IOC_LOCK:
+	case PINMDL_IOC_UNLOCK:
+	case PINMDL_IOC_FREE:
+	case PINMDL_IOC_IO:
+	case PINMDL_IOC_CANCEL:
+		return uring_ioctl(fd, cmd, arg);
+	}
 	return ioctl(fd, cmd, arg) ? errno : 0;
 }
 
@@ -756,9 +801,51 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: pinmdlctl stats\n"
 		"       pinmdlctl lock SIZE [--read|--write] [--hold SECONDS]\n"
-		"       pinmdlctl demo [--overwrite BLOCK-DEVICE]\n"
+		"       pinmdlctl demo [--uring] [--overwrite BLOCK-DEVICE]\n"
 		"       pinmdlctl pattern\n"
 		"       pinmdlctl trace [SECONDS]\n");
+}
+
+/*
+ * pinmdlctl demo [--uring] [--overwrite DEV]: with --uring, CREATE, LOCK,
+ * UNLOCK, FREE and IO go as io_uring commands.
+ */
+static int demo_args(int argc, char **argv)
+{
+	struct io_uring ring;
+	const char *dev = NULL;
+	bool uring = false;
+	int i, ret;
+
+	for (i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--uring")) {
+			uring = true;
+		} else if (!strcmp(argv[i], "--overwrite") && i + 1 < argc) {
+			dev = argv[++i];
+		} else if (argv[i][0] != '-') {
+			fprintf(stderr, "pinmdlctl: demo writes over the first MiB of %s: say so with --overwrite\n",
+				argv[i]);
+			return 1;
+		} else {
+			return 2;
+		}
+	}
+	if (uring) {
+		ret = io_uring_queue_init(8, &ring, IORING_SETUP_SQE128 |
+						    IORING_SETUP_CQE32);
+		if (ret) {
+			fprintf(stderr, "pinmdlctl: io_uring: %s\n",
+				strerror(-ret));
+			return 1;
+		}
+		demo_ring = &ring;
+		printf("(CREATE, LOCK, UNLOCK, FREE and IO through io_uring commands)\n");
+	}
+	ret = cmd_demo(dev);
+	if (uring)
+		io_uring_queue_exit(&ring);
+	demo_ring = NULL;
+	return ret;
 }
 
 int main(int argc, char **argv)
@@ -769,14 +856,8 @@ int main(int argc, char **argv)
 		ret = cmd_stats();
 	else if (argc >= 2 && !strcmp(argv[1], "lock"))
 		ret = cmd_lock(argc - 2, argv + 2);
-	else if (argc == 2 && !strcmp(argv[1], "demo"))
-		ret = cmd_demo(NULL);
-	else if (argc == 4 && !strcmp(argv[1], "demo") &&
-		 !strcmp(argv[2], "--overwrite"))
-		ret = cmd_demo(argv[3]);
-	else if (argc == 3 && !strcmp(argv[1], "demo") && argv[2][0] != '-')
-		fprintf(stderr, "pinmdlctl: demo writes over the first MiB of %s: say so with --overwrite\n",
-			argv[2]);
+	else if (argc >= 2 && !strcmp(argv[1], "demo"))
+		ret = demo_args(argc - 2, argv + 2);
 	else if (argc == 2 && !strcmp(argv[1], "pattern"))
 		ret = cmd_pattern();
 	else if (argc >= 2 && !strcmp(argv[1], "trace"))
