@@ -11,6 +11,7 @@
 #include <linux/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/user.h>
+#include <linux/sizes.h>
 
 #include "core/desc.h"
 #include "core/pin.h"
@@ -112,9 +113,13 @@ err_free_pfns:
 	return ret;
 }
 
+/* The most a lock that may not wait pins: one piece of a parallel lock. */
+#define PINMDL_NOWAIT_PAGES	(SZ_8M >> PAGE_SHIFT)
+
 /*
  * Charge, then pin with @mdl->lock dropped meanwhile; called, and returns,
- * with it held. With @nowait, -EAGAIN where pinning would wait.
+ * with it held. With @nowait, -EAGAIN where pinning would wait, or for
+ * more than PINMDL_NOWAIT_PAGES, before anything is charged.
  */
 static int pinmdl_lock_user(struct pinmdl *mdl, u32 operation, bool nowait)
 {
@@ -124,6 +129,8 @@ static int pinmdl_lock_user(struct pinmdl *mdl, u32 operation, bool nowait)
 
 	if (!mdl->mm || mdl->mm != current->mm)
 		return -EPERM;
+	if (nowait && mdl->page_count > PINMDL_NOWAIT_PAGES)
+		return -EAGAIN;
 	ret = pinmdl_charge(mdl);
 	if (ret)
 		return ret;
@@ -189,10 +196,13 @@ EXPORT_SYMBOL_GPL(pinmdl_probe_and_lock);
  * @access_mode: PINMDL_USER_MODE or PINMDL_KERNEL_MODE
  * @operation: PINMDL_IO_READ_ACCESS, PINMDL_IO_WRITE_ACCESS or
  *	       PINMDL_IO_MODIFY_ACCESS
- * @nowait: a user lock pins only what is mapped, with no fault and no
- *	    wait (an io_uring command issued where it may not block)
+ * @nowait: a user lock of at most 8 MiB pins only what is mapped, with no
+ *	    fault and no wait for the descriptor or a reservation (an
+ *	    io_uring command issued where it may not block); GUP may still
+ *	    wait for the mmap_lock, or migrate a page a long-term pin may not
+ *	    keep where it is
  *
- * Context: process context; may sleep, briefly only if @nowait.
+ * Context: process context; may sleep.
  * Return: as pinmdl_probe_and_lock(); -EAGAIN if @nowait and the lock
  * would wait, having changed nothing.
  */
@@ -208,7 +218,12 @@ int pinmdl_lock_pages(struct pinmdl *mdl, u32 access_mode, u32 operation,
 		goto out;
 	}
 
-	mutex_lock(&mdl->lock);
+	if (!nowait) {
+		mutex_lock(&mdl->lock);
+	} else if (!mutex_trylock(&mdl->lock)) {
+		ret = -EAGAIN;
+		goto out;
+	}
 	if (mdl->dead) {
 		ret = -ENOENT;
 		goto out_unlock;
@@ -241,8 +256,10 @@ out:
 	ns = pinmdl_trace_ns(start);
 	if (!ret)
 		pinmdl_timing_end(PINMDL_TIMED_LOCK, start, ns);
-	trace_pinmdl_lock(mdl->handle, mdl->start_va, mdl->page_count,
-			  access_mode, operation, ret, ns);
+	/* A lock that would have waited is not over: it is tried again. */
+	if (!nowait || ret != -EAGAIN)
+		trace_pinmdl_lock(mdl->handle, mdl->start_va, mdl->page_count,
+				  access_mode, operation, ret, ns);
 	return ret;
 }
 

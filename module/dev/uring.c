@@ -143,7 +143,7 @@ static int pinmdl_uring_run(struct pinmdl_file *pf, struct io_uring_cmd *ucmd,
  * IO command in flight.
  * Return: -EIOCBQUEUED, the CQE posted with pinmdl_uring_done() (res
  * -EINVAL on a ring without 128-byte SQEs and 32-byte CQEs, or for a
- * command with IORING_URING_CMD_FIXED), or -EAGAIN for a LOCK to be issued
+ * command with uring_cmd_flags), or -EAGAIN for a LOCK to be issued
  * again where it may wait; 0 for IO_URING_F_CANCEL.
  */
 int pinmdl_uring_cmd(struct io_uring_cmd *ucmd, unsigned int issue_flags)
@@ -157,14 +157,16 @@ int pinmdl_uring_cmd(struct io_uring_cmd *ucmd, unsigned int issue_flags)
 		return 0;
 	}
 	pinmdl_uring_pdu(ucmd)->fr = NULL;
-	if (!pinmdl_uring_big_ring(ucmd) || ucmd->flags & IORING_URING_CMD_FIXED)
+	if (!pinmdl_uring_big_ring(ucmd) ||
+	    ucmd->flags & PINMDL_URING_CMD_USER_FLAGS)
 		ret = -EINVAL;
 	else
 		ret = pinmdl_uring_run(pf, ucmd, pinmdl_uring_payload(ucmd),
 				       issue_flags, &res2);
 	/* A LOCK that would wait: issued again where it may. */
-	if (ret == -EIOCBQUEUED || (ret == -EAGAIN &&
-				    ucmd->cmd_op == PINMDL_IOC_LOCK))
+	if (ret == -EIOCBQUEUED ||
+	    (ret == -EAGAIN && ucmd->cmd_op == PINMDL_IOC_LOCK &&
+	     issue_flags & IO_URING_F_NONBLOCK))
 		return ret;
 	if (ret < 0)
 		pinmdl_stats_failure(ret);

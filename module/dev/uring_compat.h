@@ -25,6 +25,13 @@
 #endif
 #include <linux/io_uring_types.h>
 
+/* The uring_cmd_flags user space may set (none for pinmdl's commands). */
+#ifdef IORING_URING_CMD_MASK
+#define PINMDL_URING_CMD_USER_FLAGS	IORING_URING_CMD_MASK
+#else
+#define PINMDL_URING_CMD_USER_FLAGS	IORING_URING_CMD_FIXED
+#endif
+
 /* Bytes of the SQE's command area on a ring of 128-byte SQEs. */
 #define PINMDL_URING_PAYLOAD	80
 
