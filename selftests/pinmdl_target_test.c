@@ -393,11 +393,14 @@ TEST(delay_holds_segments_and_cancels_at_once)
 
 TEST(cancel_errnos)
 {
-	struct pinmdl_cancel c = { .request_id = 1, .flags = 1 };
+	struct pinmdl_cancel c = { .request_id = 1, .flags = 2 };
 	int fd = pm_open();
 
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(-EINVAL, pm_ioctl(fd, PINMDL_IOC_CANCEL, &c));
+	/* By user_data: no IO command of that name is in flight. */
+	c.flags = PINMDL_CANCEL_USER_DATA;
+	EXPECT_EQ(-ENOENT, pm_ioctl(fd, PINMDL_IOC_CANCEL, &c));
 	c.flags = 0;
 	c.reserved = 1;
 	EXPECT_EQ(-EINVAL, pm_ioctl(fd, PINMDL_IOC_CANCEL, &c));
