@@ -234,12 +234,12 @@ void pinmdl_request_discard(struct pinmdl_request *req)
 }
 
 /*
- * Mark @req with @set and decide under its lock whether the target's
- * cancel is to be called now: asked for, queued, not called yet and not
+ * Mark @req to be cancelled and decide under its lock whether the
+ * target's cancel is to be called now: queued, not called yet and not
  * completed. Then the caller holds a party until the call returns.
  */
 static bool pinmdl_request_cancel_due(struct pinmdl_request *req,
-				      unsigned int set, bool *completed)
+				      bool *completed)
 {
 	unsigned long flags;
 	bool due = false;
@@ -252,17 +252,14 @@ static bool pinmdl_request_cancel_due(struct pinmdl_request *req,
 	 * closed already.
 	 */
 	if (!*completed) {
-		req->state |= set;
+		req->state |= PINMDL_REQ_CANCEL_WANTED;
 		due = req->binding->target->ops->cancel &&
 		      (req->state & PINMDL_REQ_QUEUED) &&
-		      (req->state & PINMDL_REQ_CANCEL_WANTED) &&
 		      !(req->state & PINMDL_REQ_CANCEL_CALLED);
 	}
-	/* pinmdl_cancel()'s event, while the target's name is sure. */
-	if (set == PINMDL_REQ_CANCEL_WANTED)
-		trace_pinmdl_request_cancel(req, *completed ? "" :
-					    req->binding->target->name,
-					    *completed ? -ENOENT : 0, 0);
+	trace_pinmdl_request_cancel(req, *completed ? "" :
+				    req->binding->target->name,
+				    *completed ? -ENOENT : 0, 0);
 	if (due) {
 		req->state |= PINMDL_REQ_CANCEL_CALLED;
 		req->users++;
@@ -275,6 +272,33 @@ static void pinmdl_request_call_cancel(struct pinmdl_request *req)
 {
 	req->binding->target->ops->cancel(req);
 	pinmdl_request_put(req);
+}
+
+/*
+ * The target's queue returned: the submission's party ends, in the same
+ * lock section, unless a cancel asked for meanwhile is due; then the
+ * party is the cancel call's until it returns.
+ */
+static void pinmdl_request_queued(struct pinmdl_request *req)
+{
+	unsigned long flags;
+	bool due, last = false;
+
+	spin_lock_irqsave(&req->lock, flags);
+	req->state |= PINMDL_REQ_QUEUED;
+	due = req->binding->target->ops->cancel &&
+	      (req->state & PINMDL_REQ_CANCEL_WANTED) &&
+	      !(req->state & (PINMDL_REQ_CANCEL_CALLED |
+			      PINMDL_REQ_COMPLETED));
+	if (due)
+		req->state |= PINMDL_REQ_CANCEL_CALLED;
+	else
+		last = !--req->users;
+	spin_unlock_irqrestore(&req->lock, flags);
+	if (due)
+		pinmdl_request_call_cancel(req);
+	else if (last)
+		pinmdl_request_finish(req);
 }
 
 /**
@@ -347,11 +371,10 @@ int pinmdl_request_start(struct pinmdl_request *req)
 {
 	struct pinmdl_binding *b = req->binding;
 	struct pinmdl_target *target = b->target;
-	unsigned int set;
-	bool completed;
 	int ret;
 
-	ret = pinmdl_target_enter(target);
+	/* Listed from here, so that unregistering can cancel it. */
+	ret = pinmdl_target_enter(target, req);
 	if (ret)
 		goto err_trace;
 	atomic_inc(&b->in_flight);
@@ -359,20 +382,12 @@ int pinmdl_request_start(struct pinmdl_request *req)
 	ret = target->ops->queue(req);
 	if (ret) {
 		pinmdl_request_free_views(req);
+		pinmdl_target_unlist(target, req);
 		atomic_dec(&b->in_flight);
 		pinmdl_target_leave(target);
 		goto err_trace;
 	}
-	/*
-	 * Listed only once taken, so that unregistering can cancel it; one
-	 * listed after the target went away cancels itself.
-	 */
-	set = PINMDL_REQ_QUEUED;
-	if (pinmdl_target_list(target, req))
-		set |= PINMDL_REQ_CANCEL_WANTED;
-	if (pinmdl_request_cancel_due(req, set, &completed))
-		pinmdl_request_call_cancel(req);
-	pinmdl_request_put(req);
+	pinmdl_request_queued(req);
 	return 0;
 
 err_trace:
@@ -493,8 +508,7 @@ int pinmdl_cancel(struct pinmdl_request *req)
 {
 	bool completed;
 
-	if (pinmdl_request_cancel_due(req, PINMDL_REQ_CANCEL_WANTED,
-				      &completed))
+	if (pinmdl_request_cancel_due(req, &completed))
 		pinmdl_request_call_cancel(req);
 	return completed ? -ENOENT : 0;
 }

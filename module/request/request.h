@@ -31,11 +31,11 @@
  * @limits: limits of a binding without a bind operation
  * @private: the driver's
  * @dma: cached DMA mappings for @limits.dma_dev
- * @lock: protects @gone, @in_flight and @requests
+ * @lock: protects @gone and @requests, and @in_flight's rise
  * @gone: unregistered: new requests fail with -ENODEV
- * @in_flight: requests taken whose pinmdl_complete() has not returned
- * @requests: those requests (struct pinmdl_request @node)
- * @idle: woken when @in_flight drops to zero
+ * @in_flight: requests entered whose done has not returned; unregistering
+ *	       waits for it to reach zero (wait_var_event())
+ * @requests: those requests not finishing yet (struct pinmdl_request @node)
  */
 struct pinmdl_target {
 	struct list_head node;
@@ -45,11 +45,10 @@ struct pinmdl_target {
 	struct pinmdl_target_limits limits;
 	void *private;
 	struct pinmdl_dma_domain dma;
-	spinlock_t lock; /* protects gone, in_flight and requests */
+	spinlock_t lock; /* protects gone and requests */
 	bool gone;
-	unsigned long in_flight;
+	atomic_long_t in_flight;
 	struct list_head requests;
-	wait_queue_head_t idle;
 };
 
 /**
@@ -75,8 +74,7 @@ int pinmdl_request_start(struct pinmdl_request *req);
 void pinmdl_request_discard(struct pinmdl_request *req);
 bool pinmdl_request_tryget(struct pinmdl_request *req);
 void pinmdl_request_put(struct pinmdl_request *req);
-int pinmdl_target_enter(struct pinmdl_target *target);
-bool pinmdl_target_list(struct pinmdl_target *target,
+int pinmdl_target_enter(struct pinmdl_target *target,
 			struct pinmdl_request *req);
 void pinmdl_target_unlist(struct pinmdl_target *target,
 			  struct pinmdl_request *req);

@@ -12,6 +12,7 @@
 #include <linux/mutex.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/wait_bit.h>
 
 #include "core/pin_compat.h"
 #include "request/request.h"
@@ -79,7 +80,6 @@ pinmdl_target_register(const char *name, const struct pinmdl_target_ops *ops,
 	pinmdl_dma_domain_init(&target->dma, limits->dma_dev);
 	spin_lock_init(&target->lock);
 	INIT_LIST_HEAD(&target->requests);
-	init_waitqueue_head(&target->idle);
 
 	mutex_lock(&pinmdl_targets_lock);
 	if (pinmdl_target_find(name)) {
@@ -96,17 +96,6 @@ EXPORT_SYMBOL_GPL(pinmdl_target_register);
 static void pinmdl_target_release(struct kref *ref)
 {
 	kfree(container_of(ref, struct pinmdl_target, ref));
-}
-
-static bool pinmdl_target_idle(struct pinmdl_target *target)
-{
-	unsigned long flags;
-	bool idle;
-
-	spin_lock_irqsave(&target->lock, flags);
-	idle = !target->in_flight;
-	spin_unlock_irqrestore(&target->lock, flags);
-	return idle;
 }
 
 /* Ask the target to stop each request it holds, once. */
@@ -160,7 +149,8 @@ void pinmdl_target_unregister(struct pinmdl_target *target)
 	spin_unlock_irqrestore(&target->lock, flags);
 
 	pinmdl_target_cancel_all(target);
-	wait_event(target->idle, pinmdl_target_idle(target));
+	wait_var_event(&target->in_flight,
+		       !atomic_long_read(&target->in_flight));
 	pinmdl_dma_domain_purge(&target->dma);
 	kref_put(&target->ref, pinmdl_target_release);
 }
@@ -292,50 +282,39 @@ void *pinmdl_binding_private(const struct pinmdl_binding *binding)
 EXPORT_SYMBOL_GPL(pinmdl_binding_private);
 
 /**
- * pinmdl_target_enter() - count a request in the target, unless it is gone
+ * pinmdl_target_enter() - count and list a request of the target, unless
+ *			   it is gone
  * @target: the request's target
+ * @req: the request, prepared and not queued yet
  *
+ * Listed before its queue operation is called, so that unregistering
+ * finds it to cancel: a cancel asked for before queue returned is
+ * carried out once it has (pinmdl_request_start()).
+ *
+ * Context: any.
  * Return: 0, or -ENODEV if the target is unregistered.
  */
-int pinmdl_target_enter(struct pinmdl_target *target)
+int pinmdl_target_enter(struct pinmdl_target *target,
+			struct pinmdl_request *req)
 {
 	unsigned long flags;
 	int ret = 0;
 
 	spin_lock_irqsave(&target->lock, flags);
-	if (target->gone)
+	if (target->gone) {
 		ret = -ENODEV;
-	else
-		target->in_flight++;
+	} else {
+		atomic_long_inc(&target->in_flight);
+		list_add_tail(&req->node, &target->requests);
+	}
 	spin_unlock_irqrestore(&target->lock, flags);
 	return ret;
 }
 
 /**
- * pinmdl_target_list() - list a request the target took, for cancelling
- * @target: the request's target
- * @req: the request, counted by pinmdl_target_enter()
- *
- * Return: true if the target went away meanwhile: unregistering may have
- * looked for requests to cancel already, so the caller cancels this one.
- */
-bool pinmdl_target_list(struct pinmdl_target *target,
-			struct pinmdl_request *req)
-{
-	unsigned long flags;
-	bool gone;
-
-	spin_lock_irqsave(&target->lock, flags);
-	list_add_tail(&req->node, &target->requests);
-	gone = target->gone;
-	spin_unlock_irqrestore(&target->lock, flags);
-	return gone;
-}
-
-/**
  * pinmdl_target_unlist() - take a finishing request off the target's list
  * @target: the request's target
- * @req: the request, listed or not
+ * @req: the request, listed by pinmdl_target_enter()
  *
  * Context: any.
  */
@@ -353,16 +332,15 @@ void pinmdl_target_unlist(struct pinmdl_target *target,
  * pinmdl_target_leave() - a request of the target is finished
  * @target: the request's target, off its list
  *
- * Unregistering may end once none is left.
+ * Unregistering may end once none is left: only the address of the count
+ * is used after it drops, as the target may be gone already.
  *
  * Context: any.
  */
 void pinmdl_target_leave(struct pinmdl_target *target)
 {
-	unsigned long flags;
+	atomic_long_t *in_flight = &target->in_flight;
 
-	spin_lock_irqsave(&target->lock, flags);
-	if (!--target->in_flight)
-		wake_up_all(&target->idle);
-	spin_unlock_irqrestore(&target->lock, flags);
+	if (atomic_long_dec_and_test(in_flight))
+		wake_up_var(in_flight);
 }
