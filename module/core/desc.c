@@ -129,7 +129,8 @@ static void pinmdl_release(struct kref *ref)
 	atomic_long_sub(kmalloc_size_roundup(sizeof(*mdl)),
 			&pinmdl_stats.bytes);
 	atomic_long_dec(&pinmdl_stats.live);
-	kfree(mdl);
+	/* Handle lookups may still look at it (pinmdl_file_get()). */
+	kfree_rcu(mdl, rcu);
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 #include <kunit/visibility.h>
 #include <linux/printk.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -114,6 +115,9 @@ err_free:
  * @pf: open file
  * @handle: handle from CREATE or PARTIAL
  *
+ * Looks without a lock: a descriptor is freed after an RCU grace period,
+ * and one whose last reference is gone is not found.
+ *
  * Context: process context.
  * Return: the descriptor with a reference the caller drops with
  * pinmdl_put(), or ERR_PTR(-ENOENT) for an unknown handle.
@@ -122,11 +126,11 @@ struct pinmdl *pinmdl_file_get(struct pinmdl_file *pf, u32 handle)
 {
 	struct pinmdl *mdl;
 
-	xa_lock(&pf->handles);
+	rcu_read_lock();
 	mdl = xa_load(&pf->handles, handle);
-	if (mdl)
-		pinmdl_get(mdl);
-	xa_unlock(&pf->handles);
+	if (mdl && !kref_get_unless_zero(&mdl->ref))
+		mdl = NULL;
+	rcu_read_unlock();
 	return mdl ?: ERR_PTR(-ENOENT);
 }
 

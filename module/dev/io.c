@@ -37,7 +37,7 @@ static int pinmdl_file_hold_segment(struct pinmdl_file_request *fr,
 }
 
 /* Segments copied onto the stack rather than into an allocation */
-#define PINMDL_IO_STACK_SEGMENTS	4
+#define PINMDL_IO_STACK_SEGMENTS	PINMDL_FILE_INLINE_SEGMENTS
 
 /*
  * Copy in the segment array of @arg, if it can be as long as it says: into
@@ -144,7 +144,7 @@ int pinmdl_cmd_io(struct pinmdl_file *pf, const struct pinmdl_io *arg,
 		pinmdl_uring_io_prepare(fr, ucmd, issue_flags);
 
 	ret = pinmdl_io_start(fr, useg, user ? &user->request_id : NULL);
-	pinmdl_file_target_put(pf, ft);
+	pinmdl_file_target_put(ft);
 	pinmdl_io_segments_free(useg, stack);
 	if (ret)
 		goto out_free_request;
@@ -158,7 +158,7 @@ out_free_request:
 	return ret;
 
 out_put_target:
-	pinmdl_file_target_put(pf, ft);
+	pinmdl_file_target_put(ft);
 out_free_segments:
 	pinmdl_io_segments_free(useg, stack);
 	return ret;

@@ -5,7 +5,9 @@
  * and cancelling and waiting for them all when the file is closed.
  *
  * A request's completion may come from any context, hard IRQ included:
- * everything here that it touches is under the IRQ-safe @pf->lock.
+ * everything here that it touches is under the IRQ-safe @pf->lock, but
+ * for the phase a request leaves PINMDL_FR_STARTING by, which it and the
+ * submitter take with cmpxchg.
  */
 #include <linux/fs.h>
 #include <linux/sched/mm.h>
@@ -25,6 +27,20 @@ enum {
 };
 
 static void pinmdl_file_request_done(struct pinmdl_request *req);
+
+/* Wake the file's waiters, if there are any. */
+static void pinmdl_file_wake(struct pinmdl_file *pf)
+{
+	lockdep_assert_held(&pf->lock);
+
+	/*
+	 * Each waiter is queued before it looks at what it waits for, and
+	 * looks under @pf->lock, which the caller holds: one not seen here
+	 * sees the change.
+	 */
+	if (waitqueue_active(&pf->wait))
+		wake_up_all(&pf->wait);
+}
 
 /**
  * pinmdl_file_request_alloc() - allocate a request of a file
@@ -100,20 +116,22 @@ static bool pinmdl_file_request_deliver(struct pinmdl_file_request *fr)
 
 	lockdep_assert_held(&pf->lock);
 
-	fr->phase = PINMDL_FR_DONE;
+	WRITE_ONCE(fr->phase, PINMDL_FR_DONE);
 	if (fr->ucmd)
 		return true;
 	if (fr->async)
 		list_add_tail(&fr->node, &pf->completions);
 	else
 		complete(&fr->completed);
-	wake_up_all(&pf->wait);
+	pinmdl_file_wake(pf);
 	return false;
 }
 
 /*
  * The core's done: any context. A request still being queued is left to
- * its submitter, which delivers it once pinmdl_request_start() returned.
+ * its submitter, which delivers it once pinmdl_request_start() returned:
+ * the phase moves from PINMDL_FR_STARTING once, by whichever of the two
+ * comes first.
  */
 static void pinmdl_file_request_end(struct pinmdl_file_request *fr)
 {
@@ -124,12 +142,11 @@ static void pinmdl_file_request_end(struct pinmdl_file_request *fr)
 	spin_lock_irqsave(&pf->lock, flags);
 	pf->in_flight--;
 	list_del_init(&fr->node);
-	if (fr->phase == PINMDL_FR_STARTING) {
-		fr->phase = PINMDL_FR_DONE;
-		wake_up_all(&pf->wait);
-	} else {
+	if (cmpxchg(&fr->phase, PINMDL_FR_STARTING, PINMDL_FR_DONE) ==
+	    PINMDL_FR_STARTING)
+		pinmdl_file_wake(pf);
+	else
 		post = pinmdl_file_request_deliver(fr);
-	}
 	spin_unlock_irqrestore(&pf->lock, flags);
 	if (post)
 		pinmdl_uring_complete_in_task(fr->ucmd);
@@ -185,8 +202,11 @@ static void pinmdl_file_reap_orphans(struct pinmdl_file *pf)
 		pinmdl_file_request_free(fr);
 }
 
-/* Reserve a place for an unread completion and take an id, or -EAGAIN. */
-static int pinmdl_file_reserve(struct pinmdl_file_request *fr)
+/*
+ * List @fr among @pf's requests, being queued, with an id and, if it is
+ * asynchronous, a place among the unread completions; or -EAGAIN.
+ */
+static int pinmdl_file_request_list(struct pinmdl_file_request *fr)
 {
 	struct pinmdl_file *pf = fr->pf;
 	int ret = 0;
@@ -199,6 +219,9 @@ static int pinmdl_file_reserve(struct pinmdl_file_request *fr)
 	} else {
 		pf->unread += fr->async;
 		fr->id = pf->next_id++;
+		fr->phase = PINMDL_FR_STARTING;
+		pf->in_flight++;
+		list_add_tail(&fr->node, &pf->requests);
 	}
 	spin_unlock_irq(&pf->lock);
 	return ret;
@@ -217,7 +240,8 @@ static int pinmdl_file_reserve(struct pinmdl_file_request *fr)
  * more, nobody cancels it any more, and the caller still holds the
  * segments. The request of an io_uring command is marked cancelable once
  * it has started, if its target can cancel, before its CQE can be
- * posted: its completion is delivered as a CQE from task work.
+ * posted: its CQE is posted here if it completed already and the ring's
+ * lock is held, else from task work.
  *
  * Context: process context.
  * Return: 0, or the errors of pinmdl_request_admit(), -EAGAIN, -EFAULT or
@@ -233,16 +257,11 @@ int pinmdl_file_request_start(struct pinmdl_file_request *fr,
 	ret = pinmdl_request_admit(&fr->req);
 	if (ret)
 		return ret;
-	ret = pinmdl_file_reserve(fr);
-	if (ret)
-		return ret;
 	pinmdl_request_prepare(&fr->req);
 	reinit_completion(&fr->completed);
-	spin_lock_irq(&pf->lock);
-	fr->phase = PINMDL_FR_STARTING;
-	pf->in_flight++;
-	list_add_tail(&fr->node, &pf->requests);
-	spin_unlock_irq(&pf->lock);
+	ret = pinmdl_file_request_list(fr);
+	if (ret)
+		return ret;
 
 	if (uid && put_user(fr->id, uid)) {
 		pinmdl_request_discard(&fr->req);
@@ -254,20 +273,32 @@ int pinmdl_file_request_start(struct pinmdl_file_request *fr,
 	if (!ret && fr->ucmd && fr->req.binding->target->ops->cancel)
 		pinmdl_uring_mark_cancelable(fr->ucmd, fr->issue_flags);
 
+	/* In flight: its end delivers it. */
+	if (!ret && cmpxchg(&fr->phase, PINMDL_FR_STARTING,
+			    PINMDL_FR_IN_FLIGHT) == PINMDL_FR_STARTING)
+		return 0;
 	spin_lock_irq(&pf->lock);
 	if (ret) {
 		list_del_init(&fr->node);
 		pf->in_flight--;
 		pf->unread -= fr->async;
-		wake_up_all(&pf->wait);
-	} else if (fr->phase == PINMDL_FR_DONE) {
-		post = pinmdl_file_request_deliver(fr);
+		pinmdl_file_wake(pf);
 	} else {
-		fr->phase = PINMDL_FR_IN_FLIGHT;
+		post = pinmdl_file_request_deliver(fr);
 	}
 	spin_unlock_irq(&pf->lock);
-	if (post)
+	if (!post)
+		return ret;
+	/*
+	 * Done already: its CQE is posted here, as the command is issued,
+	 * if the ring's lock is held, which keeps io_uring from cancelling
+	 * it once freed and before the CQE takes it off the cancelable
+	 * list; else from task work, which holds it.
+	 */
+	if (fr->issue_flags & IO_URING_F_UNLOCKED)
 		pinmdl_uring_complete_in_task(fr->ucmd);
+	else
+		pinmdl_uring_io_posted(fr->ucmd, fr->issue_flags);
 	return ret;
 }
 
@@ -277,7 +308,8 @@ int pinmdl_file_request_start(struct pinmdl_file_request *fr,
  *
  * Gives back its place among the file's asynchronous requests.
  *
- * Context: the submitter's task work (process context).
+ * Context: the submitter's task work, or issuing the command (process
+ * context).
  */
 void pinmdl_file_request_posted(struct pinmdl_file_request *fr)
 {
@@ -285,7 +317,6 @@ void pinmdl_file_request_posted(struct pinmdl_file_request *fr)
 
 	spin_lock_irq(&pf->lock);
 	pf->unread--;
-	wake_up_all(&pf->wait);
 	spin_unlock_irq(&pf->lock);
 }
 
@@ -308,39 +339,34 @@ int pinmdl_file_request_wait(struct pinmdl_file_request *fr)
 }
 
 /*
- * Find the asynchronous request @id in flight that address space @mm
- * submitted and keep it from finishing, or NULL.
+ * Which requests in flight a walk of a file's requests looks for: those
+ * @match accepts (@seen once there was one), but for those with a state
+ * bit of @skip.
  */
-static struct pinmdl_file_request *
-pinmdl_file_request_find(struct pinmdl_file *pf, u64 id, struct mm_struct *mm)
-{
-	struct pinmdl_file_request *fr, *found = NULL;
-
-	spin_lock_irq(&pf->lock);
-	list_for_each_entry(fr, &pf->requests, node) {
-		if (fr->id != id || !fr->async || fr->ucmd || fr->mm != mm)
-			continue;
-		if (pinmdl_request_tryget(&fr->req))
-			found = fr;
-		break;
-	}
-	spin_unlock_irq(&pf->lock);
-	return found;
-}
+struct pinmdl_file_walk {
+	bool (*match)(const struct pinmdl_file_request *fr,
+		      const struct pinmdl_file_walk *walk);
+	u64 key;
+	struct mm_struct *mm;
+	unsigned int skip;
+	bool seen;
+};
 
 /*
- * Any request in flight neither completed nor asked to cancel yet, kept
- * from finishing, or NULL.
+ * The first request in flight of @pf that @walk looks for, kept from
+ * finishing, or NULL.
  */
 static struct pinmdl_file_request *
-pinmdl_file_request_uncancelled(struct pinmdl_file *pf)
+pinmdl_file_request_first(struct pinmdl_file *pf, struct pinmdl_file_walk *walk)
 {
 	struct pinmdl_file_request *fr, *found = NULL;
 
 	spin_lock_irq(&pf->lock);
 	list_for_each_entry(fr, &pf->requests, node) {
-		if (READ_ONCE(fr->req.state) & (PINMDL_REQ_CANCEL_WANTED |
-						PINMDL_REQ_COMPLETED))
+		if (!walk->match(fr, walk))
+			continue;
+		walk->seen = true;
+		if (READ_ONCE(fr->req.state) & walk->skip)
 			continue;
 		if (pinmdl_request_tryget(&fr->req)) {
 			found = fr;
@@ -351,46 +377,43 @@ pinmdl_file_request_uncancelled(struct pinmdl_file *pf)
 	return found;
 }
 
-/*
- * An IO command of address space @mm with SQE user_data @user_data in
- * flight that nobody asked to cancel yet, kept from finishing, or NULL;
- * @seen says whether any such command was in flight, asked or not.
- */
-static struct pinmdl_file_request *
-pinmdl_file_request_find_user_data(struct pinmdl_file *pf, u64 user_data,
-				   struct mm_struct *mm, bool *seen)
+/* Any request. */
+static bool pinmdl_file_match_any(const struct pinmdl_file_request *fr,
+				  const struct pinmdl_file_walk *walk)
 {
-	struct pinmdl_file_request *fr, *found = NULL;
-
-	spin_lock_irq(&pf->lock);
-	list_for_each_entry(fr, &pf->requests, node) {
-		if (!fr->ucmd || fr->user_data != user_data || fr->mm != mm ||
-		    READ_ONCE(fr->req.state) & PINMDL_REQ_COMPLETED)
-			continue;
-		*seen = true;
-		if (READ_ONCE(fr->req.state) & PINMDL_REQ_CANCEL_WANTED)
-			continue;
-		if (pinmdl_request_tryget(&fr->req)) {
-			found = fr;
-			break;
-		}
-	}
-	spin_unlock_irq(&pf->lock);
-	return found;
+	return true;
 }
 
-/* CANCEL with PINMDL_CANCEL_USER_DATA: every IO command of that name. */
-static int pinmdl_cancel_user_data(struct pinmdl_file *pf, u64 user_data)
+/* The asynchronous request (not an IO command) of id @key and @mm. */
+static bool pinmdl_file_match_id(const struct pinmdl_file_request *fr,
+				 const struct pinmdl_file_walk *walk)
+{
+	return fr->id == walk->key && fr->async && !fr->ucmd &&
+	       fr->mm == walk->mm;
+}
+
+/* An IO command of SQE user_data @key and @mm, not completed. */
+static bool pinmdl_file_match_user_data(const struct pinmdl_file_request *fr,
+					const struct pinmdl_file_walk *walk)
+{
+	return fr->ucmd && fr->user_data == walk->key && fr->mm == walk->mm &&
+	       !(READ_ONCE(fr->req.state) & PINMDL_REQ_COMPLETED);
+}
+
+/*
+ * Ask the target of each request of @pf that @walk looks for to stop it;
+ * whether there was any.
+ */
+static bool pinmdl_file_cancel_each(struct pinmdl_file *pf,
+				    struct pinmdl_file_walk *walk)
 {
 	struct pinmdl_file_request *fr;
-	bool seen = false;
 
-	while ((fr = pinmdl_file_request_find_user_data(pf, user_data,
-							current->mm, &seen))) {
+	while ((fr = pinmdl_file_request_first(pf, walk))) {
 		pinmdl_cancel(&fr->req);
 		pinmdl_request_put(&fr->req);
 	}
-	return seen ? 0 : -ENOENT;
+	return walk->seen;
 }
 
 /**
@@ -407,16 +430,25 @@ static int pinmdl_cancel_user_data(struct pinmdl_file *pf, u64 user_data)
  */
 int pinmdl_cmd_cancel(struct pinmdl_file *pf, const struct pinmdl_cancel *arg)
 {
+	struct pinmdl_file_walk walk = {
+		.match = pinmdl_file_match_id,
+		.key = arg->request_id,
+		.mm = current->mm,
+	};
 	struct pinmdl_file_request *fr;
 	int ret;
 
 	if (arg->flags & ~PINMDL_CANCEL_USER_DATA || arg->reserved)
 		return -EINVAL;
-	if (arg->flags & PINMDL_CANCEL_USER_DATA)
-		return pinmdl_cancel_user_data(pf, arg->request_id);
+	/* Every IO command of that name that nobody asked to stop yet. */
+	if (arg->flags & PINMDL_CANCEL_USER_DATA) {
+		walk.match = pinmdl_file_match_user_data;
+		walk.skip = PINMDL_REQ_CANCEL_WANTED;
+		return pinmdl_file_cancel_each(pf, &walk) ? 0 : -ENOENT;
+	}
 	if (!arg->request_id)
 		return -ENOENT;
-	fr = pinmdl_file_request_find(pf, arg->request_id, current->mm);
+	fr = pinmdl_file_request_first(pf, &walk);
 	if (!fr)
 		return -ENOENT;
 	ret = pinmdl_cancel(&fr->req);
@@ -457,7 +489,7 @@ void pinmdl_file_request_cancel_one(struct pinmdl_file_request *fr)
 	bool held;
 
 	spin_lock_irq(&pf->lock);
-	held = fr->phase != PINMDL_FR_DONE &&
+	held = READ_ONCE(fr->phase) != PINMDL_FR_DONE &&
 	       !(READ_ONCE(fr->req.state) & PINMDL_REQ_CANCEL_WANTED) &&
 	       pinmdl_request_tryget(&fr->req);
 	spin_unlock_irq(&pf->lock);
@@ -587,12 +619,13 @@ static bool pinmdl_file_idle(struct pinmdl_file *pf)
  */
 void pinmdl_file_drain_requests(struct pinmdl_file *pf)
 {
+	struct pinmdl_file_walk walk = {
+		.match = pinmdl_file_match_any,
+		.skip = PINMDL_REQ_CANCEL_WANTED | PINMDL_REQ_COMPLETED,
+	};
 	struct pinmdl_file_request *fr, *next;
 
-	while ((fr = pinmdl_file_request_uncancelled(pf))) {
-		pinmdl_cancel(&fr->req);
-		pinmdl_request_put(&fr->req);
-	}
+	pinmdl_file_cancel_each(pf, &walk);
 	wait_event(pf->wait, pinmdl_file_idle(pf));
 	list_for_each_entry_safe(fr, next, &pf->completions, node)
 		pinmdl_file_request_free(fr);

@@ -24,6 +24,9 @@ struct pinmdl_file;
  */
 #define PINMDL_MAX_UNREAD	256
 
+/* Segments of a request that are part of it, not an allocation */
+#define PINMDL_FILE_INLINE_SEGMENTS	4
+
 /**
  * struct pinmdl_file_request - a request of an open file
  * @req: the request handed to the core
@@ -41,7 +44,8 @@ struct pinmdl_file;
  *		its completion
  * @refs: segments, from the first, whose descriptor reference the
  *	  request holds
- * @phase: being queued, in flight or done, under @pf->lock
+ * @phase: being queued, in flight or done, under @pf->lock; it leaves
+ *	   PINMDL_FR_STARTING by cmpxchg, of the submitter or the completion
  * @async: completion goes to @pf->completions, or to @ucmd's CQE
  * @ucmd: the io_uring command that carries the request (IO only), whose
  *	  CQE is its completion, or NULL
@@ -64,7 +68,7 @@ struct pinmdl_file_request {
 	struct io_uring_cmd *ucmd;
 	unsigned int issue_flags;
 	u64 user_data;
-	struct pinmdl_io_segment inline_segs[2];
+	struct pinmdl_io_segment inline_segs[PINMDL_FILE_INLINE_SEGMENTS];
 };
 
 struct pinmdl_file_request *

@@ -2,8 +2,10 @@
 /*
  * TARGET_OPEN and TARGET_CLOSE of /dev/pinmdl: each open gives the file a
  * new id for a binding of the named target, at most
- * PINMDL_MAX_FILE_TARGETS at once. The table's lock (the xarray's) also
- * guards each entry's users, so that no binding is closed under an IO.
+ * PINMDL_MAX_FILE_TARGETS at once. An IO finds its target without a lock
+ * and counts itself among its users; TARGET_CLOSE closes a target only
+ * once it has stopped the count at zero, so that no binding is closed
+ * under an IO.
  */
 #include <linux/file.h>
 #include <linux/slab.h>
@@ -103,18 +105,23 @@ static int pinmdl_file_target_remove(struct pinmdl_file *pf, u32 id)
 
 	xa_lock(&pf->targets);
 	ft = xa_load(&pf->targets, id);
-	if (!ft)
+	if (!ft) {
 		ret = -ENOENT;
-	else if (ft->users || atomic_read(&ft->binding->in_flight))
+	} else if (atomic_cmpxchg(&ft->users, 0, -1)) {
 		ret = -EBUSY;
-	else
+	} else if (atomic_read(&ft->binding->in_flight)) {
+		/* No IO can start a request on it now: this count is sure. */
+		atomic_set(&ft->users, 0);
+		ret = -EBUSY;
+	} else {
 		__xa_erase(&pf->targets, id);
+	}
 	xa_unlock(&pf->targets);
 	if (ret)
 		return ret;
 	atomic_dec(&pf->nr_targets);
 	WARN_ON_ONCE(pinmdl_target_close(ft->binding));
-	kfree(ft);
+	kfree_rcu(ft, rcu);
 	return 0;
 }
 
@@ -191,6 +198,9 @@ int pinmdl_ioctl_target_close(struct pinmdl_file *pf, void __user *uarg)
  * @pf: open file
  * @id: target id
  *
+ * Looks without a lock, unless a TARGET_CLOSE is looking at the same
+ * target: then under the table's lock, once the close has decided.
+ *
  * Context: process context.
  * Return: the target, kept open until pinmdl_file_target_put(), or NULL.
  */
@@ -199,25 +209,30 @@ struct pinmdl_file_target *pinmdl_file_target_get(struct pinmdl_file *pf,
 {
 	struct pinmdl_file_target *ft;
 
+	rcu_read_lock();
+	ft = xa_load(&pf->targets, id);
+	if (ft && atomic_inc_unless_negative(&ft->users)) {
+		rcu_read_unlock();
+		return ft;
+	}
+	rcu_read_unlock();
+	if (!ft)
+		return NULL;
 	xa_lock(&pf->targets);
 	ft = xa_load(&pf->targets, id);
 	if (ft)
-		ft->users++;
+		atomic_inc(&ft->users);
 	xa_unlock(&pf->targets);
 	return ft;
 }
 
 /**
  * pinmdl_file_target_put() - undo pinmdl_file_target_get()
- * @pf: open file
  * @ft: the target
  */
-void pinmdl_file_target_put(struct pinmdl_file *pf,
-			    struct pinmdl_file_target *ft)
+void pinmdl_file_target_put(struct pinmdl_file_target *ft)
 {
-	xa_lock(&pf->targets);
-	ft->users--;
-	xa_unlock(&pf->targets);
+	atomic_dec(&ft->users);
 }
 
 /**

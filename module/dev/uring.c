@@ -9,8 +9,9 @@
  * ioctl's 64-bit output (CREATE's handle, IO's result).
  *
  * An IO command is asynchronous: its request is started at issue and its
- * CQE posted from the submitter's task work once the request completed,
- * in whatever context the target completed it. It counts among the file's
+ * CQE posted once the request completed: at issue if it completed by
+ * then, else from the submitter's task work, in whatever context the
+ * target completed it. It counts among the file's
  * asynchronous requests until then. Where the kernel has cancelable
  * commands (6.7 and later), the ring's teardown and an exec cancel it
  * through its target, as CANCEL does.
@@ -65,9 +66,10 @@ void pinmdl_uring_io_prepare(struct pinmdl_file_request *fr,
 /**
  * pinmdl_uring_io_posted() - post an IO command's CQE
  * @ucmd: the command, whose request completed
- * @issue_flags: the issue flags of its task work
+ * @issue_flags: the issue flags of its task work, or of its issue
  *
- * Context: the submitter's task work (process context).
+ * Context: the submitter's task work, or issuing @ucmd with the ring's
+ * lock held (process context).
  */
 void pinmdl_uring_io_posted(struct io_uring_cmd *ucmd,
 			    unsigned int issue_flags)
