@@ -156,6 +156,10 @@ struct pinmdl_io_segment {
  * @from_user: the request comes from user space (Windows' UserMode
  *	       RequestorMode): a target refuses what only a kernel caller may
  *	       ask for
+ * @nowait: the submitter may not sleep for the target's device (an
+ *	    io_uring command issued inline): a target whose @queue would
+ *	    wait for the device refuses the request with -EAGAIN, and the
+ *	    submitter sends it again from where it may wait
  * @segments: the data, @nr_segments pieces in order
  * @nr_segments: 0 for an operation that moves no data
  * @done: called once the request is complete and its descriptors are
@@ -182,6 +186,7 @@ struct pinmdl_request {
 	u64 dev_offset;
 	u64 arg;
 	bool from_user;
+	bool nowait;
 	struct pinmdl_io_segment *segments;
 	unsigned int nr_segments;
 	void (*done)(struct pinmdl_request *req);

@@ -3,14 +3,17 @@
  * pinmdl's trace events, read back from tracefs: a lock, a failed lock
  * with its errno, a partial descriptor, an unlock, a request's submit and
  * complete, a cancelled request's and a refused one's, each with the
- * fields of what was done; pinmdlctl trace; and debugfs
+ * fields of what was done; an IO command that may not wait where it is
+ * issued, sent again from an io_uring worker; pinmdlctl trace; and debugfs
  * pinmdl/timing, which counts the nanoseconds of the same events.
  */
 #define _GNU_SOURCE
+#include <liburing.h>
 #include "kselftest_harness.h"
 #include "pinmdl_util.h"
 
 #define LOWER	"pinmdl_lower"
+#define DISK	"/dev/vda"
 
 static int trace_write(const char *file, const char *val)
 {
@@ -345,6 +348,62 @@ static int instance_enabled(const char *inst)
 		val[0] = 0;
 	fclose(f);
 	return val[0] == '1';
+}
+
+/*
+ * A FLUSH of pinmdl_blk waits for the device: as an io_uring command,
+ * where it is issued without waiting it is refused (-EAGAIN, nothing
+ * queued, no CQE), then sent again from an io_uring worker of the
+ * submitter, and done there; its one CQE says 0.
+ */
+TEST_F(trace, uring_io_that_would_wait_goes_to_a_worker)
+{
+	struct pinmdl_io io = { .op = PINMDL_BLK_FLUSH };
+	struct io_uring_params p = { .flags = IORING_SETUP_SQE128 |
+					      IORING_SETUP_CQE32 };
+	struct pinmdl_target_open o;
+	struct io_uring_sqe *sqe;
+	struct io_uring_cqe *cqe;
+	struct io_uring ring;
+	const char *line;
+	char *trace;
+	int dev;
+
+	if (access(DISK, F_OK))
+		SKIP(return, "no virtio-blk disk in this guest");
+	dev = open(DISK, O_RDWR);
+	ASSERT_LE(0, dev);
+	io.target = pm_target_open(self->fd, "pinmdl_blk", dev, &o);
+	if (io.target == -ENODEV)
+		SKIP(return, "pinmdl_blk is not loaded");
+	ASSERT_LT(0, io.target);
+	ASSERT_EQ(0, io_uring_queue_init_params(4, &ring, &p));
+	sqe = io_uring_get_sqe(&ring);
+	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, self->fd, NULL, 0, 0);
+	sqe->cmd_op = PINMDL_IOC_IO;
+	memcpy(sqe->cmd, &io, sizeof(io));
+	ASSERT_EQ(1, io_uring_submit_and_wait(&ring, 1));
+	ASSERT_EQ(0, io_uring_wait_cqe(&ring, &cqe));
+	EXPECT_EQ(0, cqe->res);
+	io_uring_cqe_seen(&ring, cqe);
+	EXPECT_EQ(-EAGAIN, io_uring_peek_cqe(&ring, &cqe));
+	ASSERT_EQ(0, trace_write("events/pinmdl/enable", "0"));
+
+	trace = trace_read();
+	ASSERT_NE(NULL, trace);
+	line = find(trace, "pinmdl_request_fail:", "target=pinmdl_blk",
+		    "status=-11 ");
+	ASSERT_NE(NULL, line) TH_LOG("%s", trace);
+	EXPECT_EQ(NULL, find(line, "iou-wrk-", "pinmdl_request_fail:", ""));
+	line = find(line, "iou-wrk-", "pinmdl_request_submit:",
+		    "target=pinmdl_blk");
+	ASSERT_NE(NULL, line) TH_LOG("%s", trace);
+	EXPECT_NE(NULL, find(line, "pinmdl_request_complete:",
+			     "target=pinmdl_blk", "status=0 "));
+	free(trace);
+	io_uring_queue_exit(&ring);
+	EXPECT_EQ(0, pm_target_close(self->fd, io.target));
+	close(dev);
 }
 
 /*

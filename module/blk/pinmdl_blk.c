@@ -34,6 +34,15 @@
  * submission between them, and the request then finishes with -EINTR or
  * -ECANCELED once those sent are done. Any error of the device, or a short
  * transfer, completes a request with -EIO.
+ * A request that may not wait (@nowait: an io_uring command issued inline)
+ * goes as one direct I/O with IOCB_NOWAIT, as io_uring's own reads and
+ * writes do. A FLUSH, a request of more than one direct I/O, one to a
+ * device that cannot take IOCB_NOWAIT, or one the block layer refuses as
+ * it is submitted (no tag free, a bio to split, cached pages to drop
+ * before a write) is refused with -EAGAIN before anything moved, to be
+ * sent again where it may wait. A refusal that comes only after the
+ * request was queued (a bio held back and submitted later) completes it
+ * with -EAGAIN, nothing moved.
  * It uses only module/pinmdl.h, as any other lower driver would.
  */
 #include <linux/blkdev.h>
@@ -97,6 +106,9 @@ struct pinmdl_blk_dio {
  *	    stopped
  * @submitter: pid of the task that sent it, for what is logged after
  * @work: invalidates the cache after a write, then completes the request
+ * @nowait: PINMDL_BLK_NOWAIT_* of a request that may not wait, else 0
+ * @windows: direct I/Os with bio_vecs of their own: 1, or
+ *	     PINMDL_BLK_WINDOWS
  * @nr_bvec: bio_vecs of each direct I/O
  * @bvec: theirs, @nr_bvec each, allocated unless @inline_bvec
  * @dio: the direct I/Os in flight, each in the next in turn
@@ -108,10 +120,18 @@ struct pinmdl_blk_io {
 	int status;
 	pid_t submitter;
 	struct work_struct work;
+	int nowait;
+	unsigned int windows;
 	unsigned int nr_bvec;
 	struct bio_vec *bvec;
 	struct pinmdl_blk_dio dio[PINMDL_BLK_WINDOWS];
 	struct bio_vec inline_bvec[PINMDL_BLK_INLINE_BVECS];
+};
+
+/* struct pinmdl_blk_io.nowait */
+enum {
+	PINMDL_BLK_NOWAIT_QUEUING = 1,	/* its direct I/O is being started */
+	PINMDL_BLK_NOWAIT_AGAIN,	/* which the block layer would wait for */
 };
 
 static struct workqueue_struct *pinmdl_blk_wq;
@@ -310,9 +330,21 @@ static void pinmdl_blk_dio_done(struct kiocb *iocb, long res)
 						  iocb);
 	struct pinmdl_blk_io *io = dio->io;
 
+	/* Refused for want of waiting (as io_uring reads the two errnos). */
+	if ((res == -EAGAIN || res == -EOPNOTSUPP) &&
+	    dio->iocb.ki_flags & IOCB_NOWAIT) {
+		/*
+		 * As it was started: the submitter sends the request again;
+		 * nothing here touches @io any more.
+		 */
+		if (cmpxchg(&io->nowait, PINMDL_BLK_NOWAIT_QUEUING,
+			    PINMDL_BLK_NOWAIT_AGAIN) == PINMDL_BLK_NOWAIT_QUEUING)
+			return;
+		res = -EAGAIN;
+	}
 	/* The first reason a request fails is the one it gives. */
 	if (res < 0 || res != dio->len)
-		cmpxchg(&io->status, 0, -EIO);
+		cmpxchg(&io->status, 0, res == -EAGAIN ? -EAGAIN : -EIO);
 	complete(&dio->done);
 	pinmdl_blk_put(io);
 }
@@ -334,6 +366,8 @@ static int pinmdl_blk_dio_start(struct pinmdl_blk_io *io,
 	dio->iocb.ki_pos = pos;
 	dio->iocb.ki_flags |= IOCB_DIRECT;
 	dio->iocb.ki_complete = pinmdl_blk_dio_done;
+	if (io->nowait)
+		dio->iocb.ki_flags |= IOCB_NOWAIT;
 	refcount_inc(&io->remaining);
 	if (iov_iter_rw(iter) == READ) {
 		ret = file->f_op->read_iter(&dio->iocb, iter);
@@ -424,20 +458,43 @@ static int pinmdl_blk_submit(struct pinmdl_blk_io *io, u32 block)
 }
 
 /*
+ * The most bio_vecs @req can need, its pages not merged, if that fits
+ * in a request's own bio_vecs; else 0.
+ */
+static unsigned int pinmdl_blk_inline_bound(const struct pinmdl_request *req)
+{
+	unsigned int i, nr = 0;
+
+	for (i = 0; i < req->nr_segments; i++) {
+		if (req->segments[i].length > PINMDL_BLK_INLINE_BVECS * PAGE_SIZE)
+			return 0;
+		nr += DIV_ROUND_UP(req->segments[i].length, PAGE_SIZE) + 1;
+		if (nr > PINMDL_BLK_INLINE_BVECS)
+			return 0;
+	}
+	return nr;
+}
+
+/*
  * Allocate the driver's part of @req, with the bio_vecs of its direct
- * I/Os: those of the whole request if one direct I/O takes it, else
- * PINMDL_BLK_BVECS for each of PINMDL_BLK_WINDOWS.
+ * I/Os: those of the whole request if one direct I/O takes it (counted
+ * only if they might not fit in its own), else PINMDL_BLK_BVECS for each
+ * of PINMDL_BLK_WINDOWS.
  */
 static struct pinmdl_blk_io *pinmdl_blk_io_alloc(struct pinmdl_request *req)
 {
 	struct pinmdl_request_pos start = {};
-	unsigned int nr = PINMDL_BLK_BVECS + 1, windows = 1, i;
+	unsigned int nr = pinmdl_blk_inline_bound(req), windows = 1, i;
 	struct pinmdl_blk_io *io;
 
-	if (pinmdl_request_bvecs(req, &start, PINMDL_BLK_IO_MAX, 1, NULL,
-				 &nr) < req->total || nr > PINMDL_BLK_BVECS) {
-		nr = PINMDL_BLK_BVECS;
-		windows = PINMDL_BLK_WINDOWS;
+	if (!nr) {
+		nr = PINMDL_BLK_BVECS + 1;
+		if (pinmdl_request_bvecs(req, &start, PINMDL_BLK_IO_MAX, 1,
+					 NULL, &nr) < req->total ||
+		    nr > PINMDL_BLK_BVECS) {
+			nr = PINMDL_BLK_BVECS;
+			windows = PINMDL_BLK_WINDOWS;
+		}
 	}
 	io = kmalloc(sizeof(*io), GFP_KERNEL_ACCOUNT);
 	if (!io)
@@ -454,6 +511,8 @@ static struct pinmdl_blk_io *pinmdl_blk_io_alloc(struct pinmdl_request *req)
 	io->req = req;
 	io->status = 0;
 	io->submitter = task_pid_nr(current);
+	io->nowait = req->nowait ? PINMDL_BLK_NOWAIT_QUEUING : 0;
+	io->windows = windows;
 	io->nr_bvec = nr;
 	refcount_set(&io->remaining, 1);
 	for (i = 0; i < windows; i++) {
@@ -498,6 +557,9 @@ static int pinmdl_blk_queue(struct pinmdl_request *req)
 
 	if (pinmdl_blk_gone(bdev))
 		return -ENODEV;
+	/* io_uring's own I/O also waits where the device cannot say no. */
+	if (req->nowait && (req->op == PINMDL_BLK_FLUSH || !bdev_nowait(bdev)))
+		return -EAGAIN;
 	if (req->op == PINMDL_BLK_FLUSH)
 		return pinmdl_blk_flush(req);
 	/* A device going away shrinks first: that is why it no longer fits. */
@@ -507,7 +569,15 @@ static int pinmdl_blk_queue(struct pinmdl_request *req)
 	io = pinmdl_blk_io_alloc(req);
 	if (!io)
 		return -ENOMEM;
-	ret = pinmdl_blk_submit(io, block);
+	/* One direct I/O only: the submitter would wait for the first. */
+	if (req->nowait && io->windows > 1)
+		ret = -EAGAIN;
+	else
+		ret = pinmdl_blk_submit(io, block);
+	/* Its direct I/O ended at once, refused for want of waiting. */
+	if (!ret && req->nowait &&
+	    xchg(&io->nowait, 0) == PINMDL_BLK_NOWAIT_AGAIN)
+		ret = -EAGAIN;
 	if (ret) {
 		pinmdl_blk_io_free(io);
 		/* Gone meanwhile: whatever the device said, that is why. */

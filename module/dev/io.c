@@ -13,6 +13,7 @@
 #include "dev/request.h"
 #include "dev/target.h"
 #include "dev/uring.h"
+#include "dev/uring_compat.h"
 #include "request/request.h"
 
 /*
@@ -139,6 +140,7 @@ int pinmdl_cmd_io(struct pinmdl_file *pf, const struct pinmdl_io *arg,
 	fr->req.dev_offset = arg->dev_offset;
 	fr->req.arg = arg->arg;
 	fr->req.from_user = true;
+	fr->req.nowait = ucmd && issue_flags & IO_URING_F_NONBLOCK;
 	fr->req.nr_segments = arg->nr_segments;
 	if (ucmd)
 		pinmdl_uring_io_prepare(fr, ucmd, issue_flags);

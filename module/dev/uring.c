@@ -137,7 +137,10 @@ static int pinmdl_uring_run(struct pinmdl_file *pf, struct io_uring_cmd *ucmd,
  * A LOCK issued where it may not block (IO_URING_F_NONBLOCK) pins what is
  * mapped with no fault and no wait; if that is not the whole range, it is
  * handed back to io_uring (-EAGAIN, nothing changed), which issues it
- * again from a worker of the submitter's, where a fault may wait.
+ * again from a worker of the submitter's, where a fault may wait. An IO
+ * issued so is a request that may not wait for the device (@nowait): one
+ * its target refuses for that, or one the file has no room for, is
+ * handed back the same way.
  * Failures are counted by errno as the ioctls' are.
  *
  * Context: process context: the submitter, an io_uring worker or SQPOLL
@@ -145,8 +148,8 @@ static int pinmdl_uring_run(struct pinmdl_file *pf, struct io_uring_cmd *ucmd,
  * IO command in flight.
  * Return: -EIOCBQUEUED, the CQE posted with pinmdl_uring_done() (res
  * -EINVAL on a ring without 128-byte SQEs and 32-byte CQEs, or for a
- * command with uring_cmd_flags), or -EAGAIN for a LOCK to be issued
- * again where it may wait; 0 for IO_URING_F_CANCEL.
+ * command with uring_cmd_flags), or -EAGAIN for a LOCK or an IO to be
+ * issued again where it may wait; 0 for IO_URING_F_CANCEL.
  */
 int pinmdl_uring_cmd(struct io_uring_cmd *ucmd, unsigned int issue_flags)
 {
@@ -165,10 +168,11 @@ int pinmdl_uring_cmd(struct io_uring_cmd *ucmd, unsigned int issue_flags)
 	else
 		ret = pinmdl_uring_run(pf, ucmd, pinmdl_uring_payload(ucmd),
 				       issue_flags, &res2);
-	/* A LOCK that would wait: issued again where it may. */
+	/* A LOCK or an IO that would wait: issued again where it may. */
 	if (ret == -EIOCBQUEUED ||
-	    (ret == -EAGAIN && ucmd->cmd_op == PINMDL_IOC_LOCK &&
-	     issue_flags & IO_URING_F_NONBLOCK))
+	    (ret == -EAGAIN && issue_flags & IO_URING_F_NONBLOCK &&
+	     (ucmd->cmd_op == PINMDL_IOC_LOCK ||
+	      ucmd->cmd_op == PINMDL_IOC_IO)))
 		return ret;
 	if (ret < 0)
 		pinmdl_stats_failure(ret);

@@ -406,7 +406,10 @@ err_trace:
  * @req->done runs exactly once if this returns 0, never otherwise, and it
  * may run before this returns.
  * The caller sets @req->from_user: true for a request made on behalf of
- * user space, false (as a zeroed request has it) for the kernel's own.
+ * user space, false (as a zeroed request has it) for the kernel's own;
+ * and @req->nowait: true if it may not sleep for the device (and sends
+ * the request again from where it may if the target refuses it with
+ * -EAGAIN), false as a zeroed request has it.
  *
  * Context: process context.
  * Return: 0 once queued; -EINVAL for what the target's limits or check
