@@ -619,6 +619,59 @@ static bool kernel_at_least(int major, int minor)
 }
 
 /*
+ * An SQE is the kernel's once submitted: user space writes the next
+ * commands into the same slots at once. A command linked behind a DELAY
+ * of 200 ms, issued only once the DELAY is done, still does what its SQE
+ * said at submission, not what the slot says by then.
+ */
+TEST_F(uring, linked_sqe_reused_at_once)
+{
+	struct pinmdl_segment seg = { .length = 64 * PM_PAGE };
+	struct io_uring_sqe *sqe;
+	uint64_t ud, extra;
+	uint32_t h;
+	int t, i, ret;
+
+	memset(self->buf, 0, self->len);
+	t = lower_and_lock(_metadata, self->fd, self->buf, self->len, &h);
+	seg.handle = h;
+	sqe = queue_io(&self->ring, self->fd, t, PINMDL_LOWER_DELAY, 200, &seg,
+		       1);
+	ASSERT_NE(NULL, sqe);
+	sqe->flags |= IOSQE_IO_LINK;
+	sqe = queue_io(&self->ring, self->fd, t, PINMDL_LOWER_FILL, 0x5a, &seg,
+		       2);
+	ASSERT_NE(NULL, sqe);
+	ASSERT_EQ(2, io_uring_submit(&self->ring));
+	/* The slot now says: FILL with 0x11 on an unknown target. */
+	((struct pinmdl_io *)sqe->cmd)->arg = 0x11;
+	((struct pinmdl_io *)sqe->cmd)->target = 999;
+	EXPECT_EQ(0, reap(&self->ring, &ud, NULL));
+	EXPECT_EQ(1, ud);
+	ret = reap(&self->ring, &ud, &extra);
+	EXPECT_EQ(2, ud);
+	/*
+	 * Before Linux 6.15 (io_uring/uring_cmd: unconditionally copy SQEs
+	 * at prep time), 6.12 reads a linked command's SQE only as it
+	 * issues it: the unknown target of the slot as it is now.
+	 */
+	if (ret == -ENOENT && kernel_at_least(6, 10) &&
+	    !kernel_at_least(6, 15)) {
+		pm_unlock(self->fd, h);
+		pm_free(self->fd, h);
+		pm_target_close(self->fd, t);
+		SKIP(return, "this kernel reads a linked SQE at issue (doc/uring.md)");
+	}
+	EXPECT_EQ(0, ret);
+	EXPECT_EQ(self->len, extra);
+	for (i = 0; i < (int)self->len; i += 997)
+		ASSERT_EQ((char)0x5a, self->buf[i]);
+	EXPECT_EQ(0, pm_unlock(self->fd, h));
+	EXPECT_EQ(0, pm_free(self->fd, h));
+	EXPECT_EQ(0, pm_target_close(self->fd, t));
+}
+
+/*
  * In a child: a ring with 16 IO commands in flight on pinmdl_lower (DELAY
  * @ms each), then @then ("exit" or a program to exec).
  */
