@@ -25,6 +25,9 @@
 #   make bench [BENCH_ARGS=] pinmdl against the kernel's gup_test, io_uring's
 #                            buffer registration and buffered I/O, and
 #                            parallel locks against serial ones (not a test)
+#   make profile [PROFILE_BASE=REV]
+#                            where a 4 KiB read's time goes, function by
+#                            function (beside REV's modules, if given)
 #   make clean
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
@@ -129,6 +132,10 @@ demo:
 bench:
 	scripts/bench $(BENCH_ARGS)
 
+profile:
+	scripts/profile $(PROFILE_BASE)
+
 .PHONY: all modules modules_install dkms-install dkms-uninstall man_install \
 	tools tools_install examples deb coverage \
-	headers_install udev_install clean check check-long soak lint demo bench
+	headers_install udev_install clean check check-long soak lint demo bench \
+	profile
