@@ -329,6 +329,7 @@ static void pinmdl_blk_dio_done(struct kiocb *iocb, long res)
 	struct pinmdl_blk_dio *dio = container_of(iocb, struct pinmdl_blk_dio,
 						  iocb);
 	struct pinmdl_blk_io *io = dio->io;
+	bool again = false;
 
 	/* Refused for want of waiting (as io_uring reads the two errnos). */
 	if ((res == -EAGAIN || res == -EOPNOTSUPP) &&
@@ -340,11 +341,11 @@ static void pinmdl_blk_dio_done(struct kiocb *iocb, long res)
 		if (cmpxchg(&io->nowait, PINMDL_BLK_NOWAIT_QUEUING,
 			    PINMDL_BLK_NOWAIT_AGAIN) == PINMDL_BLK_NOWAIT_QUEUING)
 			return;
-		res = -EAGAIN;
+		again = true;
 	}
 	/* The first reason a request fails is the one it gives. */
 	if (res < 0 || res != dio->len)
-		cmpxchg(&io->status, 0, res == -EAGAIN ? -EAGAIN : -EIO);
+		cmpxchg(&io->status, 0, again ? -EAGAIN : -EIO);
 	complete(&dio->done);
 	pinmdl_blk_put(io);
 }

@@ -232,6 +232,11 @@ struct pinmdl_file_target *pinmdl_file_target_get(struct pinmdl_file *pf,
  */
 void pinmdl_file_target_put(struct pinmdl_file_target *ft)
 {
+	/*
+	 * The requests the IO started count in its binding's in_flight
+	 * before TARGET_CLOSE can see it unused.
+	 */
+	smp_mb__before_atomic();
 	atomic_dec(&ft->users);
 }
 
