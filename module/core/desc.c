@@ -129,8 +129,11 @@ static void pinmdl_release(struct kref *ref)
 	atomic_long_sub(kmalloc_size_roundup(sizeof(*mdl)),
 			&pinmdl_stats.bytes);
 	atomic_long_dec(&pinmdl_stats.live);
-	/* Handle lookups may still look at it (pinmdl_file_get()). */
-	kfree_rcu(mdl, rcu);
+	/*
+	 * Handle lookups may still look at it (pinmdl_file_get()); no
+	 * rcu_head, which would take the header past 256 bytes.
+	 */
+	kfree_rcu_mightsleep(mdl);
 }
 
 /**

@@ -41,7 +41,6 @@
  *	  user or kernel-mode lock allocates it and unlock frees it, a
  *	  kernel-source descriptor has it from birth, and a partial one points
  *	  into its parent's, which cannot go while the child exists
- * @rcu: frees it after a grace period, for lookups under RCU
  */
 struct pinmdl {
 	struct mutex lock; /* protects the state fields below */
@@ -64,7 +63,6 @@ struct pinmdl {
 	struct list_head dma_maps;
 	void *system_va;
 	u64 *pfns;
-	struct rcu_head rcu;
 };
 
 int pinmdl_lock_pages(struct pinmdl *mdl, u32 access_mode, u32 operation,
