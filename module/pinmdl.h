@@ -2,8 +2,9 @@
 /*
  * pinmdl kernel API: memory descriptors that lock user or kernel buffers,
  * after the Windows MDL routines (IoAllocateMdl, MmProbeAndLockPages,
- * MmUnlockPages, IoBuildPartialMdl, MmBuildMdlForNonPagedPool,
- * MmGetSystemAddressForMdlSafe, MmGetMdlPfnArray, IoFreeMdl).
+ * MmUnlockPages, IoBuildPartialMdl, MmPrepareMdlForReuse, MmAdvanceMdl,
+ * MmBuildMdlForNonPagedPool, MmGetSystemAddressForMdlSafe,
+ * MmGetMdlPfnArray, IoFreeMdl).
  *
  * A descriptor (struct pinmdl) is opaque: use the accessors below. Misuse
  * returns an errno instead of the bug check Windows would raise.
@@ -31,6 +32,9 @@ struct pinmdl *pinmdl_build_for_kernel_buffer(void *buf, size_t length,
 					      gfp_t gfp);
 struct pinmdl *pinmdl_build_partial(struct pinmdl *parent, u64 addr,
 				    u64 length, gfp_t gfp);
+int pinmdl_reuse_partial(struct pinmdl *child, struct pinmdl *parent,
+			 u64 addr, u64 length);
+int pinmdl_advance(struct pinmdl *mdl, u64 bytes);
 void *pinmdl_system_address(struct pinmdl *mdl);
 int pinmdl_sg_table(struct pinmdl *mdl, u64 offset, u64 length,
 		    struct sg_table *sgt, unsigned int max_segment, gfp_t gfp);

@@ -104,6 +104,16 @@ AT(pinmdl_cancel, request_id, 0);
 AT(pinmdl_cancel, flags, 8);
 AT(pinmdl_cancel, reserved, 12);
 
+ABI(pinmdl_map, 16);
+AT(pinmdl_map, handle, 0);
+AT(pinmdl_map, flags, 4);
+AT(pinmdl_map, offset, 8);
+
+ABI(pinmdl_advance, 16);
+AT(pinmdl_advance, handle, 0);
+AT(pinmdl_advance, flags, 4);
+AT(pinmdl_advance, bytes, 8);
+
 _Static_assert(PINMDL_IOC_CREATE == 0xc018bd01, "CREATE number");
 _Static_assert(PINMDL_IOC_LOCK == 0x4010bd02, "LOCK number");
 _Static_assert(PINMDL_IOC_UNLOCK == 0x4008bd03, "UNLOCK number");
@@ -116,6 +126,11 @@ _Static_assert(PINMDL_IOC_TARGET_OPEN == 0xc028bd09, "TARGET_OPEN number");
 _Static_assert(PINMDL_IOC_TARGET_CLOSE == 0x4008bd0a, "TARGET_CLOSE number");
 _Static_assert(PINMDL_IOC_IO == 0xc038bd0b, "IO number");
 _Static_assert(PINMDL_IOC_CANCEL == 0x4010bd0c, "CANCEL number");
+_Static_assert(PINMDL_IOC_MAP_OFFSET == 0xc010bd10, "MAP_OFFSET number");
+_Static_assert(PINMDL_IOC_ADVANCE == 0x4010bd12, "ADVANCE number");
+_Static_assert(PINMDL_IOC_PARTIAL_REUSE == 0x4018bd13, "PARTIAL_REUSE number");
+_Static_assert(PINMDL_F_USER_MAPPED == 0x200,
+	       "descriptor flags");
 _Static_assert(PINMDL_LOWER_DELAY == 4 && PINMDL_LOWER_DELAY_MAX == 60000,
 	       "DELAY");
 _Static_assert(PINMDL_TARGET_NAME_MAX == 32, "name length");

@@ -29,7 +29,7 @@ u64 pinmdl_pages_spanned(u64 addr, u64 length)
 /* The memory the allocator set aside for the PFN array of @mdl. */
 static size_t pinmdl_pfns_footprint(const struct pinmdl *mdl)
 {
-	size_t size = array_size(mdl->page_count, sizeof(*mdl->pfns));
+	size_t size = array_size(mdl->pfns_allocated, sizeof(*mdl->pfns));
 
 	return size <= PAGE_SIZE ? kmalloc_size_roundup(size) :
 				   PAGE_ALIGN(size);
@@ -63,6 +63,7 @@ int pinmdl_alloc_pfns(struct pinmdl *mdl, gfp_t gfp)
 	}
 	if (!mdl->pfns)
 		return -ENOMEM;
+	mdl->pfns_allocated = mdl->page_count;
 	atomic_long_add(pinmdl_pfns_footprint(mdl), &pinmdl_stats.bytes);
 	return 0;
 }
@@ -73,7 +74,7 @@ int pinmdl_alloc_pfns(struct pinmdl *mdl, gfp_t gfp)
  */
 void pinmdl_free_pfns(struct pinmdl *mdl)
 {
-	size_t size = array_size(mdl->page_count, sizeof(*mdl->pfns));
+	size_t size = array_size(mdl->pfns_allocated, sizeof(*mdl->pfns));
 
 	atomic_long_sub(pinmdl_pfns_footprint(mdl), &pinmdl_stats.bytes);
 	if (size > PAGE_SIZE && !is_vmalloc_addr(mdl->pfns))
@@ -81,6 +82,22 @@ void pinmdl_free_pfns(struct pinmdl *mdl)
 	else
 		kvfree(mdl->pfns);
 	mdl->pfns = NULL;
+	mdl->pfns_allocated = 0;
+}
+
+/**
+ * pinmdl_drop_views() - forget the kernel's views of a descriptor's pages
+ * @mdl: descriptor whose pages are about to change
+ *
+ * The system mapping and the cached DMA mappings are made again on
+ * demand, over the pages it then has.
+ *
+ * Context: process context, @mdl->lock held.
+ */
+void pinmdl_drop_views(struct pinmdl *mdl)
+{
+	pinmdl_unmap_system_va(mdl);
+	pinmdl_dma_unmap_all(mdl);
 }
 
 /* A descriptor without pages: its header is all an unlocked one costs. */
@@ -258,8 +275,8 @@ int pinmdl_free(struct pinmdl *mdl)
 		return -EBUSY;
 	}
 	mdl->dead = true;
-	pinmdl_unmap_system_va(mdl);
-	pinmdl_dma_unmap_all(mdl);
+	pinmdl_umap_revoke(mdl);
+	pinmdl_drop_views(mdl);
 	mutex_unlock(&mdl->lock);
 
 	if (parent) {
@@ -411,6 +428,67 @@ err_unlock:
 EXPORT_SYMBOL_GPL(pinmdl_build_partial);
 
 /**
+ * pinmdl_reuse_partial() - describe another part of the same parent with a
+ *			    partial descriptor (MmPrepareMdlForReuse, then
+ *			    IoBuildPartialMdl)
+ * @child: partial descriptor of @parent
+ * @parent: its parent
+ * @addr: start of the new sub-range, inside the parent's range
+ * @length: its length; 0 means up to the parent's end
+ *
+ * The child keeps its parent, handle and flags and is not freed: it
+ * describes the new sub-range, whose PFNs are the parent's. Its system
+ * and DMA mappings are dropped, and made again on demand.
+ *
+ * Context: process context.
+ * Return: 0; -ENOENT if @child was freed; -EINVAL if @child is not a
+ * partial descriptor of @parent or the sub-range is outside the parent;
+ * -EBUSY while @child has requests in flight or a process maps it.
+ */
+int pinmdl_reuse_partial(struct pinmdl *child, struct pinmdl *parent,
+			 u64 addr, u64 length)
+{
+	u64 parent_va;
+	int ret = -EINVAL;
+
+	mutex_lock(&child->lock);
+	if (child->dead) {
+		ret = -ENOENT;
+		goto out_unlock;
+	}
+	/* A parent with a child is never unlocked, advanced or freed. */
+	if (!child->parent || child->parent != parent)
+		goto out_unlock;
+	parent_va = parent->start_va + parent->byte_offset;
+	if (addr < parent_va)
+		goto out_unlock;
+	if (!length && addr < parent_va + parent->byte_count)
+		length = parent_va + parent->byte_count - addr;
+	if (!pinmdl_range_valid(parent, addr - parent_va, length))
+		goto out_unlock;
+	if (atomic_read(&child->in_flight)) {
+		ret = -EBUSY;
+		goto out_unlock;
+	}
+	ret = pinmdl_umap_retire_unmapped(child);
+	if (ret)
+		goto out_unlock;
+
+	pinmdl_drop_views(child);
+	child->start_va = addr & PAGE_MASK;
+	child->byte_offset = offset_in_page(addr);
+	child->byte_count = length;
+	child->page_count = pinmdl_pages_spanned(addr, length);
+	child->pfns = parent->pfns +
+		      ((child->start_va - parent->start_va) >> PAGE_SHIFT);
+out_unlock:
+	mutex_unlock(&child->lock);
+	trace_pinmdl_partial(parent->handle, addr, length, ret);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(pinmdl_reuse_partial);
+
+/**
  * pinmdl_pfn_array() - the PFN array of a descriptor (MmGetMdlPfnArray)
  * @mdl: locked, partial or kernel-source descriptor
  *
@@ -479,12 +557,14 @@ EXPORT_SYMBOL_GPL(pinmdl_page_count);
  * @mdl: descriptor
  *
  * Context: the value is a snapshot unless the caller excludes state changes.
- * Return: PINMDL_F_* flags; PINMDL_F_IN_FLIGHT while requests hold it.
+ * Return: PINMDL_F_* flags; PINMDL_F_IN_FLIGHT while requests hold it,
+ * PINMDL_F_USER_MAPPED while a process maps its pages.
  */
 u32 pinmdl_flags(const struct pinmdl *mdl)
 {
 	return READ_ONCE(mdl->flags) |
-	       (atomic_read(&mdl->in_flight) ? PINMDL_F_IN_FLIGHT : 0);
+	       (atomic_read(&mdl->in_flight) ? PINMDL_F_IN_FLIGHT : 0) |
+	       (pinmdl_umap_mapped(mdl) ? PINMDL_F_USER_MAPPED : 0);
 }
 EXPORT_SYMBOL_GPL(pinmdl_flags);
 

@@ -41,6 +41,10 @@
  *	  user or kernel-mode lock allocates it and unlock frees it, a
  *	  kernel-source descriptor has it from birth, and a partial one points
  *	  into its parent's, which cannot go while the child exists
+ * @pfns_allocated: entries of @pfns allocated (more than @page_count once
+ *		    advanced); 0 for a partial descriptor's
+ * @umap: the window through which user space maps the pages (umap.c), or
+ *	  NULL
  */
 struct pinmdl {
 	struct mutex lock; /* protects the state fields below */
@@ -63,6 +67,8 @@ struct pinmdl {
 	struct list_head dma_maps;
 	void *system_va;
 	u64 *pfns;
+	u64 pfns_allocated;
+	struct pinmdl_umap *umap;
 };
 
 int pinmdl_lock_pages(struct pinmdl *mdl, u32 access_mode, u32 operation,
@@ -77,6 +83,18 @@ void pinmdl_unmap_system_va(struct pinmdl *mdl);
 int pinmdl_alloc_pfns(struct pinmdl *mdl, gfp_t gfp);
 void pinmdl_free_pfns(struct pinmdl *mdl);
 int pinmdl_fill_kernel_pfns(struct pinmdl *mdl);
+void pinmdl_drop_views(struct pinmdl *mdl);
+
+struct address_space;
+struct vm_area_struct;
+struct xarray;
+
+int pinmdl_umap_offset(struct pinmdl *mdl, struct xarray *maps,
+		       struct address_space *mapping, u64 *offset);
+int pinmdl_umap_mmap(struct xarray *maps, struct vm_area_struct *vma);
+bool pinmdl_umap_mapped(const struct pinmdl *mdl);
+void pinmdl_umap_revoke(struct pinmdl *mdl);
+int pinmdl_umap_retire_unmapped(struct pinmdl *mdl);
 
 /**
  * struct pinmdl_dma_domain - cached DMA mappings for one device

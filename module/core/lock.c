@@ -71,16 +71,23 @@ err_unpin_stats:
 	return -ENOMEM;
 }
 
+/* Return @pages of the charges of pinmdl_charge(), from any context. */
+static void pinmdl_uncharge_pages(struct pinmdl *mdl, u64 pages)
+{
+	if (mdl->user)
+		atomic_long_sub(pages, &mdl->user->locked_vm);
+	atomic64_sub(pages, &mdl->mm->pinned_vm);
+	pinmdl_stats_unpin(pages);
+}
+
 /* Return the charges of pinmdl_charge(), from any context, exactly once. */
 static void pinmdl_uncharge(struct pinmdl *mdl)
 {
+	pinmdl_uncharge_pages(mdl, mdl->page_count);
 	if (mdl->user) {
-		atomic_long_sub(mdl->page_count, &mdl->user->locked_vm);
 		free_uid(mdl->user);
 		mdl->user = NULL;
 	}
-	atomic64_sub(mdl->page_count, &mdl->mm->pinned_vm);
-	pinmdl_stats_unpin(mdl->page_count);
 }
 
 /*
@@ -294,8 +301,8 @@ int pinmdl_unlock(struct pinmdl *mdl)
 	if (ret)
 		goto out_unlock;
 
-	pinmdl_unmap_system_va(mdl);
-	pinmdl_dma_unmap_all(mdl);
+	pinmdl_umap_revoke(mdl);
+	pinmdl_drop_views(mdl);
 	if (!mdl->kernel_mode) {
 		pinmdl_unpin_pfns(mdl->pfns, mdl->page_count,
 				  mdl->flags & PINMDL_F_WRITE_OPERATION);
@@ -315,3 +322,60 @@ out_unlock:
 	return ret;
 }
 EXPORT_SYMBOL_GPL(pinmdl_unlock);
+
+/**
+ * pinmdl_advance() - move a locked descriptor's start forward (MmAdvanceMdl)
+ * @mdl: descriptor locked by pinmdl_probe_and_lock(), not partial
+ * @bytes: how far, more than 0 and less than its byte count
+ *
+ * The range then starts @bytes further on and is @bytes shorter. The pages
+ * it no longer touches are unpinned at once (dirtied after a write lock)
+ * and their charges returned; the PFN array keeps the pages that remain.
+ * The system and DMA mappings are dropped, and made again on demand.
+ *
+ * Context: process context; may sleep.
+ * Return: 0; -ENOENT if freed; -EBUSY while being locked, with requests in
+ * flight, with partial children or while a process maps it; -EINVAL if
+ * not locked, partial or kernel-source, or @bytes is 0 or not less than
+ * the byte count.
+ */
+int pinmdl_advance(struct pinmdl *mdl, u64 bytes)
+{
+	u64 gone;
+	int ret = 0;
+
+	mutex_lock(&mdl->lock);
+	if (mdl->dead)
+		ret = -ENOENT;
+	else if (mdl->locking)
+		ret = -EBUSY;
+	else if (!(mdl->flags & PINMDL_F_PAGES_LOCKED) ||
+		 (mdl->flags & (PINMDL_F_PARTIAL | PINMDL_F_SOURCE_IS_KERNEL)) ||
+		 !bytes || bytes >= mdl->byte_count)
+		ret = -EINVAL;
+	else if (atomic_read(&mdl->in_flight) || mdl->children)
+		ret = -EBUSY;
+	if (!ret)
+		ret = pinmdl_umap_retire_unmapped(mdl);
+	if (ret)
+		goto out_unlock;
+
+	pinmdl_drop_views(mdl);
+	gone = (mdl->byte_offset + bytes) >> PAGE_SHIFT;
+	if (gone && !mdl->kernel_mode) {
+		pinmdl_unpin_pfns(mdl->pfns, gone,
+				  mdl->flags & PINMDL_F_WRITE_OPERATION);
+		pinmdl_uncharge_pages(mdl, gone);
+	}
+	/* The array keeps its allocation, and the pages that remain first. */
+	memmove(mdl->pfns, mdl->pfns + gone,
+		(mdl->page_count - gone) * sizeof(*mdl->pfns));
+	mdl->start_va += gone << PAGE_SHIFT;
+	mdl->byte_offset = offset_in_page(mdl->byte_offset + bytes);
+	mdl->byte_count -= bytes;
+	mdl->page_count -= gone;
+out_unlock:
+	mutex_unlock(&mdl->lock);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(pinmdl_advance);

@@ -131,6 +131,31 @@ static inline bool pinmdl_compat_cow_mapping(const struct vm_area_struct *vma)
 }
 
 /*
+ * Set or clear flags of a VMA being mapped: vma->vm_flags became
+ * read-only behind vm_flags_set() and vm_flags_clear() in 6.3 (probe
+ * vm_flags_set).
+ */
+static inline void pinmdl_compat_vm_flags_set(struct vm_area_struct *vma,
+					      vm_flags_t flags)
+{
+#ifdef PINMDL_HAVE_VM_FLAGS_SET
+	vm_flags_set(vma, flags);
+#else
+	vma->vm_flags |= flags;
+#endif
+}
+
+static inline void pinmdl_compat_vm_flags_clear(struct vm_area_struct *vma,
+						vm_flags_t flags)
+{
+#ifdef PINMDL_HAVE_VM_FLAGS_SET
+	vm_flags_clear(vma, flags);
+#else
+	vma->vm_flags &= ~flags;
+#endif
+}
+
+/*
  * A DMA mapping kept across requests is made without syncs and must never
  * need any: the device is DMA-coherent and nothing of it is bounced.
  * DMA_ATTR_REQUIRE_COHERENT (probe dma_attr_require_coherent; 7.3 has it,

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit tests of the pinmdl kernel API: descriptor geometry, the state
- * machine and its errnos, kernel-buffer and partial descriptors, the
- * system mapping, sg tables, and pinning real user memory mapped with
- * kunit_vm_mmap().
+ * machine and its errnos, kernel-buffer and partial descriptors, partial
+ * reuse, advance, the system mapping, sg tables, and pinning real user
+ * memory mapped with kunit_vm_mmap().
  */
 #include <kunit/test.h>
 #include <linux/io.h>
@@ -403,6 +403,103 @@ static void pinmdl_partial_test(struct kunit *test)
 			-EINVAL);
 }
 
+static void pinmdl_advance_test(struct kunit *test)
+{
+	unsigned long addr = kunit_user_buf(test, 8 * PAGE_SIZE);
+	struct pinmdl *mdl, *child;
+	u64 pfns[8];
+	char *va;
+
+	mdl = kunit_mdl(test, pinmdl_alloc(addr + 100, 8 * PAGE_SIZE - 100,
+					   GFP_KERNEL));
+	KUNIT_EXPECT_EQ(test, pinmdl_advance(mdl, 1), -EINVAL);
+	KUNIT_ASSERT_EQ(test, pinmdl_probe_and_lock(mdl, PINMDL_USER_MODE,
+						    PINMDL_IO_WRITE_ACCESS), 0);
+	memcpy(pfns, pinmdl_pfn_array(mdl), sizeof(pfns));
+	KUNIT_EXPECT_EQ(test, pinmdl_advance(mdl, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, pinmdl_advance(mdl, 8 * PAGE_SIZE - 100),
+			-EINVAL);
+
+	/* Within the first page: nothing is unpinned. */
+	KUNIT_ASSERT_EQ(test, pinmdl_advance(mdl, PAGE_SIZE - 101), 0);
+	KUNIT_EXPECT_EQ(test, pinmdl_start_va(mdl), addr);
+	KUNIT_EXPECT_EQ(test, pinmdl_byte_offset(mdl), PAGE_SIZE - 1);
+	KUNIT_EXPECT_EQ(test, pinmdl_page_count(mdl), 8);
+
+	/* One byte on, the first page is left behind. */
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pinmdl_system_address(mdl));
+	KUNIT_ASSERT_EQ(test, pinmdl_advance(mdl, 1), 0);
+	KUNIT_EXPECT_EQ(test, pinmdl_start_va(mdl), addr + PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, pinmdl_byte_offset(mdl), 0);
+	KUNIT_EXPECT_EQ(test, pinmdl_byte_count(mdl), 7 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, pinmdl_page_count(mdl), 7);
+	KUNIT_EXPECT_FALSE(test, pinmdl_flags(mdl) & PINMDL_F_MAPPED_SYSTEM_VA);
+	KUNIT_EXPECT_EQ(test, pinmdl_pfn_array(mdl)[0], pfns[1]);
+	KUNIT_EXPECT_EQ(test, pinmdl_pfn_array(mdl)[6], pfns[7]);
+
+	/* The system mapping is made again, over the pages left. */
+	KUNIT_ASSERT_EQ(test, copy_to_user((void __user *)(addr + PAGE_SIZE),
+					   "y", 1), 0);
+	va = pinmdl_system_address(mdl);
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(va));
+	KUNIT_EXPECT_EQ(test, va[0], 'y');
+
+	KUNIT_ASSERT_EQ(test, pinmdl_advance(mdl, 2 * PAGE_SIZE + 5), 0);
+	KUNIT_EXPECT_EQ(test, pinmdl_start_va(mdl), addr + 3 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, pinmdl_byte_offset(mdl), 5);
+	KUNIT_EXPECT_EQ(test, pinmdl_page_count(mdl), 5);
+	KUNIT_EXPECT_EQ(test, pinmdl_pfn_array(mdl)[4], pfns[7]);
+
+	child = pinmdl_build_partial(mdl, addr + 4 * PAGE_SIZE, 1, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, child);
+	KUNIT_EXPECT_EQ(test, pinmdl_advance(mdl, 1), -EBUSY);
+	KUNIT_EXPECT_EQ(test, pinmdl_advance(child, 1), -EINVAL);
+	KUNIT_EXPECT_EQ(test, pinmdl_free(child), 0);
+	KUNIT_EXPECT_EQ(test, pinmdl_unlock(mdl), 0);
+}
+
+static void pinmdl_reuse_partial_test(struct kunit *test)
+{
+	unsigned long addr = kunit_user_buf(test, 8 * PAGE_SIZE);
+	struct pinmdl *parent, *other, *child;
+
+	parent = kunit_mdl(test, pinmdl_alloc(addr, 8 * PAGE_SIZE,
+					      GFP_KERNEL));
+	other = kunit_mdl(test, pinmdl_alloc(addr, PAGE_SIZE, GFP_KERNEL));
+	KUNIT_ASSERT_EQ(test, pinmdl_probe_and_lock(parent, PINMDL_USER_MODE,
+						    PINMDL_IO_READ_ACCESS), 0);
+	KUNIT_ASSERT_EQ(test, pinmdl_probe_and_lock(other, PINMDL_USER_MODE,
+						    PINMDL_IO_READ_ACCESS), 0);
+	child = pinmdl_build_partial(parent, addr, PAGE_SIZE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, child);
+
+	KUNIT_EXPECT_EQ(test, pinmdl_reuse_partial(child, other, addr, 1),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, pinmdl_reuse_partial(parent, parent, addr, 1),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, pinmdl_reuse_partial(child, parent, addr - 1, 2),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, pinmdl_reuse_partial(child, parent,
+						   addr + 8 * PAGE_SIZE - 1, 2),
+			-EINVAL);
+
+	KUNIT_ASSERT_EQ(test, pinmdl_reuse_partial(child, parent,
+						   addr + 5 * PAGE_SIZE + 9, 0),
+			0);
+	KUNIT_EXPECT_EQ(test, pinmdl_flags(child), PINMDL_F_PARTIAL);
+	KUNIT_EXPECT_EQ(test, pinmdl_start_va(child), addr + 5 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, pinmdl_byte_offset(child), 9);
+	KUNIT_EXPECT_EQ(test, pinmdl_byte_count(child), 3 * PAGE_SIZE - 9);
+	KUNIT_EXPECT_EQ(test, pinmdl_page_count(child), 3);
+	KUNIT_EXPECT_EQ(test, pinmdl_pfn_array(child)[0],
+			pinmdl_pfn_array(parent)[5]);
+	KUNIT_EXPECT_EQ(test, pinmdl_pfn_array(child)[2],
+			pinmdl_pfn_array(parent)[7]);
+	KUNIT_EXPECT_EQ(test, pinmdl_unlock(parent), -EBUSY);
+	KUNIT_EXPECT_EQ(test, pinmdl_free(child), 0);
+	KUNIT_EXPECT_EQ(test, pinmdl_unlock(parent), 0);
+}
+
 static u64 sg_total(struct sg_table *sgt)
 {
 	struct scatterlist *sg;
@@ -509,6 +606,8 @@ static struct kunit_case pinmdl_test_cases[] = {
 	KUNIT_CASE(pinmdl_kernel_buffer_mmio_test),
 	KUNIT_CASE(pinmdl_kernel_mode_lock_test),
 	KUNIT_CASE(pinmdl_partial_test),
+	KUNIT_CASE(pinmdl_advance_test),
+	KUNIT_CASE(pinmdl_reuse_partial_test),
 	KUNIT_CASE(pinmdl_sg_table_test),
 	KUNIT_CASE(pinmdl_sg_table_user_test),
 	{}

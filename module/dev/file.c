@@ -14,6 +14,7 @@
 #include "core/desc.h"
 #include "core/stats.h"
 #include "dev/file.h"
+#include "dev/mmap.h"
 #include "dev/request.h"
 #include "dev/target.h"
 
@@ -31,6 +32,12 @@ struct pinmdl_file *pinmdl_file_open(bool show_pfns)
 
 	if (!pf)
 		return NULL;
+	pf->map_inode = pinmdl_mmap_inode();
+	if (IS_ERR(pf->map_inode)) {
+		kfree(pf);
+		return NULL;
+	}
+	xa_init_flags(&pf->maps, XA_FLAGS_ALLOC);
 	xa_init_flags(&pf->handles, XA_FLAGS_ALLOC1);
 	xa_init_flags(&pf->targets, XA_FLAGS_ALLOC1);
 	spin_lock_init(&pf->lock);
@@ -242,6 +249,9 @@ void pinmdl_file_release(struct pinmdl_file *pf)
 				    pf->comm, pf->pid, leaks, pages);
 	}
 	xa_destroy(&pf->handles);
+	WARN_ON_ONCE(!xa_empty(&pf->maps));
+	xa_destroy(&pf->maps);
+	pinmdl_mmap_inode_put(pf->map_inode);
 	kfree(pf);
 }
 EXPORT_SYMBOL_IF_KUNIT(pinmdl_file_release);

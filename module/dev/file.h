@@ -30,6 +30,9 @@ struct pinmdl;
  * @next_id: id of the next request
  * @pid: process that opened the file, for the leak report
  * @comm: its command name
+ * @maps: the windows of mmap(2) offsets of its descriptors (core/umap.c)
+ * @map_inode: the inode whose address space is the file's, where every
+ *	       mapping of it is
  */
 struct pinmdl_file {
 	struct xarray handles;
@@ -46,6 +49,8 @@ struct pinmdl_file {
 	u64 next_id;
 	pid_t pid;
 	char comm[TASK_COMM_LEN];
+	struct xarray maps;
+	struct inode *map_inode;
 };
 
 struct pinmdl_file *pinmdl_file_open(bool show_pfns);

@@ -13,6 +13,7 @@
 #include "dev/file.h"
 #include "dev/ioctl.h"
 #include "dev/io.h"
+#include "dev/mmap.h"
 #include "dev/request.h"
 #include "dev/target.h"
 
@@ -240,6 +241,50 @@ static int pinmdl_ioctl_partial(struct pinmdl_file *pf, void __user *uarg)
 	return pinmdl_file_publish(pf, child, &user->handle, NULL);
 }
 
+static int pinmdl_ioctl_partial_reuse(struct pinmdl_file *pf,
+				      void __user *uarg)
+{
+	struct pinmdl *parent, *child;
+	struct pinmdl_partial arg;
+	int ret;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+
+	child = pinmdl_file_lookup(pf, arg.handle);
+	if (IS_ERR(child))
+		return PTR_ERR(child);
+	parent = pinmdl_file_lookup(pf, arg.parent);
+	if (IS_ERR(parent)) {
+		ret = PTR_ERR(parent);
+		goto out_put_child;
+	}
+	ret = pinmdl_reuse_partial(child, parent, arg.addr, arg.length);
+	pinmdl_put(parent);
+out_put_child:
+	pinmdl_put(child);
+	return ret;
+}
+
+static int pinmdl_ioctl_advance(struct pinmdl_file *pf, void __user *uarg)
+{
+	struct pinmdl_advance arg;
+	struct pinmdl *mdl;
+	int ret;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (arg.flags || !arg.bytes)
+		return -EINVAL;
+
+	mdl = pinmdl_file_lookup(pf, arg.handle);
+	if (IS_ERR(mdl))
+		return PTR_ERR(mdl);
+	ret = pinmdl_advance(mdl, arg.bytes);
+	pinmdl_put(mdl);
+	return ret;
+}
+
 /**
  * pinmdl_ioctl() - dispatch an ioctl of /dev/pinmdl
  * @pf: state of the open file
@@ -276,6 +321,12 @@ long pinmdl_ioctl(struct pinmdl_file *pf, unsigned int cmd, void __user *uarg)
 		return pinmdl_ioctl_io(pf, uarg);
 	case PINMDL_IOC_CANCEL:
 		return pinmdl_ioctl_cancel(pf, uarg);
+	case PINMDL_IOC_MAP_OFFSET:
+		return pinmdl_ioctl_map_offset(pf, uarg);
+	case PINMDL_IOC_ADVANCE:
+		return pinmdl_ioctl_advance(pf, uarg);
+	case PINMDL_IOC_PARTIAL_REUSE:
+		return pinmdl_ioctl_partial_reuse(pf, uarg);
 	default:
 		return -ENOTTY;
 	}

@@ -26,6 +26,7 @@
 #include "core/stats.h"
 #include "dev/file.h"
 #include "dev/ioctl.h"
+#include "dev/mmap.h"
 #include "dev/request.h"
 #include "dev/uring.h"
 #include "request/request.h"
@@ -78,10 +79,16 @@ MODULE_PARM_DESC(max_descriptors,
  */
 static int pinmdl_open(struct inode *inode, struct file *file)
 {
-	file->private_data = pinmdl_file_open(file_ns_capable(file,
-							      &init_user_ns,
-							      CAP_SYS_ADMIN));
-	return file->private_data ? 0 : -ENOMEM;
+	struct pinmdl_file *pf = pinmdl_file_open(file_ns_capable(file,
+							       &init_user_ns,
+							       CAP_SYS_ADMIN));
+
+	if (!pf)
+		return -ENOMEM;
+	file->private_data = pf;
+	/* Its mappings are in its own address space (dev/mmap.c). */
+	file->f_mapping = pf->map_inode->i_mapping;
+	return 0;
 }
 
 /* Release every descriptor of the file (rule 7). */
@@ -111,6 +118,12 @@ static ssize_t pinmdl_read(struct file *file, char __user *buf, size_t count,
 				      file->f_flags & O_NONBLOCK);
 }
 
+/* Map a descriptor's pages, at an offset from PINMDL_IOC_MAP_OFFSET. */
+static int pinmdl_file_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	return pinmdl_mmap(file->private_data, vma);
+}
+
 /* Readable when a completion is ready. */
 static __poll_t pinmdl_poll(struct file *file, poll_table *wait)
 {
@@ -123,6 +136,7 @@ static const struct file_operations pinmdl_fops = {
 	.release = pinmdl_release,
 	.read = pinmdl_read,
 	.poll = pinmdl_poll,
+	.mmap = pinmdl_file_mmap,
 	.unlocked_ioctl = pinmdl_unlocked_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.uring_cmd = pinmdl_uring_cmd,

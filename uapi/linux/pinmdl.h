@@ -42,6 +42,7 @@
 #define PINMDL_F_WRITE_OPERATION	0x08
 #define PINMDL_F_MAPPED_SYSTEM_VA	0x10
 #define PINMDL_F_IN_FLIGHT		0x20
+#define PINMDL_F_USER_MAPPED		0x200 /* mapped by mmap(2) somewhere */
 
 /*
  * Operations of target "pinmdl_lower" (struct pinmdl_io.op and, but for
@@ -332,6 +333,35 @@ struct pinmdl_cancel {
 	__u32 reserved;
 };
 
+/**
+ * struct pinmdl_map - where mmap(2) of /dev/pinmdl finds a descriptor
+ *		       (MmMapLockedPagesSpecifyCache, UserMode)
+ * @handle: (in) locked or partial descriptor
+ * @flags: (in) must be zero
+ * @offset: (out) the offset to give mmap(2), with MAP_SHARED, for the
+ *	    descriptor's pages (whole pages, from its first); the same for
+ *	    every process that holds the file
+ */
+struct pinmdl_map {
+	__u32 handle;
+	__u32 flags;
+	__u64 offset;
+};
+
+/**
+ * struct pinmdl_advance - move a locked descriptor's start forward
+ *			   (MmAdvanceMdl)
+ * @handle: (in) locked user descriptor, not partial
+ * @flags: (in) must be zero
+ * @bytes: (in) how far, 0 < bytes < byte_count; pages left behind
+ *	   entirely are unpinned and uncharged at once
+ */
+struct pinmdl_advance {
+	__u32 handle;
+	__u32 flags;
+	__u64 bytes;
+};
+
 #define PINMDL_IOC_MAGIC	0xBD
 
 /* Describe a range (struct pinmdl_create); returns the new handle. */
@@ -382,5 +412,16 @@ struct pinmdl_cancel {
  * it was stopped.
  */
 #define PINMDL_IOC_CANCEL	_IOW(PINMDL_IOC_MAGIC, 12, struct pinmdl_cancel)
+/* The mmap(2) offset of a descriptor's pages (struct pinmdl_map). */
+#define PINMDL_IOC_MAP_OFFSET	_IOWR(PINMDL_IOC_MAGIC, 16, struct pinmdl_map)
+/* Move a locked descriptor's start forward (struct pinmdl_advance). */
+#define PINMDL_IOC_ADVANCE	_IOW(PINMDL_IOC_MAGIC, 18, struct pinmdl_advance)
+/*
+ * Rebuild a partial descriptor (struct pinmdl_partial: handle is the
+ * partial, in) over another range of its parent (MmPrepareMdlForReuse,
+ * then IoBuildPartialMdl).
+ */
+#define PINMDL_IOC_PARTIAL_REUSE \
+	_IOW(PINMDL_IOC_MAGIC, 19, struct pinmdl_partial)
 
 #endif /* _UAPI_LINUX_PINMDL_H */

@@ -1,0 +1,323 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * User mappings of a descriptor's pages (MmMapLockedPagesSpecifyCache in
+ * UserMode, and MmUnmapLockedPages done for the user when the pages go).
+ *
+ * A locked or partial descriptor gets a window: a range of mmap(2)
+ * offsets of its open file, 2^31 pages from its own id on, through which
+ * any process holding the file maps its pages with MAP_SHARED. The pages
+ * are inserted as PFNs (VM_PFNMAP), a run of them at each fault, and never
+ * counted as mapped pages: a locked page may be anonymous memory of
+ * another process, which no other mapping may share as its own. The
+ * window belongs to the file's own address space (the file's f_mapping),
+ * so that every mapping of it, in any process, forked or sent the file,
+ * is found again by unmap_mapping_range().
+ *
+ * The window is retired before the pages change or go (UNLOCK, FREE,
+ * ADVANCE, PARTIAL_REUSE): a fault after that finds it dead and raises
+ * SIGBUS, and the mappings made before are zapped. Faults read the PFN
+ * array under the window's semaphore, which retiring takes for write: no
+ * fault can insert a page the descriptor no longer holds.
+ */
+#include <linux/atomic.h>
+#include <linux/kref.h>
+#include <linux/mm.h>
+#include <linux/rcupdate.h>
+#include <linux/rwsem.h>
+#include <linux/slab.h>
+#include <linux/xarray.h>
+
+#include "core/desc.h"
+#include "core/pin_compat.h"
+
+/* Pages of one window: no descriptor spans more (8 TiB). */
+#define PINMDL_UMAP_SHIFT	31
+/* Windows of one file, numbered from 1, so that an offset fits an off_t. */
+#define PINMDL_UMAP_MAX_ID	((1U << (63 - PAGE_SHIFT - PINMDL_UMAP_SHIFT)) - 1)
+/* Pages a fault maps at once, from the one faulted on: a huge page's. */
+#define PINMDL_UMAP_AROUND	512
+
+/**
+ * struct pinmdl_umap - a descriptor's window of mmap(2) offsets
+ * @ref: held by the descriptor while the window lives, and by each VMA
+ * @sem: faults read @mdl's PFNs under it; retiring takes it for write
+ * @live: the window maps @mdl's pages; false once retired, for good
+ * @vmas: VMAs of the window in every process
+ * @mdl: the descriptor, while @live
+ * @maps: the file's windows, by id
+ * @mapping: the file's address space, where every mapping of it is
+ * @id: the window's number in @maps
+ * @rcu: lookups by offset run under RCU
+ */
+struct pinmdl_umap {
+	struct kref ref;
+	struct rw_semaphore sem; /* protects live, and mdl's PFNs for faults */
+	bool live;
+	atomic_t vmas;
+	struct pinmdl *mdl;
+	struct xarray *maps;
+	struct address_space *mapping;
+	u32 id;
+	struct rcu_head rcu;
+};
+
+static pgoff_t pinmdl_umap_base(const struct pinmdl_umap *umap)
+{
+	return (pgoff_t)umap->id << PINMDL_UMAP_SHIFT;
+}
+
+static void pinmdl_umap_release(struct kref *ref)
+{
+	kfree_rcu(container_of(ref, struct pinmdl_umap, ref), rcu);
+}
+
+static void pinmdl_umap_put(struct pinmdl_umap *umap)
+{
+	kref_put(&umap->ref, pinmdl_umap_release);
+}
+
+/**
+ * pinmdl_umap_offset() - the mmap(2) offset of a descriptor's pages
+ * @mdl: locked or partial descriptor
+ * @maps: the windows of the file it belongs to
+ * @mapping: the file's address space
+ * @offset: out: the offset of its first page
+ *
+ * The window is made on the first call and kept until the descriptor's
+ * pages change or go: until then each call gives the same offset.
+ *
+ * Context: process context; takes @mdl->lock.
+ * Return: 0; -ENOENT if freed; -EBUSY while being locked; -EINVAL if
+ * neither locked nor partial; -E2BIG past a window's pages; -ENOSPC when
+ * the file has no window left; -ENOMEM.
+ */
+int pinmdl_umap_offset(struct pinmdl *mdl, struct xarray *maps,
+		       struct address_space *mapping, u64 *offset)
+{
+	struct pinmdl_umap *umap;
+	int ret = 0;
+
+	mutex_lock(&mdl->lock);
+	if (mdl->dead) {
+		ret = -ENOENT;
+		goto out_unlock;
+	}
+	if (mdl->locking) {
+		ret = -EBUSY;
+		goto out_unlock;
+	}
+	if (!(mdl->flags & (PINMDL_F_PAGES_LOCKED | PINMDL_F_PARTIAL))) {
+		ret = -EINVAL;
+		goto out_unlock;
+	}
+	if (mdl->page_count > BIT_ULL(PINMDL_UMAP_SHIFT)) {
+		ret = -E2BIG;
+		goto out_unlock;
+	}
+	umap = mdl->umap;
+	if (!umap) {
+		umap = kzalloc(sizeof(*umap), GFP_KERNEL_ACCOUNT);
+		if (!umap) {
+			ret = -ENOMEM;
+			goto out_unlock;
+		}
+		kref_init(&umap->ref);
+		init_rwsem(&umap->sem);
+		umap->live = true;
+		umap->mdl = mdl;
+		umap->maps = maps;
+		umap->mapping = mapping;
+		ret = xa_alloc(maps, &umap->id, umap,
+			       XA_LIMIT(1, PINMDL_UMAP_MAX_ID),
+			       GFP_KERNEL_ACCOUNT);
+		if (ret) {
+			kfree(umap);
+			ret = ret == -EBUSY ? -ENOSPC : ret;
+			goto out_unlock;
+		}
+		WRITE_ONCE(mdl->umap, umap);
+	}
+	*offset = (u64)pinmdl_umap_base(umap) << PAGE_SHIFT;
+out_unlock:
+	mutex_unlock(&mdl->lock);
+	return ret;
+}
+
+/*
+ * Retire @mdl's window, if any, and zap every mapping of it, unless @busy
+ * and a VMA maps it (-EBUSY). @mdl->lock is held: no new window is made.
+ */
+static int pinmdl_umap_retire(struct pinmdl *mdl, bool busy)
+{
+	struct pinmdl_umap *umap = mdl->umap;
+
+	lockdep_assert_held(&mdl->lock);
+
+	if (!umap)
+		return 0;
+	down_write(&umap->sem);
+	if (busy && atomic_read(&umap->vmas)) {
+		up_write(&umap->sem);
+		return -EBUSY;
+	}
+	umap->live = false;
+	umap->mdl = NULL;
+	up_write(&umap->sem);
+
+	/* No fault maps a page now: take away those mapped before. */
+	unmap_mapping_range(umap->mapping,
+			    (loff_t)pinmdl_umap_base(umap) << PAGE_SHIFT,
+			    (loff_t)1 << (PINMDL_UMAP_SHIFT + PAGE_SHIFT), 1);
+	xa_erase(umap->maps, umap->id);
+	WRITE_ONCE(mdl->umap, NULL);
+	pinmdl_umap_put(umap);
+	return 0;
+}
+
+/**
+ * pinmdl_umap_revoke() - take every user mapping of a descriptor away
+ * @mdl: descriptor whose pages are about to change or go
+ *
+ * A later access through them raises SIGBUS.
+ *
+ * Context: process context, @mdl->lock held; may sleep.
+ */
+void pinmdl_umap_revoke(struct pinmdl *mdl)
+{
+	pinmdl_umap_retire(mdl, false);
+}
+
+/**
+ * pinmdl_umap_retire_unmapped() - retire a descriptor's window unless
+ *				   mapped
+ * @mdl: descriptor whose pages are about to change
+ *
+ * Context: process context, @mdl->lock held; may sleep.
+ * Return: 0, or -EBUSY if a process maps the window.
+ */
+int pinmdl_umap_retire_unmapped(struct pinmdl *mdl)
+{
+	return pinmdl_umap_retire(mdl, true);
+}
+
+/**
+ * pinmdl_umap_mapped() - whether a process maps a descriptor's pages
+ * @mdl: descriptor
+ *
+ * Context: any; the answer is a snapshot unless @mdl->lock is held.
+ * Return: true while a VMA maps its window.
+ */
+bool pinmdl_umap_mapped(const struct pinmdl *mdl)
+{
+	struct pinmdl_umap *umap;
+	bool mapped;
+
+	rcu_read_lock();
+	umap = READ_ONCE(mdl->umap);
+	mapped = umap && atomic_read(&umap->vmas);
+	rcu_read_unlock();
+	return mapped;
+}
+
+static void pinmdl_umap_vm_open(struct vm_area_struct *vma)
+{
+	struct pinmdl_umap *umap = vma->vm_private_data;
+
+	kref_get(&umap->ref);
+	atomic_inc(&umap->vmas);
+}
+
+static void pinmdl_umap_vm_close(struct vm_area_struct *vma)
+{
+	struct pinmdl_umap *umap = vma->vm_private_data;
+
+	atomic_dec(&umap->vmas);
+	pinmdl_umap_put(umap);
+}
+
+/*
+ * Map the page faulted on and up to PINMDL_UMAP_AROUND - 1 after it in
+ * the VMA, while the window lives; else SIGBUS.
+ */
+static vm_fault_t pinmdl_umap_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct pinmdl_umap *umap = vma->vm_private_data;
+	unsigned long addr = vmf->address & PAGE_MASK, end;
+	vm_fault_t ret = VM_FAULT_SIGBUS;
+	u64 index = vmf->pgoff - pinmdl_umap_base(umap);
+
+	down_read(&umap->sem);
+	if (!umap->live || index >= umap->mdl->page_count)
+		goto out_unlock;
+	end = min3(vma->vm_end, addr + PINMDL_UMAP_AROUND * PAGE_SIZE,
+		   addr + (umap->mdl->page_count - index) * PAGE_SIZE);
+	ret = vmf_insert_pfn(vma, addr, umap->mdl->pfns[index]);
+	/* Past the page faulted on, one left out faults on its own. */
+	for (addr += PAGE_SIZE, index++; addr < end && ret == VM_FAULT_NOPAGE;
+	     addr += PAGE_SIZE, index++)
+		if (vmf_insert_pfn(vma, addr, umap->mdl->pfns[index]) !=
+		    VM_FAULT_NOPAGE)
+			break;
+out_unlock:
+	up_read(&umap->sem);
+	return ret;
+}
+
+static const struct vm_operations_struct pinmdl_umap_vm_ops = {
+	.open = pinmdl_umap_vm_open,
+	.close = pinmdl_umap_vm_close,
+	.fault = pinmdl_umap_fault,
+};
+
+/**
+ * pinmdl_umap_mmap() - set up a VMA over a window of a file
+ * @maps: the file's windows
+ * @vma: the new VMA; its offset names the window and the first page
+ *
+ * Context: the mmap_lock held for write.
+ * Return: 0; -EINVAL for MAP_PRIVATE, an offset in no live window, or a
+ * length past the descriptor's pages; -EACCES for a writable mapping of a
+ * read lock.
+ */
+int pinmdl_umap_mmap(struct xarray *maps, struct vm_area_struct *vma)
+{
+	unsigned long id = vma->vm_pgoff >> PINMDL_UMAP_SHIFT;
+	u64 first = vma->vm_pgoff & (BIT_ULL(PINMDL_UMAP_SHIFT) - 1);
+	u64 pages = vma_pages(vma);
+	struct pinmdl_umap *umap;
+	int ret = -EINVAL;
+
+	if (!(vma->vm_flags & VM_SHARED) || !id || id > PINMDL_UMAP_MAX_ID)
+		return -EINVAL;
+	rcu_read_lock();
+	umap = xa_load(maps, id);
+	if (umap && !kref_get_unless_zero(&umap->ref))
+		umap = NULL;
+	rcu_read_unlock();
+	if (!umap)
+		return -EINVAL;
+
+	down_read(&umap->sem);
+	if (!umap->live || first >= umap->mdl->page_count ||
+	    pages > umap->mdl->page_count - first)
+		goto err_unlock;
+	if (!(umap->mdl->flags & PINMDL_F_WRITE_OPERATION)) {
+		ret = -EACCES;
+		if (vma->vm_flags & VM_WRITE)
+			goto err_unlock;
+		pinmdl_compat_vm_flags_clear(vma, VM_MAYWRITE);
+	}
+	pinmdl_compat_vm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND |
+				   VM_DONTDUMP);
+	vma->vm_private_data = umap;
+	vma->vm_ops = &pinmdl_umap_vm_ops;
+	atomic_inc(&umap->vmas);
+	up_read(&umap->sem);
+	return 0;
+
+err_unlock:
+	up_read(&umap->sem);
+	pinmdl_umap_put(umap);
+	return ret;
+}
