@@ -3,8 +3,8 @@
  * pinmdl kernel API: memory descriptors that lock user or kernel buffers,
  * after the Windows MDL routines (IoAllocateMdl, MmProbeAndLockPages,
  * MmUnlockPages, IoBuildPartialMdl, MmPrepareMdlForReuse, MmAdvanceMdl,
- * MmBuildMdlForNonPagedPool, MmGetSystemAddressForMdlSafe,
- * MmGetMdlPfnArray, IoFreeMdl).
+ * MmAllocatePagesForMdlEx, MmFreePagesFromMdl, MmBuildMdlForNonPagedPool,
+ * MmGetSystemAddressForMdlSafe, MmGetMdlPfnArray, IoFreeMdl).
  *
  * A descriptor (struct pinmdl) is opaque: use the accessors below. Misuse
  * returns an errno instead of the bug check Windows would raise.
@@ -35,6 +35,8 @@ struct pinmdl *pinmdl_build_partial(struct pinmdl *parent, u64 addr,
 int pinmdl_reuse_partial(struct pinmdl *child, struct pinmdl *parent,
 			 u64 addr, u64 length);
 int pinmdl_advance(struct pinmdl *mdl, u64 bytes);
+struct pinmdl *pinmdl_alloc_pages(u64 length, phys_addr_t highest, int node,
+				  u32 flags, gfp_t gfp);
 void *pinmdl_system_address(struct pinmdl *mdl);
 int pinmdl_sg_table(struct pinmdl *mdl, u64 offset, u64 length,
 		    struct sg_table *sgt, unsigned int max_segment, gfp_t gfp);

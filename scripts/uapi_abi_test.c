@@ -109,6 +109,15 @@ AT(pinmdl_map, handle, 0);
 AT(pinmdl_map, flags, 4);
 AT(pinmdl_map, offset, 8);
 
+ABI(pinmdl_alloc_pages, 40);
+AT(pinmdl_alloc_pages, length, 0);
+AT(pinmdl_alloc_pages, highest_phys, 8);
+AT(pinmdl_alloc_pages, node, 16);
+AT(pinmdl_alloc_pages, flags, 20);
+AT(pinmdl_alloc_pages, handle, 24);
+AT(pinmdl_alloc_pages, reserved, 28);
+AT(pinmdl_alloc_pages, allocated, 32);
+
 ABI(pinmdl_advance, 16);
 AT(pinmdl_advance, handle, 0);
 AT(pinmdl_advance, flags, 4);
@@ -127,9 +136,11 @@ _Static_assert(PINMDL_IOC_TARGET_CLOSE == 0x4008bd0a, "TARGET_CLOSE number");
 _Static_assert(PINMDL_IOC_IO == 0xc038bd0b, "IO number");
 _Static_assert(PINMDL_IOC_CANCEL == 0x4010bd0c, "CANCEL number");
 _Static_assert(PINMDL_IOC_MAP_OFFSET == 0xc010bd10, "MAP_OFFSET number");
+_Static_assert(PINMDL_IOC_ALLOC_PAGES == 0xc028bd11, "ALLOC_PAGES number");
 _Static_assert(PINMDL_IOC_ADVANCE == 0x4010bd12, "ADVANCE number");
 _Static_assert(PINMDL_IOC_PARTIAL_REUSE == 0x4018bd13, "PARTIAL_REUSE number");
-_Static_assert(PINMDL_F_USER_MAPPED == 0x200,
+_Static_assert(PINMDL_F_ALLOCATED == 0x100 && PINMDL_F_USER_MAPPED == 0x200 &&
+	       PINMDL_ALLOC_CONTIGUOUS == 1 && PINMDL_ALLOC_FULLY_REQUIRED == 2,
 	       "descriptor flags");
 _Static_assert(PINMDL_LOWER_DELAY == 4 && PINMDL_LOWER_DELAY_MAX == 60000,
 	       "DELAY");

@@ -249,12 +249,14 @@ EXPORT_SYMBOL_GPL(pinmdl_alloc);
 
 /**
  * pinmdl_free() - free a descriptor (IoFreeMdl)
- * @mdl: descriptor from pinmdl_alloc(), pinmdl_build_partial() or
- *	 pinmdl_build_for_kernel_buffer()
+ * @mdl: descriptor from pinmdl_alloc(), pinmdl_build_partial(),
+ *	 pinmdl_build_for_kernel_buffer() or pinmdl_alloc_pages()
  *
- * The descriptor must be unlocked, not being locked, without partial
- * children and without lower-driver requests in flight. A partial
- * descriptor releases its parent.
+ * The descriptor must be unlocked (or allocated), not being locked,
+ * without partial children and without lower-driver requests in flight.
+ * A partial descriptor releases its parent; an allocated one returns its
+ * pages (MmFreePagesFromMdl) and their charges. Every user mapping of the
+ * descriptor is taken away first.
  *
  * Context: process context.
  * Return: 0; -EBUSY if locked, being locked, in flight or a parent;
@@ -269,14 +271,19 @@ int pinmdl_free(struct pinmdl *mdl)
 		mutex_unlock(&mdl->lock);
 		return -ENOENT;
 	}
-	if ((mdl->flags & PINMDL_F_PAGES_LOCKED) || mdl->children ||
+	if ((mdl->flags & (PINMDL_F_PAGES_LOCKED | PINMDL_F_ALLOCATED)) ==
+	    PINMDL_F_PAGES_LOCKED || mdl->children ||
 	    atomic_read(&mdl->in_flight) || mdl->locking) {
 		mutex_unlock(&mdl->lock);
 		return -EBUSY;
 	}
 	mdl->dead = true;
-	pinmdl_umap_revoke(mdl);
-	pinmdl_drop_views(mdl);
+	if (mdl->flags & PINMDL_F_ALLOCATED) {
+		pinmdl_free_allocated_pages(mdl);
+	} else {
+		pinmdl_umap_revoke(mdl);
+		pinmdl_drop_views(mdl);
+	}
 	mutex_unlock(&mdl->lock);
 
 	if (parent) {

@@ -84,6 +84,10 @@ int pinmdl_alloc_pfns(struct pinmdl *mdl, gfp_t gfp);
 void pinmdl_free_pfns(struct pinmdl *mdl);
 int pinmdl_fill_kernel_pfns(struct pinmdl *mdl);
 void pinmdl_drop_views(struct pinmdl *mdl);
+int pinmdl_charge(struct pinmdl *mdl);
+void pinmdl_uncharge_pages(struct pinmdl *mdl, u64 pages);
+void pinmdl_uncharge(struct pinmdl *mdl);
+void pinmdl_free_allocated_pages(struct pinmdl *mdl);
 
 struct address_space;
 struct vm_area_struct;

@@ -45,7 +45,7 @@ static bool pinmdl_charge_capped(atomic64_t *counter, s64 pages,
  * starts again from zero. CAP_IPC_LOCK lifts the limit and the user's
  * count; the pages still count in pinned_vm and max_pinned_pages.
  */
-static int pinmdl_charge(struct pinmdl *mdl)
+int pinmdl_charge(struct pinmdl *mdl)
 {
 	unsigned long limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
 	struct user_struct *user = current_user();
@@ -72,7 +72,7 @@ err_unpin_stats:
 }
 
 /* Return @pages of the charges of pinmdl_charge(), from any context. */
-static void pinmdl_uncharge_pages(struct pinmdl *mdl, u64 pages)
+void pinmdl_uncharge_pages(struct pinmdl *mdl, u64 pages)
 {
 	if (mdl->user)
 		atomic_long_sub(pages, &mdl->user->locked_vm);
@@ -81,7 +81,7 @@ static void pinmdl_uncharge_pages(struct pinmdl *mdl, u64 pages)
 }
 
 /* Return the charges of pinmdl_charge(), from any context, exactly once. */
-static void pinmdl_uncharge(struct pinmdl *mdl)
+void pinmdl_uncharge(struct pinmdl *mdl)
 {
 	pinmdl_uncharge_pages(mdl, mdl->page_count);
 	if (mdl->user) {
@@ -279,7 +279,8 @@ out:
  * PFN array.
  *
  * Context: process context; may sleep.
- * Return: 0; -EINVAL for a partial, kernel-source or unlocked descriptor;
+ * Return: 0; -EINVAL for a partial, kernel-source, allocated or unlocked
+ * descriptor;
  * -ENOENT if freed; -EBUSY while being locked, with requests in flight or
  * with partial children.
  */
@@ -294,7 +295,8 @@ int pinmdl_unlock(struct pinmdl *mdl)
 	else if (mdl->locking)
 		ret = -EBUSY;
 	else if (!(mdl->flags & PINMDL_F_PAGES_LOCKED) ||
-		 (mdl->flags & (PINMDL_F_PARTIAL | PINMDL_F_SOURCE_IS_KERNEL)))
+		 (mdl->flags & (PINMDL_F_PARTIAL | PINMDL_F_SOURCE_IS_KERNEL |
+				PINMDL_F_ALLOCATED)))
 		ret = -EINVAL;
 	else if (atomic_read(&mdl->in_flight) || mdl->children)
 		ret = -EBUSY;
@@ -336,8 +338,8 @@ EXPORT_SYMBOL_GPL(pinmdl_unlock);
  * Context: process context; may sleep.
  * Return: 0; -ENOENT if freed; -EBUSY while being locked, with requests in
  * flight, with partial children or while a process maps it; -EINVAL if
- * not locked, partial or kernel-source, or @bytes is 0 or not less than
- * the byte count.
+ * not locked, partial, kernel-source or allocated, or @bytes is 0 or not
+ * less than the byte count.
  */
 int pinmdl_advance(struct pinmdl *mdl, u64 bytes)
 {
@@ -350,7 +352,8 @@ int pinmdl_advance(struct pinmdl *mdl, u64 bytes)
 	else if (mdl->locking)
 		ret = -EBUSY;
 	else if (!(mdl->flags & PINMDL_F_PAGES_LOCKED) ||
-		 (mdl->flags & (PINMDL_F_PARTIAL | PINMDL_F_SOURCE_IS_KERNEL)) ||
+		 (mdl->flags & (PINMDL_F_PARTIAL | PINMDL_F_SOURCE_IS_KERNEL |
+				PINMDL_F_ALLOCATED)) ||
 		 !bytes || bytes >= mdl->byte_count)
 		ret = -EINVAL;
 	else if (atomic_read(&mdl->in_flight) || mdl->children)

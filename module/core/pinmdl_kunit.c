@@ -2,8 +2,8 @@
 /*
  * KUnit tests of the pinmdl kernel API: descriptor geometry, the state
  * machine and its errnos, kernel-buffer and partial descriptors, partial
- * reuse, advance, the system mapping, sg tables, and pinning real user
- * memory mapped with kunit_vm_mmap().
+ * reuse, advance, allocated pages, the system mapping, sg tables, and
+ * pinning real user memory mapped with kunit_vm_mmap().
  */
 #include <kunit/test.h>
 #include <linux/io.h>
@@ -500,6 +500,57 @@ static void pinmdl_reuse_partial_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, pinmdl_unlock(parent), 0);
 }
 
+static void pinmdl_alloc_pages_test(struct kunit *test)
+{
+	struct pinmdl *mdl, *child;
+	const u64 *pfns;
+	u64 i;
+
+	/* The test's own address space is charged. */
+	kunit_user_buf(test, PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pinmdl_alloc_pages(0, 0, NUMA_NO_NODE,
+							 0, GFP_KERNEL)),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pinmdl_alloc_pages(PAGE_SIZE, 0,
+							 NUMA_NO_NODE, 4,
+							 GFP_KERNEL)),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pinmdl_alloc_pages(PAGE_SIZE, PAGE_SIZE,
+							 NUMA_NO_NODE, 0,
+							 GFP_KERNEL)),
+			-ENOMEM);
+
+	mdl = kunit_mdl(test, pinmdl_alloc_pages(8 * PAGE_SIZE - 1, U32_MAX,
+						 NUMA_NO_NODE,
+						 PINMDL_ALLOC_CONTIGUOUS |
+						 PINMDL_ALLOC_FULLY_REQUIRED,
+						 GFP_KERNEL));
+	KUNIT_EXPECT_EQ(test, pinmdl_flags(mdl), PINMDL_F_PAGES_LOCKED |
+			PINMDL_F_WRITE_OPERATION | PINMDL_F_ALLOCATED);
+	KUNIT_EXPECT_EQ(test, pinmdl_start_va(mdl), 0);
+	KUNIT_EXPECT_EQ(test, pinmdl_byte_count(mdl), 8 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, pinmdl_page_count(mdl), 8);
+	pfns = pinmdl_pfn_array(mdl);
+	for (i = 0; i < 8; i++) {
+		KUNIT_EXPECT_EQ(test, pfns[i], pfns[0] + i);
+		KUNIT_EXPECT_LE(test, PFN_PHYS(pfns[i] + 1) - 1, U32_MAX);
+	}
+	KUNIT_EXPECT_NULL(test, memchr_inv(pinmdl_system_address(mdl), 0,
+					   8 * PAGE_SIZE));
+	KUNIT_EXPECT_EQ(test, pinmdl_unlock(mdl), -EINVAL);
+	KUNIT_EXPECT_EQ(test, pinmdl_advance(mdl, 1), -EINVAL);
+	KUNIT_EXPECT_EQ(test, pinmdl_probe_and_lock(mdl, PINMDL_USER_MODE,
+						    PINMDL_IO_READ_ACCESS),
+			-EBUSY);
+
+	/* A partial's address is an offset into the pages. */
+	child = pinmdl_build_partial(mdl, PAGE_SIZE, 10, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, child);
+	KUNIT_EXPECT_EQ(test, pinmdl_pfn_array(child)[0], pfns[1]);
+	KUNIT_EXPECT_EQ(test, pinmdl_free(mdl), -EBUSY);
+	KUNIT_EXPECT_EQ(test, pinmdl_free(child), 0);
+}
+
 static u64 sg_total(struct sg_table *sgt)
 {
 	struct scatterlist *sg;
@@ -608,6 +659,7 @@ static struct kunit_case pinmdl_test_cases[] = {
 	KUNIT_CASE(pinmdl_partial_test),
 	KUNIT_CASE(pinmdl_advance_test),
 	KUNIT_CASE(pinmdl_reuse_partial_test),
+	KUNIT_CASE(pinmdl_alloc_pages_test),
 	KUNIT_CASE(pinmdl_sg_table_test),
 	KUNIT_CASE(pinmdl_sg_table_user_test),
 	{}

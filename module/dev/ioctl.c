@@ -285,6 +285,28 @@ static int pinmdl_ioctl_advance(struct pinmdl_file *pf, void __user *uarg)
 	return ret;
 }
 
+static int pinmdl_ioctl_alloc_pages(struct pinmdl_file *pf,
+				    void __user *uarg)
+{
+	struct pinmdl_alloc_pages arg, __user *user = uarg;
+	struct pinmdl *mdl;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (arg.reserved)
+		return -EINVAL;
+
+	mdl = pinmdl_alloc_pages(arg.length, arg.highest_phys, arg.node,
+				 arg.flags, GFP_KERNEL_ACCOUNT);
+	if (IS_ERR(mdl))
+		return PTR_ERR(mdl);
+	if (put_user(pinmdl_byte_count(mdl), &user->allocated)) {
+		pinmdl_free(mdl);
+		return -EFAULT;
+	}
+	return pinmdl_file_publish(pf, mdl, &user->handle, NULL);
+}
+
 /**
  * pinmdl_ioctl() - dispatch an ioctl of /dev/pinmdl
  * @pf: state of the open file
@@ -323,6 +345,8 @@ long pinmdl_ioctl(struct pinmdl_file *pf, unsigned int cmd, void __user *uarg)
 		return pinmdl_ioctl_cancel(pf, uarg);
 	case PINMDL_IOC_MAP_OFFSET:
 		return pinmdl_ioctl_map_offset(pf, uarg);
+	case PINMDL_IOC_ALLOC_PAGES:
+		return pinmdl_ioctl_alloc_pages(pf, uarg);
 	case PINMDL_IOC_ADVANCE:
 		return pinmdl_ioctl_advance(pf, uarg);
 	case PINMDL_IOC_PARTIAL_REUSE:

@@ -42,6 +42,7 @@
 #define PINMDL_F_WRITE_OPERATION	0x08
 #define PINMDL_F_MAPPED_SYSTEM_VA	0x10
 #define PINMDL_F_IN_FLIGHT		0x20
+#define PINMDL_F_ALLOCATED		0x100 /* pages of PINMDL_IOC_ALLOC_PAGES */
 #define PINMDL_F_USER_MAPPED		0x200 /* mapped by mmap(2) somewhere */
 
 /*
@@ -362,6 +363,35 @@ struct pinmdl_advance {
 	__u64 bytes;
 };
 
+/* Physically contiguous pages (struct pinmdl_alloc_pages). */
+#define PINMDL_ALLOC_CONTIGUOUS		0x1
+/* All of them, or none (struct pinmdl_alloc_pages). */
+#define PINMDL_ALLOC_FULLY_REQUIRED	0x2
+
+/**
+ * struct pinmdl_alloc_pages - allocate zeroed pages as a locked descriptor
+ *			       (MmAllocatePagesForMdlEx)
+ * @length: (in) bytes, > 0, rounded up to whole pages
+ * @highest_phys: (in) the highest physical address a page may reach (a
+ *		  32-bit DMA device's 0xffffffff), 0 for any
+ * @node: (in) NUMA node of the pages, -1 for any
+ * @flags: (in) PINMDL_ALLOC_*
+ * @handle: (out) handle of the new descriptor: locked for write, with
+ *	    start_va 0, so that PARTIAL's addr is an offset into it
+ * @reserved: (in) must be zero
+ * @allocated: (out) bytes allocated: all of them with
+ *	       PINMDL_ALLOC_FULLY_REQUIRED, else at least one page
+ */
+struct pinmdl_alloc_pages {
+	__u64 length;
+	__u64 highest_phys;
+	__s32 node;
+	__u32 flags;
+	__u32 handle;
+	__u32 reserved;
+	__u64 allocated;
+};
+
 #define PINMDL_IOC_MAGIC	0xBD
 
 /* Describe a range (struct pinmdl_create); returns the new handle. */
@@ -414,6 +444,12 @@ struct pinmdl_advance {
 #define PINMDL_IOC_CANCEL	_IOW(PINMDL_IOC_MAGIC, 12, struct pinmdl_cancel)
 /* The mmap(2) offset of a descriptor's pages (struct pinmdl_map). */
 #define PINMDL_IOC_MAP_OFFSET	_IOWR(PINMDL_IOC_MAGIC, 16, struct pinmdl_map)
+/*
+ * Allocate zeroed pages, charged as a lock, as a locked descriptor (struct
+ * pinmdl_alloc_pages); FREE returns them (MmFreePagesFromMdl).
+ */
+#define PINMDL_IOC_ALLOC_PAGES \
+	_IOWR(PINMDL_IOC_MAGIC, 17, struct pinmdl_alloc_pages)
 /* Move a locked descriptor's start forward (struct pinmdl_advance). */
 #define PINMDL_IOC_ADVANCE	_IOW(PINMDL_IOC_MAGIC, 18, struct pinmdl_advance)
 /*

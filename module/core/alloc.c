@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Allocated pages (MmAllocatePagesForMdlEx, MmFreePagesFromMdl): zeroed
+ * pages of the page allocator, below a highest physical address, on a
+ * node, contiguous or not, described by a descriptor born locked for
+ * write and charged as a lock of as many pages.
+ *
+ * Pages that need not be contiguous come a 2 MiB block at a time while
+ * the allocator has such blocks at hand, then a 64 KiB one, then single
+ * pages, as the kernel's system dma-buf heap allocates; each block is
+ * split into pages, so that each page is freed on its own. They are
+ * never movable: a long-term user of the pages (a device, a mapping)
+ * would keep them from being migrated.
+ */
+#include <linux/export.h>
+#include <linux/gfp.h>
+#include <linux/mm.h>
+#include <linux/nodemask.h>
+#include <linux/sched/signal.h>
+#include <linux/sizes.h>
+
+#include "core/desc.h"
+#include "core/stats.h"
+
+/* Orders of the blocks pages that need not be contiguous come in. */
+static const unsigned int pinmdl_alloc_orders[] = { 9, 4, 0 };
+
+/*
+ * The allocation flags for pages at or below @highest: the zone below it,
+ * if any. Above 4 GiB no zone ends where a device's reach does: the pages
+ * are checked, and those beyond it are asked for again below 4 GiB
+ * (pinmdl_alloc_lower()).
+ */
+static gfp_t pinmdl_alloc_gfp(phys_addr_t highest)
+{
+	gfp_t gfp = GFP_USER | __GFP_ZERO | __GFP_ACCOUNT | __GFP_NOWARN;
+
+	if (!highest || highest >= SZ_4G - 1)
+		return gfp;
+	if (IS_ENABLED(CONFIG_ZONE_DMA) && highest < SZ_16M - 1)
+		return gfp | GFP_DMA;
+	return gfp | GFP_DMA32;
+}
+
+/* Ask again below 4 GiB, if not already: false if there is no lower. */
+static bool pinmdl_alloc_lower(gfp_t *gfp)
+{
+	if (*gfp & (GFP_DMA | GFP_DMA32))
+		return false;
+	*gfp |= GFP_DMA32;
+	return true;
+}
+
+/* Whether the @nr pages from @page all lie at or below @highest. */
+static bool pinmdl_alloc_below(struct page *page, unsigned long nr,
+			       phys_addr_t highest)
+{
+	return !highest || PFN_PHYS(page_to_pfn(page) + nr) - 1 <= highest;
+}
+
+static void pinmdl_alloc_free_pfns(const u64 *pfns, u64 count)
+{
+	u64 i;
+
+	for (i = 0; i < count; i++)
+		__free_page(pfn_to_page(pfns[i]));
+}
+
+/*
+ * @pages contiguous pages, from a block of the next power of two whose
+ * tail is freed (alloc_pages_exact_nid() is not exported), or NULL.
+ */
+static struct page *pinmdl_alloc_block(int node, gfp_t gfp, u64 pages)
+{
+	unsigned int order = get_order(pages << PAGE_SHIFT);
+	struct page *page;
+	u64 i;
+
+	if ((1UL << order) > MAX_ORDER_NR_PAGES)
+		return NULL;
+	page = alloc_pages_node(node, gfp, order);
+	if (!page)
+		return NULL;
+	split_page(page, order);
+	for (i = pages; i < (1UL << order); i++)
+		__free_page(page + i);
+	return page;
+}
+
+/*
+ * Fill @mdl's PFN array with contiguous pages: all of them, or without
+ * @full the most a halving of the length finds. Return the pages got, or
+ * 0 for none.
+ */
+static u64 pinmdl_alloc_contiguous(struct pinmdl *mdl, gfp_t gfp, int node,
+				   phys_addr_t highest, bool full)
+{
+	u64 pages = mdl->page_count, i;
+	struct page *page;
+
+	for (;;) {
+		page = pinmdl_alloc_block(node, gfp, pages);
+		if (page && pinmdl_alloc_below(page, pages, highest))
+			break;
+		if (page) {
+			for (i = 0; i < pages; i++)
+				__free_page(page + i);
+			if (pinmdl_alloc_lower(&gfp))
+				continue;
+		}
+		if (full || pages == 1 || fatal_signal_pending(current))
+			return 0;
+		pages /= 2;
+	}
+	for (i = 0; i < pages; i++)
+		mdl->pfns[i] = page_to_pfn(page) + i;
+	return pages;
+}
+
+/*
+ * Fill @mdl's PFN array with pages in blocks of pinmdl_alloc_orders, as
+ * many as the allocator gives: the caller decides whether that is enough.
+ * Return the pages got.
+ */
+static u64 pinmdl_alloc_scattered(struct pinmdl *mdl, gfp_t gfp, int node,
+				  phys_addr_t highest)
+{
+	unsigned int k = 0, order, j;
+	struct page *page;
+	u64 got = 0;
+
+	while (got < mdl->page_count && k < ARRAY_SIZE(pinmdl_alloc_orders)) {
+		order = pinmdl_alloc_orders[k];
+		if (fatal_signal_pending(current))
+			break;
+		if (mdl->page_count - got < (1UL << order)) {
+			k++;
+			continue;
+		}
+		/* Blocks only while the allocator has them at hand. */
+		page = alloc_pages_node(node, order ? (gfp | __GFP_NORETRY) &
+					~__GFP_DIRECT_RECLAIM : gfp, order);
+		if (page && !pinmdl_alloc_below(page, 1UL << order, highest)) {
+			__free_pages(page, order);
+			if (pinmdl_alloc_lower(&gfp))
+				continue;
+			page = NULL;
+		}
+		if (!page) {
+			k++;
+			continue;
+		}
+		if (order)
+			split_page(page, order);
+		for (j = 0; j < (1U << order); j++)
+			mdl->pfns[got++] = page_to_pfn(page) + j;
+		cond_resched();
+	}
+	return got;
+}
+
+/**
+ * pinmdl_alloc_pages() - allocate zeroed pages as a locked descriptor
+ *			  (MmAllocatePagesForMdlEx)
+ * @length: bytes, more than 0, rounded up to whole pages
+ * @highest: the highest physical address a page may reach, 0 for any
+ * @node: NUMA node of the pages, or NUMA_NO_NODE
+ * @flags: PINMDL_ALLOC_CONTIGUOUS for physically contiguous pages;
+ *	   PINMDL_ALLOC_FULLY_REQUIRED for all of them or none
+ * @gfp: allocation flags for the descriptor and its PFN array
+ *
+ * The descriptor (ALLOCATED) is born locked for write, with start_va 0 and
+ * byte_offset 0: its byte count is the bytes allocated, which without
+ * PINMDL_ALLOC_FULLY_REQUIRED may be fewer than asked for, down to one
+ * page. The pages are charged to the caller as a lock of as many pages
+ * would be (RLIMIT_MEMLOCK, max_pinned_pages) and to its memory cgroup.
+ * It is never unlocked: pinmdl_free() returns the pages
+ * (MmFreePagesFromMdl) and the descriptor.
+ *
+ * Context: process context of a user process; may sleep.
+ * Return: the descriptor; ERR_PTR(-EINVAL) for a length of 0, unknown
+ * @flags or a @node that is not online; ERR_PTR(-E2BIG) beyond
+ * max_descriptor_bytes; ERR_PTR(-EPERM) without an address space to
+ * charge; ERR_PTR(-ENOMEM) beyond the limits or without the pages;
+ * ERR_PTR(-EINTR) on a fatal signal.
+ */
+struct pinmdl *pinmdl_alloc_pages(u64 length, phys_addr_t highest, int node,
+				  u32 flags, gfp_t gfp)
+{
+	bool full = flags & PINMDL_ALLOC_FULLY_REQUIRED;
+	gfp_t page_gfp = pinmdl_alloc_gfp(highest);
+	struct pinmdl *mdl;
+	u64 got;
+	int ret;
+
+	if (flags & ~(PINMDL_ALLOC_CONTIGUOUS | PINMDL_ALLOC_FULLY_REQUIRED) ||
+	    !length || length > U64_MAX - PAGE_SIZE)
+		return ERR_PTR(-EINVAL);
+	if (node != NUMA_NO_NODE &&
+	    (node < 0 || node >= MAX_NUMNODES || !node_online(node)))
+		return ERR_PTR(-EINVAL);
+	if (!current->mm)
+		return ERR_PTR(-EPERM);
+
+	mdl = pinmdl_alloc(0, PAGE_ALIGN(length), gfp);
+	if (IS_ERR(mdl))
+		return mdl;
+	ret = pinmdl_charge(mdl);
+	if (ret)
+		goto err_put;
+	ret = pinmdl_alloc_pfns(mdl, gfp);
+	if (ret)
+		goto err_uncharge;
+	if (node != NUMA_NO_NODE)
+		page_gfp |= __GFP_THISNODE;
+	if (flags & PINMDL_ALLOC_CONTIGUOUS)
+		got = pinmdl_alloc_contiguous(mdl, page_gfp, node, highest,
+					      full);
+	else
+		got = pinmdl_alloc_scattered(mdl, page_gfp, node, highest);
+	if (!got || (full && got < mdl->page_count) ||
+	    fatal_signal_pending(current)) {
+		pinmdl_alloc_free_pfns(mdl->pfns, got);
+		ret = fatal_signal_pending(current) ? -EINTR : -ENOMEM;
+		goto err_free_pfns;
+	}
+
+	/* Return what was charged for the pages not got. */
+	pinmdl_uncharge_pages(mdl, mdl->page_count - got);
+	mdl->page_count = got;
+	mdl->byte_count = got << PAGE_SHIFT;
+	mdl->flags = PINMDL_F_PAGES_LOCKED | PINMDL_F_WRITE_OPERATION |
+		     PINMDL_F_ALLOCATED;
+	mdl->operation = PINMDL_IO_WRITE_ACCESS;
+	atomic_long_inc(&pinmdl_stats.locked);
+	return mdl;
+
+err_free_pfns:
+	pinmdl_free_pfns(mdl);
+err_uncharge:
+	pinmdl_uncharge(mdl);
+err_put:
+	pinmdl_put(mdl);
+	return ERR_PTR(ret);
+}
+EXPORT_SYMBOL_GPL(pinmdl_alloc_pages);
+
+/**
+ * pinmdl_free_allocated_pages() - return an allocated descriptor's pages
+ *				   (MmFreePagesFromMdl)
+ * @mdl: ALLOCATED descriptor, with no request in flight and no child
+ *
+ * Context: process context, @mdl->lock held.
+ */
+void pinmdl_free_allocated_pages(struct pinmdl *mdl)
+{
+	lockdep_assert_held(&mdl->lock);
+
+	pinmdl_umap_revoke(mdl);
+	pinmdl_drop_views(mdl);
+	pinmdl_alloc_free_pfns(mdl->pfns, mdl->page_count);
+	pinmdl_uncharge(mdl);
+	pinmdl_free_pfns(mdl);
+	mdl->flags &= ~(PINMDL_F_PAGES_LOCKED | PINMDL_F_WRITE_OPERATION);
+	atomic_long_dec(&pinmdl_stats.locked);
+}
