@@ -170,7 +170,7 @@ static void fuzz_call(struct fuzz *f, uint32_t *handles, uint32_t *targets,
 {
 	static const char *const names[] = { "pinmdl_lower",
 					     "pinmdl_lower.1", "" };
-	unsigned int which = rnd(s) % 18;
+	unsigned int which = rnd(s) % 21;
 	struct pinmdl_segment segs[4];
 	union {
 		struct pinmdl_create c;
@@ -184,6 +184,8 @@ static void fuzz_call(struct fuzz *f, uint32_t *handles, uint32_t *targets,
 		struct pinmdl_target_open t;
 		struct pinmdl_io io;
 		struct pinmdl_cancel cancel;
+		struct pinmdl_map map;
+		struct pinmdl_advance adv;
 	} a;
 	uint64_t pfns[8];
 	unsigned long cmd = 0;
@@ -272,6 +274,24 @@ static void fuzz_call(struct fuzz *f, uint32_t *handles, uint32_t *targets,
 		a.cancel.request_id = rnd(s) % 4 ? rnd(s) % 4096 : rnd(s);
 		a.cancel.flags = fuzz_small(s, 0);
 		a.cancel.reserved = fuzz_small(s, 0);
+		break;
+	case 16:
+		cmd = PINMDL_IOC_MAP_OFFSET;
+		a.map.handle = fuzz_handle(handles, s);
+		a.map.flags = fuzz_small(s, 0);
+		break;
+	case 17:
+		cmd = PINMDL_IOC_ADVANCE;
+		a.adv.handle = fuzz_handle(handles, s);
+		a.adv.flags = fuzz_small(s, 0);
+		a.adv.bytes = rnd(s) % 2 ? rnd(s) % (2 * PM_PAGE) : fuzz_len(s);
+		break;
+	case 18:
+		cmd = PINMDL_IOC_PARTIAL_REUSE;
+		a.p.parent = fuzz_handle(handles, s);
+		a.p.handle = fuzz_handle(handles, s);
+		a.p.addr = fuzz_addr(f, s);
+		a.p.length = rnd(s) % 3 ? 0 : fuzz_len(s);
 		break;
 	default:
 		if (rnd(s) % 2) {

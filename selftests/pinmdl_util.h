@@ -96,6 +96,34 @@ static inline int pm_partial(int fd, uint32_t parent, const void *addr,
 	return ret;
 }
 
+/* Rebuild the partial @handle of @parent over [@addr, @addr + @len). */
+static inline int pm_partial_reuse(int fd, uint32_t parent, uint32_t handle,
+				   const void *addr, uint64_t len)
+{
+	struct pinmdl_partial p = { .parent = parent, .handle = handle,
+				    .addr = (uintptr_t)addr, .length = len };
+
+	return pm_ioctl(fd, PINMDL_IOC_PARTIAL_REUSE, &p);
+}
+
+static inline int pm_advance(int fd, uint32_t handle, uint64_t bytes)
+{
+	struct pinmdl_advance a = { .handle = handle, .bytes = bytes };
+
+	return pm_ioctl(fd, PINMDL_IOC_ADVANCE, &a);
+}
+
+/* The mmap(2) offset of @handle's pages into *@offset (if not NULL). */
+static inline int pm_map_offset(int fd, uint32_t handle, uint64_t *offset)
+{
+	struct pinmdl_map m = { .handle = handle };
+	int ret = pm_ioctl(fd, PINMDL_IOC_MAP_OFFSET, &m);
+
+	if (!ret && offset)
+		*offset = m.offset;
+	return ret;
+}
+
 /* Create and lock in one step; returns the handle or 0 on failure. */
 static inline uint32_t pm_create_locked(int fd, const void *addr,
 					uint64_t len, uint32_t op)

@@ -35,9 +35,9 @@ static gfp_t pinmdl_alloc_gfp(phys_addr_t highest)
 {
 	gfp_t gfp = GFP_USER | __GFP_ZERO | __GFP_ACCOUNT | __GFP_NOWARN;
 
-	if (!highest || highest >= SZ_4G - 1)
+	if (!highest || highest >= SZ_4G)
 		return gfp;
-	if (IS_ENABLED(CONFIG_ZONE_DMA) && highest < SZ_16M - 1)
+	if (IS_ENABLED(CONFIG_ZONE_DMA) && highest < SZ_16M)
 		return gfp | GFP_DMA;
 	return gfp | GFP_DMA32;
 }
@@ -190,7 +190,7 @@ struct pinmdl *pinmdl_alloc_pages(u64 length, phys_addr_t highest, int node,
 	bool full = flags & PINMDL_ALLOC_FULLY_REQUIRED;
 	gfp_t page_gfp = pinmdl_alloc_gfp(highest);
 	struct pinmdl *mdl;
-	u64 got;
+	u64 got, *pfns;
 	int ret;
 
 	if (flags & ~(PINMDL_ALLOC_CONTIGUOUS | PINMDL_ALLOC_FULLY_REQUIRED) ||
@@ -220,13 +220,22 @@ struct pinmdl *pinmdl_alloc_pages(u64 length, phys_addr_t highest, int node,
 		got = pinmdl_alloc_scattered(mdl, page_gfp, node, highest);
 	if (!got || (full && got < mdl->page_count) ||
 	    fatal_signal_pending(current)) {
-		pinmdl_alloc_free_pfns(mdl->pfns, got);
 		ret = fatal_signal_pending(current) ? -EINTR : -ENOMEM;
-		goto err_free_pfns;
+		goto err_free_pages;
 	}
 
-	/* Return what was charged for the pages not got. */
-	pinmdl_uncharge_pages(mdl, mdl->page_count - got);
+	/* Fewer pages: an array of their size, and their charges only. */
+	if (got < mdl->page_count) {
+		pfns = pinmdl_pfn_array_alloc(got, gfp);
+		if (!pfns) {
+			ret = -ENOMEM;
+			goto err_free_pages;
+		}
+		memcpy(pfns, mdl->pfns, got * sizeof(*pfns));
+		pinmdl_free_pfns(mdl);
+		mdl->pfns = pfns;
+		pinmdl_uncharge_pages(mdl, mdl->page_count - got);
+	}
 	mdl->page_count = got;
 	mdl->byte_count = got << PAGE_SHIFT;
 	mdl->flags = PINMDL_F_PAGES_LOCKED | PINMDL_F_WRITE_OPERATION |
@@ -235,7 +244,8 @@ struct pinmdl *pinmdl_alloc_pages(u64 length, phys_addr_t highest, int node,
 	atomic_long_inc(&pinmdl_stats.locked);
 	return mdl;
 
-err_free_pfns:
+err_free_pages:
+	pinmdl_alloc_free_pfns(mdl->pfns, got);
 	pinmdl_free_pfns(mdl);
 err_uncharge:
 	pinmdl_uncharge(mdl);

@@ -26,18 +26,18 @@ u64 pinmdl_pages_spanned(u64 addr, u64 length)
 	return (PAGE_ALIGN(addr + length) - (addr & PAGE_MASK)) >> PAGE_SHIFT;
 }
 
-/* The memory the allocator set aside for the PFN array of @mdl. */
-static size_t pinmdl_pfns_footprint(const struct pinmdl *mdl)
+/* The memory the allocator sets aside for an array of @count PFNs. */
+static size_t pinmdl_pfns_footprint(u64 count)
 {
-	size_t size = array_size(mdl->pfns_allocated, sizeof(*mdl->pfns));
+	size_t size = array_size(count, sizeof(u64));
 
 	return size <= PAGE_SIZE ? kmalloc_size_roundup(size) :
 				   PAGE_ALIGN(size);
 }
 
 /**
- * pinmdl_alloc_pfns() - allocate the PFN array of a descriptor
- * @mdl: descriptor without one
+ * pinmdl_pfn_array_alloc() - allocate an array of PFNs
+ * @count: entries, more than 0
  * @gfp: allocation flags
  *
  * Up to a page the array comes from the slab. Above, it is whole pages:
@@ -47,42 +47,65 @@ static size_t pinmdl_pfns_footprint(const struct pinmdl *mdl)
  * allocation where vmalloc maps each page; vmalloc, where blocking is
  * allowed, is the fallback when memory is too fragmented for them.
  *
+ * Return: the array, to be freed with pinmdl_pfn_array_free(), or NULL.
+ */
+u64 *pinmdl_pfn_array_alloc(u64 count, gfp_t gfp)
+{
+	size_t size = array_size(count, sizeof(u64));
+	u64 *pfns;
+
+	if (size <= PAGE_SIZE) {
+		pfns = kmalloc(size, gfp | __GFP_NOWARN);
+	} else {
+		pfns = alloc_pages_exact(size, gfp | __GFP_NORETRY |
+					 __GFP_NOWARN);
+		if (!pfns && gfpflags_allow_blocking(gfp))
+			pfns = __vmalloc(size, gfp | __GFP_NOWARN);
+	}
+	if (pfns)
+		atomic_long_add(pinmdl_pfns_footprint(count),
+				&pinmdl_stats.bytes);
+	return pfns;
+}
+
+/**
+ * pinmdl_pfn_array_free() - free an array of pinmdl_pfn_array_alloc()
+ * @pfns: the array
+ * @count: the entries it was allocated with
+ */
+void pinmdl_pfn_array_free(u64 *pfns, u64 count)
+{
+	size_t size = array_size(count, sizeof(u64));
+
+	atomic_long_sub(pinmdl_pfns_footprint(count), &pinmdl_stats.bytes);
+	if (size > PAGE_SIZE && !is_vmalloc_addr(pfns))
+		free_pages_exact(pfns, size);
+	else
+		kvfree(pfns);
+}
+
+/**
+ * pinmdl_alloc_pfns() - allocate the PFN array of a descriptor
+ * @mdl: descriptor without one
+ * @gfp: allocation flags
+ *
  * Return: 0, or -ENOMEM.
  */
 int pinmdl_alloc_pfns(struct pinmdl *mdl, gfp_t gfp)
 {
-	size_t size = array_size(mdl->page_count, sizeof(*mdl->pfns));
-
-	if (size <= PAGE_SIZE) {
-		mdl->pfns = kmalloc(size, gfp | __GFP_NOWARN);
-	} else {
-		mdl->pfns = alloc_pages_exact(size, gfp | __GFP_NORETRY |
-					      __GFP_NOWARN);
-		if (!mdl->pfns && gfpflags_allow_blocking(gfp))
-			mdl->pfns = __vmalloc(size, gfp | __GFP_NOWARN);
-	}
-	if (!mdl->pfns)
-		return -ENOMEM;
-	mdl->pfns_allocated = mdl->page_count;
-	atomic_long_add(pinmdl_pfns_footprint(mdl), &pinmdl_stats.bytes);
-	return 0;
+	mdl->pfns = pinmdl_pfn_array_alloc(mdl->page_count, gfp);
+	return mdl->pfns ? 0 : -ENOMEM;
 }
 
 /**
  * pinmdl_free_pfns() - free the PFN array of a descriptor
- * @mdl: descriptor with an array of its own (not partial)
+ * @mdl: descriptor with an array of its own (not partial), of its page
+ *	 count
  */
 void pinmdl_free_pfns(struct pinmdl *mdl)
 {
-	size_t size = array_size(mdl->pfns_allocated, sizeof(*mdl->pfns));
-
-	atomic_long_sub(pinmdl_pfns_footprint(mdl), &pinmdl_stats.bytes);
-	if (size > PAGE_SIZE && !is_vmalloc_addr(mdl->pfns))
-		free_pages_exact(mdl->pfns, size);
-	else
-		kvfree(mdl->pfns);
+	pinmdl_pfn_array_free(mdl->pfns, mdl->page_count);
 	mdl->pfns = NULL;
-	mdl->pfns_allocated = 0;
 }
 
 /**

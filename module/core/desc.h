@@ -41,8 +41,6 @@
  *	  user or kernel-mode lock allocates it and unlock frees it, a
  *	  kernel-source descriptor has it from birth, and a partial one points
  *	  into its parent's, which cannot go while the child exists
- * @pfns_allocated: entries of @pfns allocated (more than @page_count once
- *		    advanced); 0 for a partial descriptor's
  * @umap: the window through which user space maps the pages (umap.c), or
  *	  NULL
  */
@@ -67,7 +65,6 @@ struct pinmdl {
 	struct list_head dma_maps;
 	void *system_va;
 	u64 *pfns;
-	u64 pfns_allocated;
 	struct pinmdl_umap *umap;
 };
 
@@ -80,6 +77,8 @@ u64 pinmdl_pages_spanned(u64 addr, u64 length);
 bool pinmdl_has_pfns(const struct pinmdl *mdl);
 bool pinmdl_range_valid(const struct pinmdl *mdl, u64 offset, u64 length);
 void pinmdl_unmap_system_va(struct pinmdl *mdl);
+u64 *pinmdl_pfn_array_alloc(u64 count, gfp_t gfp);
+void pinmdl_pfn_array_free(u64 *pfns, u64 count);
 int pinmdl_alloc_pfns(struct pinmdl *mdl, gfp_t gfp);
 void pinmdl_free_pfns(struct pinmdl *mdl);
 int pinmdl_fill_kernel_pfns(struct pinmdl *mdl);

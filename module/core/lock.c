@@ -332,18 +332,19 @@ EXPORT_SYMBOL_GPL(pinmdl_unlock);
  *
  * The range then starts @bytes further on and is @bytes shorter. The pages
  * it no longer touches are unpinned at once (dirtied after a write lock)
- * and their charges returned; the PFN array keeps the pages that remain.
+ * and their charges returned; the PFNs of those that remain move to an
+ * array of their own size.
  * The system and DMA mappings are dropped, and made again on demand.
  *
  * Context: process context; may sleep.
  * Return: 0; -ENOENT if freed; -EBUSY while being locked, with requests in
  * flight, with partial children or while a process maps it; -EINVAL if
  * not locked, partial, kernel-source or allocated, or @bytes is 0 or not
- * less than the byte count.
+ * less than the byte count; -ENOMEM for the new PFN array.
  */
 int pinmdl_advance(struct pinmdl *mdl, u64 bytes)
 {
-	u64 gone;
+	u64 gone, *pfns = NULL;
 	int ret = 0;
 
 	mutex_lock(&mdl->lock);
@@ -358,25 +359,43 @@ int pinmdl_advance(struct pinmdl *mdl, u64 bytes)
 		ret = -EINVAL;
 	else if (atomic_read(&mdl->in_flight) || mdl->children)
 		ret = -EBUSY;
-	if (!ret)
-		ret = pinmdl_umap_retire_unmapped(mdl);
 	if (ret)
 		goto out_unlock;
 
-	pinmdl_drop_views(mdl);
+	/* The pages that remain get an array of their own size. */
 	gone = (mdl->byte_offset + bytes) >> PAGE_SHIFT;
-	if (gone && !mdl->kernel_mode) {
-		pinmdl_unpin_pfns(mdl->pfns, gone,
-				  mdl->flags & PINMDL_F_WRITE_OPERATION);
-		pinmdl_uncharge_pages(mdl, gone);
+	if (gone) {
+		pfns = pinmdl_pfn_array_alloc(mdl->page_count - gone,
+					      GFP_KERNEL_ACCOUNT);
+		if (!pfns) {
+			ret = -ENOMEM;
+			goto out_unlock;
+		}
 	}
-	/* The array keeps its allocation, and the pages that remain first. */
-	memmove(mdl->pfns, mdl->pfns + gone,
-		(mdl->page_count - gone) * sizeof(*mdl->pfns));
+	ret = pinmdl_umap_retire_unmapped(mdl);
+	if (ret)
+		goto out_free;
+
+	pinmdl_drop_views(mdl);
+	if (gone) {
+		memcpy(pfns, mdl->pfns + gone,
+		       (mdl->page_count - gone) * sizeof(*pfns));
+		if (!mdl->kernel_mode) {
+			pinmdl_unpin_pfns(mdl->pfns, gone,
+					  mdl->flags & PINMDL_F_WRITE_OPERATION);
+			pinmdl_uncharge_pages(mdl, gone);
+		}
+		pinmdl_free_pfns(mdl);
+		mdl->pfns = pfns;
+		pfns = NULL;
+	}
 	mdl->start_va += gone << PAGE_SHIFT;
 	mdl->byte_offset = offset_in_page(mdl->byte_offset + bytes);
 	mdl->byte_count -= bytes;
 	mdl->page_count -= gone;
+out_free:
+	if (pfns)
+		pinmdl_pfn_array_free(pfns, mdl->page_count - gone);
 out_unlock:
 	mutex_unlock(&mdl->lock);
 	return ret;

@@ -251,15 +251,19 @@ static int pinmdl_ioctl_partial_reuse(struct pinmdl_file *pf,
 	if (copy_from_user(&arg, uarg, sizeof(arg)))
 		return -EFAULT;
 
-	child = pinmdl_file_lookup(pf, arg.handle);
+	/* Both handles are known before either's address space is checked. */
+	child = pinmdl_file_get(pf, arg.handle);
 	if (IS_ERR(child))
 		return PTR_ERR(child);
-	parent = pinmdl_file_lookup(pf, arg.parent);
+	parent = pinmdl_file_get(pf, arg.parent);
 	if (IS_ERR(parent)) {
 		ret = PTR_ERR(parent);
 		goto out_put_child;
 	}
-	ret = pinmdl_reuse_partial(child, parent, arg.addr, arg.length);
+	ret = pinmdl_file_owns(child) ?: pinmdl_file_owns(parent);
+	if (!ret)
+		ret = pinmdl_reuse_partial(child, parent, arg.addr,
+					   arg.length);
 	pinmdl_put(parent);
 out_put_child:
 	pinmdl_put(child);
