@@ -4,7 +4,8 @@
  * after the Windows MDL routines (IoAllocateMdl, MmProbeAndLockPages,
  * MmUnlockPages, IoBuildPartialMdl, MmPrepareMdlForReuse, MmAdvanceMdl,
  * MmAllocatePagesForMdlEx, MmFreePagesFromMdl, MmBuildMdlForNonPagedPool,
- * MmGetSystemAddressForMdlSafe, MmGetMdlPfnArray, IoFreeMdl).
+ * MmGetSystemAddressForMdlSafe, MmMapLockedPagesSpecifyCache,
+ * MmGetMdlPfnArray, IoFreeMdl).
  *
  * A descriptor (struct pinmdl) is opaque: use the accessors below. Misuse
  * returns an errno instead of the bug check Windows would raise.
@@ -37,6 +38,22 @@ int pinmdl_reuse_partial(struct pinmdl *child, struct pinmdl *parent,
 int pinmdl_advance(struct pinmdl *mdl, u64 bytes);
 struct pinmdl *pinmdl_alloc_pages(u64 length, phys_addr_t highest, int node,
 				  u32 flags, gfp_t gfp);
+
+/**
+ * enum pinmdl_cache_type - cache mode of a mapping (MEMORY_CACHING_TYPE)
+ * @PINMDL_CACHED: cached (MmCached), any descriptor's pages
+ * @PINMDL_NON_CACHED: uncached (MmNonCached), allocated pages only
+ * @PINMDL_WRITE_COMBINED: write-combined (MmWriteCombined), allocated
+ *			   pages only
+ */
+enum pinmdl_cache_type {
+	PINMDL_CACHED,
+	PINMDL_NON_CACHED,
+	PINMDL_WRITE_COMBINED,
+};
+
+void *pinmdl_map_locked_pages(struct pinmdl *mdl,
+			      enum pinmdl_cache_type cache);
 void *pinmdl_system_address(struct pinmdl *mdl);
 int pinmdl_sg_table(struct pinmdl *mdl, u64 offset, u64 length,
 		    struct sg_table *sgt, unsigned int max_segment, gfp_t gfp);

@@ -140,7 +140,8 @@ _Static_assert(PINMDL_IOC_ALLOC_PAGES == 0xc028bd11, "ALLOC_PAGES number");
 _Static_assert(PINMDL_IOC_ADVANCE == 0x4010bd12, "ADVANCE number");
 _Static_assert(PINMDL_IOC_PARTIAL_REUSE == 0x4018bd13, "PARTIAL_REUSE number");
 _Static_assert(PINMDL_F_ALLOCATED == 0x100 && PINMDL_F_USER_MAPPED == 0x200 &&
-	       PINMDL_ALLOC_CONTIGUOUS == 1 && PINMDL_ALLOC_FULLY_REQUIRED == 2,
+	       PINMDL_ALLOC_CONTIGUOUS == 1 && PINMDL_ALLOC_FULLY_REQUIRED == 2 &&
+	       PINMDL_MAP_WRITE_COMBINED == 1,
 	       "descriptor flags");
 _Static_assert(PINMDL_LOWER_DELAY == 4 && PINMDL_LOWER_DELAY_MAX == 60000,
 	       "DELAY");

@@ -653,6 +653,75 @@ TEST_F(alloc, reactos_2mib_mapped)
 }
 
 /*
+ * MAP_OFFSET with PINMDL_MAP_WRITE_COMBINED: allocated pages only, before
+ * any other mapping window or partial; from then on the pages are
+ * write-combined and a cached window is refused (EBUSY). Data written
+ * through the write-combined mapping reaches the lower driver.
+ */
+TEST_F(alloc, write_combined_mapping)
+{
+	const size_t len = 16 * PM_PAGE;
+	struct pinmdl_map wc = { .flags = PINMDL_MAP_WRITE_COMBINED };
+	struct pinmdl_alloc_pages a, b;
+	struct pinmdl_partial p = { .addr = 0, .length = PM_PAGE };
+	struct pinmdl_submit s;
+	char *buf = pm_map(PM_PAGE, PROT_READ | PROT_WRITE), *m;
+	uint32_t h;
+	size_t i;
+
+	ASSERT_NE(NULL, buf);
+	/* Locked user pages: cached only. */
+	h = pm_create_locked(self->fd, buf, PM_PAGE, PINMDL_IO_WRITE_ACCESS);
+	ASSERT_NE(0, h);
+	wc.handle = h;
+	EXPECT_EQ(-EINVAL, pm_ioctl(self->fd, PINMDL_IOC_MAP_OFFSET, &wc));
+	wc.flags = 2;
+	EXPECT_EQ(-EINVAL, pm_ioctl(self->fd, PINMDL_IOC_MAP_OFFSET, &wc));
+	EXPECT_EQ(0, pm_unlock(self->fd, h));
+	EXPECT_EQ(0, pm_free(self->fd, h));
+
+	/* A window, or a partial, keeps the pages cached. */
+	ASSERT_EQ(0, allocate(self->fd, len, 0, &b));
+	ASSERT_EQ(0, pm_map_offset(self->fd, b.handle, NULL));
+	wc = (struct pinmdl_map){ .handle = b.handle,
+				  .flags = PINMDL_MAP_WRITE_COMBINED };
+	EXPECT_EQ(-EBUSY, pm_ioctl(self->fd, PINMDL_IOC_MAP_OFFSET, &wc));
+	EXPECT_EQ(0, pm_free(self->fd, b.handle));
+	ASSERT_EQ(0, allocate(self->fd, len, 0, &b));
+	p.parent = b.handle;
+	ASSERT_EQ(0, pm_ioctl(self->fd, PINMDL_IOC_PARTIAL, &p));
+	wc.handle = b.handle;
+	EXPECT_EQ(-EBUSY, pm_ioctl(self->fd, PINMDL_IOC_MAP_OFFSET, &wc));
+	/* A partial cannot change its parent's pages. */
+	wc.handle = p.handle;
+	EXPECT_EQ(-EBUSY, pm_ioctl(self->fd, PINMDL_IOC_MAP_OFFSET, &wc));
+	EXPECT_EQ(0, pm_free(self->fd, p.handle));
+	EXPECT_EQ(0, pm_free(self->fd, b.handle));
+
+	ASSERT_EQ(0, allocate(self->fd, len, 0, &a));
+	wc.handle = a.handle;
+	ASSERT_EQ(0, pm_ioctl(self->fd, PINMDL_IOC_MAP_OFFSET, &wc));
+	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd,
+		 wc.offset);
+	ASSERT_NE(MAP_FAILED, m);
+	EXPECT_TRUE(all_zero(m, len));
+	for (i = 0; i < len; i++)
+		m[i] = (char)(i * 13);
+	ASSERT_EQ(0, pm_submit(self->fd, a.handle, PINMDL_LOWER_CHECKSUM, 0,
+			       len, 0, 0, &s));
+	EXPECT_EQ(pm_crc32c(m, len), s.result);
+	/* Write-combined now: the same window again, never a cached one. */
+	EXPECT_EQ(-EBUSY, pm_map_offset(self->fd, a.handle, NULL));
+	wc.offset = 0;
+	ASSERT_EQ(0, pm_ioctl(self->fd, PINMDL_IOC_MAP_OFFSET, &wc));
+	EXPECT_NE(0, wc.offset);
+	ASSERT_EQ(0, pm_free(self->fd, a.handle));
+	EXPECT_EQ(SIGBUS, touch(m, false));
+	EXPECT_EQ(0, munmap(m, len));
+	munmap(buf, PM_PAGE);
+}
+
+/*
  * Allocated pages are not pinned: through ALLOC_PAGES, PARTIAL, SUBMIT,
  * mmap(2) and FREE, FOLL_PIN counts nothing, though the module counts
  * them as pinned pages; a LOCK of one page, for comparison, counts one.

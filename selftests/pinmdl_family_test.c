@@ -647,7 +647,7 @@ struct foreign {
 static int foreign_child(void *p)
 {
 	struct foreign *a = p;
-	struct pinmdl_map m = { .handle = a->parent, .flags = 1 };
+	struct pinmdl_map m = { .handle = a->parent, .flags = 2 };
 	struct pinmdl_advance adv = { .handle = a->parent, .flags = 1,
 				      .bytes = 1 };
 	uint32_t own;
@@ -699,7 +699,7 @@ TEST_F(fam, other_address_space_eperm)
 
 TEST_F(fam, map_offset_errnos)
 {
-	struct pinmdl_map m = { .flags = 1 };
+	struct pinmdl_map m = { .flags = 2 };
 	uint64_t o1, o2, o3, o4;
 	uint32_t h, h2, part, unlocked;
 
@@ -775,8 +775,9 @@ TEST_F(fam, mmap_errnos)
 				      MAP_SHARED));
 	EXPECT_EQ(-EINVAL, umap_errno(self->fd, off + 4 * PM_PAGE,
 				      2 * PM_PAGE, PROT_READ, MAP_SHARED));
-	EXPECT_EQ(-EINVAL, umap_errno(self->fd, off + 5 * PM_PAGE, PM_PAGE,
-				      PROT_READ, MAP_SHARED));
+	/* The last page of the offsets windows are given from: none. */
+	EXPECT_EQ(-EINVAL, umap_errno(self->fd, 0xffffffffULL * PM_PAGE,
+				      PM_PAGE, PROT_READ, MAP_SHARED));
 
 	/* A file no MAP_OFFSET was called on has no offset at all. */
 	other = pm_open();
@@ -811,6 +812,59 @@ TEST_F(fam, mmap_errnos)
 	EXPECT_EQ(0, pm_free(self->fd, rp));
 	EXPECT_EQ(0, pm_unlock(self->fd, r));
 	EXPECT_EQ(0, pm_unlock(self->fd, h));
+}
+
+/*
+ * A file opened read-only maps shared and read-only: mmap(2) leaves such
+ * a mapping VM_MAYSHARE without VM_SHARED, and the kernel itself refuses
+ * PROT_WRITE (EACCES).
+ */
+TEST_F(fam, read_only_file_maps_shared)
+{
+	int fd = open("/dev/pinmdl", O_RDONLY | O_CLOEXEC);
+	uint64_t off;
+	uint32_t h;
+	char *m;
+
+	ASSERT_LE(0, fd);
+	fill(self->buf, PM_PAGE, 5);
+	h = pm_create_locked(fd, self->buf, PM_PAGE, PINMDL_IO_WRITE_ACCESS);
+	ASSERT_NE(0, h);
+	ASSERT_EQ(0, pm_map_offset(fd, h, &off));
+	m = mmap(NULL, PM_PAGE, PROT_READ, MAP_SHARED, fd, off);
+	ASSERT_NE(MAP_FAILED, m) TH_LOG("mmap: %s", strerror(errno));
+	EXPECT_TRUE(is_pat(m, self->buf, PM_PAGE, 5));
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, PM_PAGE, PROT_READ | PROT_WRITE,
+				   MAP_SHARED, fd, off));
+	EXPECT_EQ(EACCES, errno);
+	EXPECT_EQ(0, munmap(m, PM_PAGE));
+	EXPECT_EQ(0, pm_unlock(fd, h));
+	close(fd);
+}
+
+/*
+ * An offset retired by UNLOCK does not name the next descriptor's pages:
+ * windows are given after the last one while there is room.
+ */
+TEST_F(fam, retired_offset_not_reused_at_once)
+{
+	uint64_t first, second;
+	uint32_t a, b;
+
+	a = pm_create_locked(self->fd, self->buf, PM_PAGE,
+			     PINMDL_IO_READ_ACCESS);
+	ASSERT_NE(0, a);
+	ASSERT_EQ(0, pm_map_offset(self->fd, a, &first));
+	ASSERT_EQ(0, pm_unlock(self->fd, a));
+	b = pm_create_locked(self->fd, self->buf + PM_PAGE, PM_PAGE,
+			     PINMDL_IO_READ_ACCESS);
+	ASSERT_NE(0, b);
+	ASSERT_EQ(0, pm_map_offset(self->fd, b, &second));
+	EXPECT_NE(first, second);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, PM_PAGE, PROT_READ, MAP_SHARED,
+				   self->fd, first));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0, pm_unlock(self->fd, b));
 }
 
 TEST_F(fam, user_mapped_flag)
@@ -1412,7 +1466,7 @@ static void fz_map_offset(struct fz *f, int slot)
 	int want, ret, i;
 
 	if (!(fz_rnd(f) % 8))
-		m.flags = (uint32_t)fz_rnd(f) | 1;
+		m.flags = (uint32_t)fz_rnd(f) | 2;
 	want = m.flags || slot == FZ_UNLOCKED ? -EINVAL :
 	       slot == FZ_UNKNOWN ? -ENOENT : 0;
 	ret = pm_ioctl(f->fd, PINMDL_IOC_MAP_OFFSET, &m);

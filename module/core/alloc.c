@@ -24,16 +24,40 @@
 
 /* Orders of the blocks pages that need not be contiguous come in. */
 static const unsigned int pinmdl_alloc_orders[] = { 9, 4, 0 };
+/*
+ * Pages above the highest address asked for that an allocation holds on
+ * to, so that the allocator hands out others, before it gives up a size.
+ */
+#define PINMDL_ALLOC_REJECTS_MAX	(SZ_16M >> PAGE_SHIFT)
+
+/**
+ * struct pinmdl_alloc_job - pages being allocated
+ * @gfp: flags for the page allocator
+ * @node: NUMA node, or NUMA_NO_NODE
+ * @highest: the highest physical address a page may reach, 0 for any
+ * @rejects: blocks beyond @highest, held until the allocation ends (their
+ *	     order in page_private)
+ * @nr_rejects: pages of @rejects
+ */
+struct pinmdl_alloc_job {
+	gfp_t gfp;
+	int node;
+	phys_addr_t highest;
+	struct list_head rejects;
+	unsigned long nr_rejects;
+};
 
 /*
  * The allocation flags for pages at or below @highest: the zone below it,
  * if any. Above 4 GiB no zone ends where a device's reach does: the pages
- * are checked, and those beyond it are asked for again below 4 GiB
- * (pinmdl_alloc_lower()).
+ * are checked, and those beyond it are asked for again below 4 GiB. The
+ * allocator may fail rather than invoke the OOM killer: the caller is
+ * told, and fewer pages may do.
  */
 static gfp_t pinmdl_alloc_gfp(phys_addr_t highest)
 {
-	gfp_t gfp = GFP_USER | __GFP_ZERO | __GFP_ACCOUNT | __GFP_NOWARN;
+	gfp_t gfp = GFP_USER | __GFP_ZERO | __GFP_ACCOUNT | __GFP_NOWARN |
+		    __GFP_RETRY_MAYFAIL;
 
 	if (!highest || highest >= SZ_4G)
 		return gfp;
@@ -42,76 +66,86 @@ static gfp_t pinmdl_alloc_gfp(phys_addr_t highest)
 	return gfp | GFP_DMA32;
 }
 
-/* Ask again below 4 GiB, if not already: false if there is no lower. */
-static bool pinmdl_alloc_lower(gfp_t *gfp)
+/*
+ * A block of 2^@order pages, at or below the highest address, or NULL. A
+ * block beyond it is held (up to PINMDL_ALLOC_REJECTS_MAX pages), so that
+ * the allocator, which would give it back at once, gives another; the
+ * allocation turns to ZONE_DMA32 at the first one.
+ */
+static struct page *pinmdl_alloc_block(struct pinmdl_alloc_job *job,
+				       unsigned int order, gfp_t extra)
 {
-	if (*gfp & (GFP_DMA | GFP_DMA32))
-		return false;
-	*gfp |= GFP_DMA32;
-	return true;
+	struct page *page;
+
+	while (!fatal_signal_pending(current)) {
+		page = alloc_pages_node(job->node, job->gfp | extra, order);
+		if (!page)
+			return NULL;
+		if (!job->highest || PFN_PHYS(page_to_pfn(page) +
+					      (1UL << order)) - 1 <= job->highest)
+			return page;
+		set_page_private(page, order);
+		list_add(&page->lru, &job->rejects);
+		job->nr_rejects += 1UL << order;
+		if (!(job->gfp & (GFP_DMA | GFP_DMA32)))
+			job->gfp |= GFP_DMA32;
+		else if (job->nr_rejects >= PINMDL_ALLOC_REJECTS_MAX)
+			return NULL;
+		cond_resched();
+	}
+	return NULL;
 }
 
-/* Whether the @nr pages from @page all lie at or below @highest. */
-static bool pinmdl_alloc_below(struct page *page, unsigned long nr,
-			       phys_addr_t highest)
+static void pinmdl_alloc_free_rejects(struct pinmdl_alloc_job *job)
 {
-	return !highest || PFN_PHYS(page_to_pfn(page) + nr) - 1 <= highest;
+	struct page *page, *next;
+	unsigned int order;
+
+	list_for_each_entry_safe(page, next, &job->rejects, lru) {
+		list_del(&page->lru);
+		order = page_private(page);
+		set_page_private(page, 0);
+		__free_pages(page, order);
+	}
 }
 
 static void pinmdl_alloc_free_pfns(const u64 *pfns, u64 count)
 {
 	u64 i;
 
-	for (i = 0; i < count; i++)
+	for (i = 0; i < count; i++) {
 		__free_page(pfn_to_page(pfns[i]));
-}
-
-/*
- * @pages contiguous pages, from a block of the next power of two whose
- * tail is freed (alloc_pages_exact_nid() is not exported), or NULL.
- */
-static struct page *pinmdl_alloc_block(int node, gfp_t gfp, u64 pages)
-{
-	unsigned int order = get_order(pages << PAGE_SHIFT);
-	struct page *page;
-	u64 i;
-
-	if ((1UL << order) > MAX_ORDER_NR_PAGES)
-		return NULL;
-	page = alloc_pages_node(node, gfp, order);
-	if (!page)
-		return NULL;
-	split_page(page, order);
-	for (i = pages; i < (1UL << order); i++)
-		__free_page(page + i);
-	return page;
+		if (!(i % SZ_1K))
+			cond_resched();
+	}
 }
 
 /*
  * Fill @mdl's PFN array with contiguous pages: all of them, or without
- * @full the most a halving of the length finds. Return the pages got, or
- * 0 for none.
+ * @full the most a halving of the length finds. A block of the next power
+ * of two is split, and its tail freed (alloc_pages_exact_nid() is not
+ * exported). Return the pages got, or 0 for none.
  */
-static u64 pinmdl_alloc_contiguous(struct pinmdl *mdl, gfp_t gfp, int node,
-				   phys_addr_t highest, bool full)
+static u64 pinmdl_alloc_contiguous(struct pinmdl *mdl,
+				   struct pinmdl_alloc_job *job, bool full)
 {
 	u64 pages = mdl->page_count, i;
-	struct page *page;
+	struct page *page = NULL;
+	unsigned int order;
 
 	for (;;) {
-		page = pinmdl_alloc_block(node, gfp, pages);
-		if (page && pinmdl_alloc_below(page, pages, highest))
+		order = get_order(pages << PAGE_SHIFT);
+		if ((1UL << order) <= MAX_ORDER_NR_PAGES)
+			page = pinmdl_alloc_block(job, order, 0);
+		if (page || full || pages == 1 || fatal_signal_pending(current))
 			break;
-		if (page) {
-			for (i = 0; i < pages; i++)
-				__free_page(page + i);
-			if (pinmdl_alloc_lower(&gfp))
-				continue;
-		}
-		if (full || pages == 1 || fatal_signal_pending(current))
-			return 0;
 		pages /= 2;
 	}
+	if (!page)
+		return 0;
+	split_page(page, order);
+	for (i = pages; i < (1UL << order); i++)
+		__free_page(page + i);
 	for (i = 0; i < pages; i++)
 		mdl->pfns[i] = page_to_pfn(page) + i;
 	return pages;
@@ -120,32 +154,25 @@ static u64 pinmdl_alloc_contiguous(struct pinmdl *mdl, gfp_t gfp, int node,
 /*
  * Fill @mdl's PFN array with pages in blocks of pinmdl_alloc_orders, as
  * many as the allocator gives: the caller decides whether that is enough.
- * Return the pages got.
+ * Blocks larger than a page are taken only while the allocator has them
+ * at hand. Return the pages got.
  */
-static u64 pinmdl_alloc_scattered(struct pinmdl *mdl, gfp_t gfp, int node,
-				  phys_addr_t highest)
+static u64 pinmdl_alloc_scattered(struct pinmdl *mdl,
+				  struct pinmdl_alloc_job *job)
 {
 	unsigned int k = 0, order, j;
 	struct page *page;
 	u64 got = 0;
 
-	while (got < mdl->page_count && k < ARRAY_SIZE(pinmdl_alloc_orders)) {
+	while (got < mdl->page_count && k < ARRAY_SIZE(pinmdl_alloc_orders) &&
+	       !fatal_signal_pending(current)) {
 		order = pinmdl_alloc_orders[k];
-		if (fatal_signal_pending(current))
-			break;
 		if (mdl->page_count - got < (1UL << order)) {
 			k++;
 			continue;
 		}
-		/* Blocks only while the allocator has them at hand. */
-		page = alloc_pages_node(node, order ? (gfp | __GFP_NORETRY) &
-					~__GFP_DIRECT_RECLAIM : gfp, order);
-		if (page && !pinmdl_alloc_below(page, 1UL << order, highest)) {
-			__free_pages(page, order);
-			if (pinmdl_alloc_lower(&gfp))
-				continue;
-			page = NULL;
-		}
+		page = pinmdl_alloc_block(job, order, order ? __GFP_NORETRY :
+							      0);
 		if (!page) {
 			k++;
 			continue;
@@ -179,7 +206,7 @@ static u64 pinmdl_alloc_scattered(struct pinmdl *mdl, gfp_t gfp, int node,
  *
  * Context: process context of a user process; may sleep.
  * Return: the descriptor; ERR_PTR(-EINVAL) for a length of 0, unknown
- * @flags or a @node that is not online; ERR_PTR(-E2BIG) beyond
+ * @flags or a @node without memory; ERR_PTR(-E2BIG) beyond
  * max_descriptor_bytes; ERR_PTR(-EPERM) without an address space to
  * charge; ERR_PTR(-ENOMEM) beyond the limits or without the pages;
  * ERR_PTR(-EINTR) on a fatal signal.
@@ -188,7 +215,12 @@ struct pinmdl *pinmdl_alloc_pages(u64 length, phys_addr_t highest, int node,
 				  u32 flags, gfp_t gfp)
 {
 	bool full = flags & PINMDL_ALLOC_FULLY_REQUIRED;
-	gfp_t page_gfp = pinmdl_alloc_gfp(highest);
+	struct pinmdl_alloc_job job = {
+		.gfp = pinmdl_alloc_gfp(highest),
+		.node = node,
+		.highest = highest,
+		.rejects = LIST_HEAD_INIT(job.rejects),
+	};
 	struct pinmdl *mdl;
 	u64 got, *pfns;
 	int ret;
@@ -197,7 +229,7 @@ struct pinmdl *pinmdl_alloc_pages(u64 length, phys_addr_t highest, int node,
 	    !length || length > U64_MAX - PAGE_SIZE)
 		return ERR_PTR(-EINVAL);
 	if (node != NUMA_NO_NODE &&
-	    (node < 0 || node >= MAX_NUMNODES || !node_online(node)))
+	    (node < 0 || node >= MAX_NUMNODES || !node_state(node, N_MEMORY)))
 		return ERR_PTR(-EINVAL);
 	if (!current->mm)
 		return ERR_PTR(-EPERM);
@@ -212,12 +244,12 @@ struct pinmdl *pinmdl_alloc_pages(u64 length, phys_addr_t highest, int node,
 	if (ret)
 		goto err_uncharge;
 	if (node != NUMA_NO_NODE)
-		page_gfp |= __GFP_THISNODE;
+		job.gfp |= __GFP_THISNODE;
 	if (flags & PINMDL_ALLOC_CONTIGUOUS)
-		got = pinmdl_alloc_contiguous(mdl, page_gfp, node, highest,
-					      full);
+		got = pinmdl_alloc_contiguous(mdl, &job, full);
 	else
-		got = pinmdl_alloc_scattered(mdl, page_gfp, node, highest);
+		got = pinmdl_alloc_scattered(mdl, &job);
+	pinmdl_alloc_free_rejects(&job);
 	if (!got || (full && got < mdl->page_count) ||
 	    fatal_signal_pending(current)) {
 		ret = fatal_signal_pending(current) ? -EINTR : -ENOMEM;
@@ -268,6 +300,7 @@ void pinmdl_free_allocated_pages(struct pinmdl *mdl)
 
 	pinmdl_umap_revoke(mdl);
 	pinmdl_drop_views(mdl);
+	pinmdl_cache_reset(mdl);
 	pinmdl_alloc_free_pfns(mdl->pfns, mdl->page_count);
 	pinmdl_uncharge(mdl);
 	pinmdl_free_pfns(mdl);

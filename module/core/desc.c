@@ -523,8 +523,9 @@ EXPORT_SYMBOL_GPL(pinmdl_reuse_partial);
  * @mdl: locked, partial or kernel-source descriptor
  *
  * Return: pinmdl_page_count() PFNs, one per page spanned, valid while the
- * descriptor stays locked (or, for partial and kernel-source descriptors,
- * until it is freed).
+ * descriptor stays locked and is not advanced (for a partial descriptor,
+ * until it is freed or reused; for a kernel-source one, until it is
+ * freed).
  */
 const u64 *pinmdl_pfn_array(const struct pinmdl *mdl)
 {

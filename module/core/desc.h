@@ -10,6 +10,7 @@
 #include <linux/mm_types.h>
 #include <linux/dma-direction.h>
 #include <linux/mutex.h>
+#include <linux/xarray.h>
 
 #include "pinmdl.h"
 
@@ -27,6 +28,7 @@
  * @locking: a probe-and-lock is pinning the pages, without @lock held;
  *	     every other state change is refused with -EBUSY meanwhile
  * @kernel_mode: locked with PINMDL_KERNEL_MODE (kernel pages, not pinned)
+ * @cache: enum pinmdl_cache_type of allocated pages (cache.c)
  * @handle: handle in the owning /dev/pinmdl file, 0 for kernel callers
  * @flags: PINMDL_F_*
  * @operation: PINMDL_IO_* of the lock (or of the parent's lock)
@@ -55,6 +57,7 @@ struct pinmdl {
 	bool dead;
 	bool locking;
 	bool kernel_mode;
+	u8 cache;
 	u32 handle;
 	u32 flags;
 	u32 operation;
@@ -88,13 +91,34 @@ void pinmdl_uncharge_pages(struct pinmdl *mdl, u64 pages);
 void pinmdl_uncharge(struct pinmdl *mdl);
 void pinmdl_free_allocated_pages(struct pinmdl *mdl);
 
+pgprot_t pinmdl_cache_prot(const struct pinmdl *mdl, pgprot_t prot);
+int pinmdl_cache_check(const struct pinmdl *mdl, enum pinmdl_cache_type cache);
+int pinmdl_cache_set(struct pinmdl *mdl, enum pinmdl_cache_type cache);
+void pinmdl_cache_reset(struct pinmdl *mdl);
+void *pinmdl_system_address_locked(struct pinmdl *mdl);
+
 struct address_space;
 struct vm_area_struct;
-struct xarray;
 
-int pinmdl_umap_offset(struct pinmdl *mdl, struct xarray *maps,
-		       struct address_space *mapping, u64 *offset);
-int pinmdl_umap_mmap(struct xarray *maps, struct vm_area_struct *vma);
+/**
+ * struct pinmdl_umap_space - the mmap(2) offsets of an open file (umap.c)
+ * @windows: window number -> struct pinmdl_umap
+ * @next: the number the next window is looked for from
+ * @mapping: the file's address space, where every mapping of it is
+ */
+struct pinmdl_umap_space {
+	struct xarray windows;
+	u32 next;
+	struct address_space *mapping;
+};
+
+void pinmdl_umap_space_init(struct pinmdl_umap_space *space,
+			    struct address_space *mapping);
+void pinmdl_umap_space_destroy(struct pinmdl_umap_space *space);
+int pinmdl_umap_offset(struct pinmdl *mdl, struct pinmdl_umap_space *space,
+		       bool write_combined, u64 *offset);
+int pinmdl_umap_mmap(struct pinmdl_umap_space *space,
+		     struct vm_area_struct *vma);
 bool pinmdl_umap_mapped(const struct pinmdl *mdl);
 void pinmdl_umap_revoke(struct pinmdl *mdl);
 int pinmdl_umap_retire_unmapped(struct pinmdl *mdl);

@@ -118,7 +118,8 @@ EXPORT_SYMBOL_GPL(pinmdl_iter);
  * @length: length of the part in bytes, > 0
  *
  * Only the pages of the part are mapped (vmap), writable only if the
- * descriptor is locked for write or is a kernel buffer.
+ * descriptor is locked for write or is a kernel buffer, in the cache mode
+ * of allocated pages.
  *
  * Context: process context; may sleep. The mapping must be undone with
  * pinmdl_unmap_range() before the descriptor is unlocked.
@@ -137,9 +138,10 @@ void *pinmdl_map_range(struct pinmdl *mdl, u64 offset, u64 length)
 	ret = pinmdl_part_valid(mdl, offset, length);
 	if (ret)
 		return ERR_PTR(ret);
-	prot = (mdl->flags & (PINMDL_F_WRITE_OPERATION |
-			      PINMDL_F_SOURCE_IS_KERNEL)) ?
-	       PAGE_KERNEL : PAGE_KERNEL_RO;
+	prot = pinmdl_cache_prot(mdl, (mdl->flags &
+				       (PINMDL_F_WRITE_OPERATION |
+					PINMDL_F_SOURCE_IS_KERNEL)) ?
+				      PAGE_KERNEL : PAGE_KERNEL_RO);
 	offset += mdl->byte_offset;
 	first = offset >> PAGE_SHIFT;
 	count = (offset + length - 1) / PAGE_SIZE + 1 - first;

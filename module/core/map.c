@@ -35,8 +35,9 @@ void pinmdl_unmap_system_va(struct pinmdl *mdl)
  */
 static int pinmdl_map_system_va(struct pinmdl *mdl)
 {
-	pgprot_t prot = (mdl->flags & PINMDL_F_WRITE_OPERATION) ?
-			PAGE_KERNEL : PAGE_KERNEL_RO;
+	pgprot_t prot = pinmdl_cache_prot(mdl, (mdl->flags &
+						 PINMDL_F_WRITE_OPERATION) ?
+						PAGE_KERNEL : PAGE_KERNEL_RO);
 	struct page **pages;
 	u64 i;
 
@@ -59,15 +60,41 @@ static int pinmdl_map_system_va(struct pinmdl *mdl)
 }
 
 /**
+ * pinmdl_system_address_locked() - pinmdl_system_address(), with the
+ *				    descriptor's lock held
+ * @mdl: live descriptor with pages
+ *
+ * Context: process context, @mdl->lock held; may sleep.
+ * Return: as pinmdl_system_address().
+ */
+void *pinmdl_system_address_locked(struct pinmdl *mdl)
+{
+	int ret;
+
+	lockdep_assert_held(&mdl->lock);
+
+	if ((mdl->flags & PINMDL_F_SOURCE_IS_KERNEL) || mdl->kernel_mode)
+		return (void *)(uintptr_t)(mdl->start_va + mdl->byte_offset);
+	if (!(mdl->flags & PINMDL_F_MAPPED_SYSTEM_VA)) {
+		ret = pinmdl_map_system_va(mdl);
+		if (ret)
+			return ERR_PTR(ret);
+	}
+	return mdl->system_va + mdl->byte_offset;
+}
+
+/**
  * pinmdl_system_address() - kernel address of a descriptor's first byte
  *			     (MmGetSystemAddressForMdlSafe)
  * @mdl: locked, partial or kernel-source descriptor
  *
  * A kernel-source descriptor (or one locked in kernel mode) is its own
  * mapping. Otherwise the pages are mapped once with vmap() and the mapping
- * is cached until the descriptor is unlocked (or, if partial, freed); that
+ * is cached until the descriptor is unlocked or advanced (or, if partial,
+ * freed or reused); that
  * mapping is read-only unless the descriptor is locked for write
- * (WRITE_OPERATION).
+ * (WRITE_OPERATION), and in the cache mode of allocated pages
+ * (pinmdl_map_locked_pages()).
  *
  * Context: process context; may sleep.
  * Return: the address of the first byte of the range, or ERR_PTR(-EINVAL)
@@ -76,26 +103,10 @@ static int pinmdl_map_system_va(struct pinmdl *mdl)
 void *pinmdl_system_address(struct pinmdl *mdl)
 {
 	void *va;
-	int ret;
 
 	mutex_lock(&mdl->lock);
-	if (mdl->dead || !pinmdl_has_pfns(mdl)) {
-		va = ERR_PTR(-EINVAL);
-		goto out_unlock;
-	}
-	if ((mdl->flags & PINMDL_F_SOURCE_IS_KERNEL) || mdl->kernel_mode) {
-		va = (void *)(uintptr_t)(mdl->start_va + mdl->byte_offset);
-		goto out_unlock;
-	}
-	if (!(mdl->flags & PINMDL_F_MAPPED_SYSTEM_VA)) {
-		ret = pinmdl_map_system_va(mdl);
-		if (ret) {
-			va = ERR_PTR(ret);
-			goto out_unlock;
-		}
-	}
-	va = mdl->system_va + mdl->byte_offset;
-out_unlock:
+	va = mdl->dead || !pinmdl_has_pfns(mdl) ? ERR_PTR(-EINVAL) :
+						  pinmdl_system_address_locked(mdl);
 	mutex_unlock(&mdl->lock);
 	return va;
 }

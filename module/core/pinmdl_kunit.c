@@ -502,12 +502,24 @@ static void pinmdl_reuse_partial_test(struct kunit *test)
 
 static void pinmdl_alloc_pages_test(struct kunit *test)
 {
-	struct pinmdl *mdl, *child;
+	unsigned long user = kunit_user_buf(test, PAGE_SIZE);
+	struct pinmdl *mdl, *child, *umdl;
 	const u64 *pfns;
+	char *va;
 	u64 i;
 
+	/* Pages locked from user space are mapped cached only. */
+	umdl = kunit_mdl(test, pinmdl_alloc(user, PAGE_SIZE, GFP_KERNEL));
+	KUNIT_ASSERT_EQ(test, pinmdl_probe_and_lock(umdl, PINMDL_USER_MODE,
+						    PINMDL_IO_WRITE_ACCESS), 0);
+	KUNIT_EXPECT_EQ(test,
+			PTR_ERR(pinmdl_map_locked_pages(umdl,
+							PINMDL_WRITE_COMBINED)),
+			-EINVAL);
+	va = pinmdl_map_locked_pages(umdl, PINMDL_CACHED);
+	KUNIT_EXPECT_FALSE(test, IS_ERR_OR_NULL(va));
+
 	/* The test's own address space is charged. */
-	kunit_user_buf(test, PAGE_SIZE);
 	KUNIT_EXPECT_EQ(test, PTR_ERR(pinmdl_alloc_pages(0, 0, NUMA_NO_NODE,
 							 0, GFP_KERNEL)),
 			-EINVAL);
@@ -537,6 +549,25 @@ static void pinmdl_alloc_pages_test(struct kunit *test)
 	}
 	KUNIT_EXPECT_NULL(test, memchr_inv(pinmdl_system_address(mdl), 0,
 					   8 * PAGE_SIZE));
+
+	/* Write-combined, for every mapping, from then on. */
+	va = pinmdl_map_locked_pages(mdl, PINMDL_WRITE_COMBINED);
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(va));
+	memset(va, 0x5a, 8 * PAGE_SIZE);
+	KUNIT_EXPECT_PTR_EQ(test, pinmdl_system_address(mdl), va);
+	KUNIT_EXPECT_PTR_EQ(test, pinmdl_map_locked_pages(mdl,
+							  PINMDL_WRITE_COMBINED),
+			    va);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pinmdl_map_locked_pages(mdl,
+							      PINMDL_CACHED)),
+			-EBUSY);
+	KUNIT_EXPECT_EQ(test,
+			PTR_ERR(pinmdl_map_locked_pages(mdl,
+							PINMDL_NON_CACHED)),
+			-EBUSY);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pinmdl_map_locked_pages(mdl, 3)),
+			-EINVAL);
+	KUNIT_EXPECT_NULL(test, memchr_inv(va, 0x5a, 8 * PAGE_SIZE));
 	KUNIT_EXPECT_EQ(test, pinmdl_unlock(mdl), -EINVAL);
 	KUNIT_EXPECT_EQ(test, pinmdl_advance(mdl, 1), -EINVAL);
 	KUNIT_EXPECT_EQ(test, pinmdl_probe_and_lock(mdl, PINMDL_USER_MODE,

@@ -4,8 +4,12 @@
  * UserMode, and MmUnmapLockedPages done for the user when the pages go).
  *
  * A locked or partial descriptor gets a window: a range of mmap(2)
- * offsets of its open file, 2^31 pages from its own id on, through which
- * any process holding the file maps its pages with MAP_SHARED. The pages
+ * offsets of its open file, 2^31 pages from its number's on, through
+ * which any process holding the file maps its pages with MAP_SHARED.
+ * Windows are numbered cyclically, so that an offset just retired does
+ * not name another descriptor's pages at once; each offset fits an off_t
+ * (a 64-bit process's: a 32-bit one's mmap2 reaches the first 2^44 bytes
+ * only). The pages
  * are inserted as PFNs (VM_PFNMAP), a run of them at each fault, and never
  * counted as mapped pages: a locked page may be anonymous memory of
  * another process, which no other mapping may share as its own. The
@@ -34,36 +38,58 @@
 #define PINMDL_UMAP_SHIFT	31
 /* Windows of one file, numbered from 1, so that an offset fits an off_t. */
 #define PINMDL_UMAP_MAX_ID	((1U << (63 - PAGE_SHIFT - PINMDL_UMAP_SHIFT)) - 1)
-/* Pages a fault maps at once, from the one faulted on: a huge page's. */
-#define PINMDL_UMAP_AROUND	512
+/* Pages a fault maps at once, from the one faulted on: 2 MiB of them. */
+#define PINMDL_UMAP_AROUND	(SZ_2M >> PAGE_SHIFT)
 
 /**
  * struct pinmdl_umap - a descriptor's window of mmap(2) offsets
  * @ref: held by the descriptor while the window lives, and by each VMA
  * @sem: faults read @mdl's PFNs under it; retiring takes it for write
  * @live: the window maps @mdl's pages; false once retired, for good
+ * @writable: the pages may be mapped writable (a write lock's)
  * @vmas: VMAs of the window in every process
  * @mdl: the descriptor, while @live
- * @maps: the file's windows, by id
- * @mapping: the file's address space, where every mapping of it is
- * @id: the window's number in @maps
+ * @space: the file's windows
+ * @id: the window's number in @space
+ * @start: the window's first offset, in pages
+ * @pages: the pages it maps, the descriptor's page count when it was made
  * @rcu: lookups by offset run under RCU
  */
 struct pinmdl_umap {
 	struct kref ref;
 	struct rw_semaphore sem; /* protects live, and mdl's PFNs for faults */
 	bool live;
+	bool writable;
 	atomic_t vmas;
 	struct pinmdl *mdl;
-	struct xarray *maps;
-	struct address_space *mapping;
+	struct pinmdl_umap_space *space;
 	u32 id;
+	unsigned long start;
+	unsigned long pages;
 	struct rcu_head rcu;
 };
 
-static pgoff_t pinmdl_umap_base(const struct pinmdl_umap *umap)
+/**
+ * pinmdl_umap_space_init() - set up the windows of an open file
+ * @space: the file's
+ * @mapping: the file's address space, where every mapping of it is
+ */
+void pinmdl_umap_space_init(struct pinmdl_umap_space *space,
+			    struct address_space *mapping)
 {
-	return (pgoff_t)umap->id << PINMDL_UMAP_SHIFT;
+	xa_init_flags(&space->windows, XA_FLAGS_ALLOC);
+	space->next = 1;
+	space->mapping = mapping;
+}
+
+/**
+ * pinmdl_umap_space_destroy() - tear down the windows of a file
+ * @space: the file's, whose descriptors are all freed
+ */
+void pinmdl_umap_space_destroy(struct pinmdl_umap_space *space)
+{
+	WARN_ON_ONCE(!xa_empty(&space->windows));
+	xa_destroy(&space->windows);
 }
 
 static void pinmdl_umap_release(struct kref *ref)
@@ -76,26 +102,47 @@ static void pinmdl_umap_put(struct pinmdl_umap *umap)
 	kref_put(&umap->ref, pinmdl_umap_release);
 }
 
+/* Number @umap's window: after the last one given, cyclically. */
+static int pinmdl_umap_place(struct pinmdl_umap *umap)
+{
+	struct pinmdl_umap_space *space = umap->space;
+	int ret;
+
+	ret = xa_alloc_cyclic(&space->windows, &umap->id, umap,
+			      XA_LIMIT(1, PINMDL_UMAP_MAX_ID), &space->next,
+			      GFP_KERNEL_ACCOUNT);
+	if (ret < 0)
+		return ret == -EBUSY ? -ENOSPC : ret;
+	umap->start = (unsigned long)umap->id << PINMDL_UMAP_SHIFT;
+	return 0;
+}
+
 /**
  * pinmdl_umap_offset() - the mmap(2) offset of a descriptor's pages
- * @mdl: locked or partial descriptor
- * @maps: the windows of the file it belongs to
- * @mapping: the file's address space
+ * @mdl: locked (in user mode), partial or allocated descriptor
+ * @space: the windows of the file it belongs to
+ * @write_combined: map allocated pages write-combined, which they then
+ *		    are for every mapping until freed
+ *		    (pinmdl_map_locked_pages())
  * @offset: out: the offset of its first page
  *
  * The window is made on the first call and kept until the descriptor's
  * pages change or go: until then each call gives the same offset.
  *
  * Context: process context; takes @mdl->lock.
- * Return: 0; -ENOENT if freed; -EBUSY while being locked; -EINVAL if
- * neither locked nor partial; -E2BIG past a window's pages; -ENOSPC when
- * the file has no window left; -ENOMEM.
+ * Return: 0; -ENOENT if freed; -EBUSY while being locked, or for a cache
+ * mode other than the one the pages have or can take now; -EINVAL if
+ * neither locked nor partial, for kernel memory, or @write_combined of
+ * pages not allocated; -E2BIG past a window's pages; -ENOSPC when the
+ * file has no window left; -ENOMEM.
  */
-int pinmdl_umap_offset(struct pinmdl *mdl, struct xarray *maps,
-		       struct address_space *mapping, u64 *offset)
+int pinmdl_umap_offset(struct pinmdl *mdl, struct pinmdl_umap_space *space,
+		       bool write_combined, u64 *offset)
 {
+	enum pinmdl_cache_type cache = write_combined ? PINMDL_WRITE_COMBINED :
+							PINMDL_CACHED;
 	struct pinmdl_umap *umap;
-	int ret = 0;
+	int ret;
 
 	mutex_lock(&mdl->lock);
 	if (mdl->dead) {
@@ -106,7 +153,10 @@ int pinmdl_umap_offset(struct pinmdl *mdl, struct xarray *maps,
 		ret = -EBUSY;
 		goto out_unlock;
 	}
-	if (!(mdl->flags & (PINMDL_F_PAGES_LOCKED | PINMDL_F_PARTIAL))) {
+	/* Never kernel memory: a kernel buffer or a kernel-mode lock. */
+	if (!(mdl->flags & (PINMDL_F_PAGES_LOCKED | PINMDL_F_PARTIAL)) ||
+	    (mdl->flags & PINMDL_F_SOURCE_IS_KERNEL) ||
+	    (mdl->parent ?: mdl)->kernel_mode) {
 		ret = -EINVAL;
 		goto out_unlock;
 	}
@@ -114,8 +164,19 @@ int pinmdl_umap_offset(struct pinmdl *mdl, struct xarray *maps,
 		ret = -E2BIG;
 		goto out_unlock;
 	}
+	ret = pinmdl_cache_check(mdl, cache);
+	if (ret)
+		goto out_unlock;
 	umap = mdl->umap;
+	/* A window keeps the mode its pages had: no mapping may disagree. */
+	if (umap && cache != (mdl->parent ?: mdl)->cache) {
+		ret = -EBUSY;
+		goto out_unlock;
+	}
 	if (!umap) {
+		ret = pinmdl_cache_set(mdl, cache);
+		if (ret)
+			goto out_unlock;
 		umap = kzalloc(sizeof(*umap), GFP_KERNEL_ACCOUNT);
 		if (!umap) {
 			ret = -ENOMEM;
@@ -124,20 +185,18 @@ int pinmdl_umap_offset(struct pinmdl *mdl, struct xarray *maps,
 		kref_init(&umap->ref);
 		init_rwsem(&umap->sem);
 		umap->live = true;
+		umap->writable = mdl->flags & PINMDL_F_WRITE_OPERATION;
 		umap->mdl = mdl;
-		umap->maps = maps;
-		umap->mapping = mapping;
-		ret = xa_alloc(maps, &umap->id, umap,
-			       XA_LIMIT(1, PINMDL_UMAP_MAX_ID),
-			       GFP_KERNEL_ACCOUNT);
+		umap->space = space;
+		umap->pages = mdl->page_count;
+		ret = pinmdl_umap_place(umap);
 		if (ret) {
 			kfree(umap);
-			ret = ret == -EBUSY ? -ENOSPC : ret;
 			goto out_unlock;
 		}
 		WRITE_ONCE(mdl->umap, umap);
 	}
-	*offset = (u64)pinmdl_umap_base(umap) << PAGE_SHIFT;
+	*offset = (u64)umap->start << PAGE_SHIFT;
 out_unlock:
 	mutex_unlock(&mdl->lock);
 	return ret;
@@ -165,10 +224,9 @@ static int pinmdl_umap_retire(struct pinmdl *mdl, bool busy)
 	up_write(&umap->sem);
 
 	/* No fault maps a page now: take away those mapped before. */
-	unmap_mapping_range(umap->mapping,
-			    (loff_t)pinmdl_umap_base(umap) << PAGE_SHIFT,
-			    (loff_t)1 << (PINMDL_UMAP_SHIFT + PAGE_SHIFT), 1);
-	xa_erase(umap->maps, umap->id);
+	unmap_mapping_pages(umap->space->mapping, umap->start, umap->pages,
+			    true);
+	xa_erase(&umap->space->windows, umap->id);
 	WRITE_ONCE(mdl->umap, NULL);
 	pinmdl_umap_put(umap);
 	return 0;
@@ -244,20 +302,21 @@ static vm_fault_t pinmdl_umap_fault(struct vm_fault *vmf)
 	struct vm_area_struct *vma = vmf->vma;
 	struct pinmdl_umap *umap = vma->vm_private_data;
 	unsigned long addr = vmf->address & PAGE_MASK, end;
+	unsigned long index = vmf->pgoff - umap->start;
 	vm_fault_t ret = VM_FAULT_SIGBUS;
-	u64 index = vmf->pgoff - pinmdl_umap_base(umap);
+	const u64 *pfns;
 
 	down_read(&umap->sem);
-	if (!umap->live || index >= umap->mdl->page_count)
+	if (!umap->live || index >= umap->pages)
 		goto out_unlock;
+	pfns = umap->mdl->pfns;
 	end = min3(vma->vm_end, addr + PINMDL_UMAP_AROUND * PAGE_SIZE,
-		   addr + (umap->mdl->page_count - index) * PAGE_SIZE);
-	ret = vmf_insert_pfn(vma, addr, umap->mdl->pfns[index]);
+		   addr + (umap->pages - index) * PAGE_SIZE);
+	ret = vmf_insert_pfn(vma, addr, pfns[index]);
 	/* Past the page faulted on, one left out faults on its own. */
 	for (addr += PAGE_SIZE, index++; addr < end && ret == VM_FAULT_NOPAGE;
 	     addr += PAGE_SIZE, index++)
-		if (vmf_insert_pfn(vma, addr, umap->mdl->pfns[index]) !=
-		    VM_FAULT_NOPAGE)
+		if (vmf_insert_pfn(vma, addr, pfns[index]) != VM_FAULT_NOPAGE)
 			break;
 out_unlock:
 	up_read(&umap->sem);
@@ -272,26 +331,26 @@ static const struct vm_operations_struct pinmdl_umap_vm_ops = {
 
 /**
  * pinmdl_umap_mmap() - set up a VMA over a window of a file
- * @maps: the file's windows
+ * @space: the file's windows
  * @vma: the new VMA; its offset names the window and the first page
  *
  * Context: the mmap_lock held for write.
- * Return: 0; -EINVAL for MAP_PRIVATE, an offset in no live window, or a
- * length past the descriptor's pages; -EACCES for a writable mapping of a
- * read lock.
+ * Return: 0; -EINVAL for a private mapping, an offset in no live window,
+ * or a length past the window's pages; -EACCES for a writable mapping of
+ * a read lock.
  */
-int pinmdl_umap_mmap(struct xarray *maps, struct vm_area_struct *vma)
+int pinmdl_umap_mmap(struct pinmdl_umap_space *space,
+		     struct vm_area_struct *vma)
 {
-	unsigned long id = vma->vm_pgoff >> PINMDL_UMAP_SHIFT;
-	u64 first = vma->vm_pgoff & (BIT_ULL(PINMDL_UMAP_SHIFT) - 1);
-	u64 pages = vma_pages(vma);
+	unsigned long pages = vma_pages(vma), first;
 	struct pinmdl_umap *umap;
 	int ret = -EINVAL;
 
-	if (!(vma->vm_flags & VM_SHARED) || !id || id > PINMDL_UMAP_MAX_ID)
+	/* A read-only file's shared mapping has VM_MAYSHARE alone. */
+	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
 	rcu_read_lock();
-	umap = xa_load(maps, id);
+	umap = xa_load(&space->windows, vma->vm_pgoff >> PINMDL_UMAP_SHIFT);
 	if (umap && !kref_get_unless_zero(&umap->ref))
 		umap = NULL;
 	rcu_read_unlock();
@@ -299,10 +358,11 @@ int pinmdl_umap_mmap(struct xarray *maps, struct vm_area_struct *vma)
 		return -EINVAL;
 
 	down_read(&umap->sem);
-	if (!umap->live || first >= umap->mdl->page_count ||
-	    pages > umap->mdl->page_count - first)
+	first = vma->vm_pgoff - umap->start;
+	if (!umap->live || first >= umap->pages ||
+	    pages > umap->pages - first)
 		goto err_unlock;
-	if (!(umap->mdl->flags & PINMDL_F_WRITE_OPERATION)) {
+	if (!umap->writable) {
 		ret = -EACCES;
 		if (vma->vm_flags & VM_WRITE)
 			goto err_unlock;
@@ -310,6 +370,7 @@ int pinmdl_umap_mmap(struct xarray *maps, struct vm_area_struct *vma)
 	}
 	pinmdl_compat_vm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND |
 				   VM_DONTDUMP);
+	vma->vm_page_prot = pinmdl_cache_prot(umap->mdl, vma->vm_page_prot);
 	vma->vm_private_data = umap;
 	vma->vm_ops = &pinmdl_umap_vm_ops;
 	atomic_inc(&umap->vmas);

@@ -24,20 +24,23 @@
  *	       CAP_SYS_ADMIN)
  *
  * Context: process context.
- * Return: the state, or NULL on allocation failure.
+ * Return: the state, or an ERR_PTR() (-ENOMEM, or the errno of the file's
+ * address space, dev/mmap.c).
  */
 struct pinmdl_file *pinmdl_file_open(bool show_pfns)
 {
 	struct pinmdl_file *pf = kzalloc(sizeof(*pf), GFP_KERNEL_ACCOUNT);
+	struct inode *inode;
 
 	if (!pf)
-		return NULL;
-	pf->map_inode = pinmdl_mmap_inode();
-	if (IS_ERR(pf->map_inode)) {
+		return ERR_PTR(-ENOMEM);
+	inode = pinmdl_mmap_inode();
+	if (IS_ERR(inode)) {
 		kfree(pf);
-		return NULL;
+		return ERR_CAST(inode);
 	}
-	xa_init_flags(&pf->maps, XA_FLAGS_ALLOC);
+	pf->map_inode = inode;
+	pinmdl_umap_space_init(&pf->maps, pf->map_inode->i_mapping);
 	xa_init_flags(&pf->handles, XA_FLAGS_ALLOC1);
 	xa_init_flags(&pf->targets, XA_FLAGS_ALLOC1);
 	spin_lock_init(&pf->lock);
@@ -63,6 +66,19 @@ static bool pinmdl_file_count(struct pinmdl_file *pf)
 			return false;
 	} while (!atomic_try_cmpxchg(&pf->descriptors, &old, old + 1));
 	return true;
+}
+
+/**
+ * pinmdl_file_full() - whether a file holds max_descriptors descriptors
+ * @pf: open file
+ *
+ * Context: any; the answer is a snapshot, pinmdl_file_publish() decides.
+ * Return: true if a new descriptor would be refused.
+ */
+bool pinmdl_file_full(struct pinmdl_file *pf)
+{
+	return (unsigned int)atomic_read(&pf->descriptors) >=
+	       READ_ONCE(pinmdl_max_descriptors);
 }
 
 /**
@@ -249,8 +265,7 @@ void pinmdl_file_release(struct pinmdl_file *pf)
 				    pf->comm, pf->pid, leaks, pages);
 	}
 	xa_destroy(&pf->handles);
-	WARN_ON_ONCE(!xa_empty(&pf->maps));
-	xa_destroy(&pf->maps);
+	pinmdl_umap_space_destroy(&pf->maps);
 	pinmdl_mmap_inode_put(pf->map_inode);
 	kfree(pf);
 }

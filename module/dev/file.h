@@ -11,6 +11,8 @@
 #include <linux/wait.h>
 #include <linux/xarray.h>
 
+#include "core/desc.h"
+
 struct pinmdl;
 
 /**
@@ -49,12 +51,13 @@ struct pinmdl_file {
 	u64 next_id;
 	pid_t pid;
 	char comm[TASK_COMM_LEN];
-	struct xarray maps;
+	struct pinmdl_umap_space maps;
 	struct inode *map_inode;
 };
 
 struct pinmdl_file *pinmdl_file_open(bool show_pfns);
 void pinmdl_file_release(struct pinmdl_file *pf);
+bool pinmdl_file_full(struct pinmdl_file *pf);
 int pinmdl_file_publish(struct pinmdl_file *pf, struct pinmdl *mdl,
 			u32 __user *uhandle, u32 *out);
 struct pinmdl *pinmdl_file_get(struct pinmdl_file *pf, u32 handle);

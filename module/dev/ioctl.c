@@ -172,8 +172,9 @@ static int pinmdl_ioctl_query(struct pinmdl_file *pf, void __user *uarg)
 	if (IS_ERR(mdl))
 		return PTR_ERR(mdl);
 	/*
-	 * The page count never changes: size the snapshot before locking,
-	 * and only for a descriptor that looks as if it has PFNs.
+	 * Size the snapshot before locking, and only for a descriptor that
+	 * looks as if it has PFNs; ADVANCE and PARTIAL_REUSE may shrink the
+	 * page count meanwhile, so it is bounded again under the lock.
 	 */
 	if (arg.pfns && (pinmdl_flags(mdl) & (PINMDL_F_PAGES_LOCKED |
 					       PINMDL_F_PARTIAL |
@@ -203,7 +204,8 @@ static int pinmdl_ioctl_query(struct pinmdl_file *pf, void __user *uarg)
 	arg.parent = mdl->parent ? mdl->parent->handle : 0;
 	if (!pinmdl_has_pfns(mdl))
 		count = 0;
-	else if (pfns)
+	count = min(count, mdl->page_count);
+	if (pfns)
 		memcpy(pfns, mdl->pfns, count * sizeof(*pfns));
 	mutex_unlock(&mdl->lock);
 
@@ -299,6 +301,9 @@ static int pinmdl_ioctl_alloc_pages(struct pinmdl_file *pf,
 		return -EFAULT;
 	if (arg.reserved)
 		return -EINVAL;
+	/* Not the pages of a file that could not take them. */
+	if (pinmdl_file_full(pf))
+		return -EMFILE;
 
 	mdl = pinmdl_alloc_pages(arg.length, arg.highest_phys, arg.node,
 				 arg.flags, GFP_KERNEL_ACCOUNT);

@@ -83,8 +83,8 @@ static int pinmdl_open(struct inode *inode, struct file *file)
 							       &init_user_ns,
 							       CAP_SYS_ADMIN));
 
-	if (!pf)
-		return -ENOMEM;
+	if (IS_ERR(pf))
+		return PTR_ERR(pf);
 	file->private_data = pf;
 	/* Its mappings are in its own address space (dev/mmap.c). */
 	file->f_mapping = pf->map_inode->i_mapping;

@@ -84,14 +84,14 @@ int pinmdl_ioctl_map_offset(struct pinmdl_file *pf, void __user *uarg)
 
 	if (copy_from_user(&arg, uarg, sizeof(arg)))
 		return -EFAULT;
-	if (arg.flags)
+	if (arg.flags & ~PINMDL_MAP_WRITE_COMBINED)
 		return -EINVAL;
 
 	mdl = pinmdl_file_lookup(pf, arg.handle);
 	if (IS_ERR(mdl))
 		return PTR_ERR(mdl);
-	ret = pinmdl_umap_offset(mdl, &pf->maps, pf->map_inode->i_mapping,
-				 &offset);
+	ret = pinmdl_umap_offset(mdl, &pf->maps,
+				 arg.flags & PINMDL_MAP_WRITE_COMBINED, &offset);
 	pinmdl_put(mdl);
 	if (!ret && put_user(offset, &user->offset))
 		ret = -EFAULT;

@@ -1390,7 +1390,7 @@ static void buffered_fill_zeroed_test(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, copy_to_user(ubuf, data, len), 0);
 	KUNIT_ASSERT_EQ(test, copy_to_user(uarg, &arg, sizeof(arg)), 0);
 	pf = pinmdl_file_open(false);
-	KUNIT_ASSERT_NOT_NULL(test, pf);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pf);
 
 	KUNIT_EXPECT_EQ(test, pinmdl_ioctl(pf, PINMDL_IOC_SUBMIT_BUFFERED,
 					   uarg), 0);

@@ -334,11 +334,17 @@ struct pinmdl_cancel {
 	__u32 reserved;
 };
 
+/*
+ * Map an allocated descriptor's pages write-combined, which they then are
+ * for every mapping until freed (struct pinmdl_map).
+ */
+#define PINMDL_MAP_WRITE_COMBINED	0x1
+
 /**
  * struct pinmdl_map - where mmap(2) of /dev/pinmdl finds a descriptor
  *		       (MmMapLockedPagesSpecifyCache, UserMode)
- * @handle: (in) locked or partial descriptor
- * @flags: (in) must be zero
+ * @handle: (in) locked, partial or allocated descriptor
+ * @flags: (in) 0, or PINMDL_MAP_WRITE_COMBINED for allocated pages
  * @offset: (out) the offset to give mmap(2), with MAP_SHARED, for the
  *	    descriptor's pages (whole pages, from its first); the same for
  *	    every process that holds the file
