@@ -2,7 +2,8 @@
 /*
  * pinmdl kernel API: memory descriptors that lock user or kernel buffers,
  * after the Windows MDL routines (IoAllocateMdl, MmProbeAndLockPages,
- * MmUnlockPages, IoBuildPartialMdl, MmPrepareMdlForReuse, MmAdvanceMdl,
+ * MmProbeAndLockSelectedPages, MmUnlockPages, IoBuildPartialMdl,
+ * MmPrepareMdlForReuse, MmAdvanceMdl,
  * MmAllocatePagesForMdlEx, MmFreePagesFromMdl, MmBuildMdlForNonPagedPool,
  * MmGetSystemAddressForMdlSafe, MmMapLockedPagesSpecifyCache,
  * MmGetMdlPfnArray, IoFreeMdl).
@@ -36,6 +37,8 @@ struct pinmdl *pinmdl_build_partial(struct pinmdl *parent, u64 addr,
 int pinmdl_reuse_partial(struct pinmdl *child, struct pinmdl *parent,
 			 u64 addr, u64 length);
 int pinmdl_advance(struct pinmdl *mdl, u64 bytes);
+struct pinmdl *pinmdl_alloc_page_list(const struct pinmdl_range *ranges,
+				      u32 nr, gfp_t gfp);
 struct pinmdl *pinmdl_alloc_pages(u64 length, phys_addr_t highest, int node,
 				  u32 flags, gfp_t gfp);
 

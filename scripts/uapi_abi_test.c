@@ -104,6 +104,17 @@ AT(pinmdl_cancel, request_id, 0);
 AT(pinmdl_cancel, flags, 8);
 AT(pinmdl_cancel, reserved, 12);
 
+ABI(pinmdl_range, 16);
+AT(pinmdl_range, addr, 0);
+AT(pinmdl_range, length, 8);
+
+ABI(pinmdl_create_pages, 24);
+AT(pinmdl_create_pages, ranges, 0);
+AT(pinmdl_create_pages, nr_ranges, 8);
+AT(pinmdl_create_pages, flags, 12);
+AT(pinmdl_create_pages, handle, 16);
+AT(pinmdl_create_pages, reserved, 20);
+
 ABI(pinmdl_map, 16);
 AT(pinmdl_map, handle, 0);
 AT(pinmdl_map, flags, 4);
@@ -135,11 +146,13 @@ _Static_assert(PINMDL_IOC_TARGET_OPEN == 0xc028bd09, "TARGET_OPEN number");
 _Static_assert(PINMDL_IOC_TARGET_CLOSE == 0x4008bd0a, "TARGET_CLOSE number");
 _Static_assert(PINMDL_IOC_IO == 0xc038bd0b, "IO number");
 _Static_assert(PINMDL_IOC_CANCEL == 0x4010bd0c, "CANCEL number");
+_Static_assert(PINMDL_IOC_CREATE_PAGES == 0xc018bd0f, "CREATE_PAGES number");
 _Static_assert(PINMDL_IOC_MAP_OFFSET == 0xc010bd10, "MAP_OFFSET number");
 _Static_assert(PINMDL_IOC_ALLOC_PAGES == 0xc028bd11, "ALLOC_PAGES number");
 _Static_assert(PINMDL_IOC_ADVANCE == 0x4010bd12, "ADVANCE number");
 _Static_assert(PINMDL_IOC_PARTIAL_REUSE == 0x4018bd13, "PARTIAL_REUSE number");
-_Static_assert(PINMDL_F_ALLOCATED == 0x100 && PINMDL_F_USER_MAPPED == 0x200 &&
+_Static_assert(PINMDL_F_PAGE_LIST == 0x80 && PINMDL_MAX_RANGES == 1024 &&
+	       PINMDL_F_ALLOCATED == 0x100 && PINMDL_F_USER_MAPPED == 0x200 &&
 	       PINMDL_ALLOC_CONTIGUOUS == 1 && PINMDL_ALLOC_FULLY_REQUIRED == 2 &&
 	       PINMDL_MAP_WRITE_COMBINED == 1,
 	       "descriptor flags");

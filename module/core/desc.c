@@ -123,8 +123,39 @@ void pinmdl_drop_views(struct pinmdl *mdl)
 	pinmdl_dma_unmap_all(mdl);
 }
 
-/* A descriptor without pages: its header is all an unlocked one costs. */
-static struct pinmdl *pinmdl_new(u64 addr, u64 length, gfp_t gfp)
+/* The memory the allocator sets aside for @mdl's header. */
+static size_t pinmdl_header_footprint(const struct pinmdl *mdl)
+{
+	return kmalloc_size_roundup(pinmdl_header_size(mdl));
+}
+
+/**
+ * pinmdl_header_size() - bytes of a descriptor's header
+ * @mdl: descriptor
+ *
+ * Return: sizeof(struct pinmdl), or a page list's with its ranges.
+ */
+size_t pinmdl_header_size(const struct pinmdl *mdl)
+{
+	if (!(mdl->flags & PINMDL_F_PAGE_LIST))
+		return sizeof(*mdl);
+	return struct_size(pinmdl_page_list(mdl), ranges,
+			   pinmdl_page_list(mdl)->nr_ranges);
+}
+
+/**
+ * pinmdl_new() - a descriptor without pages: its header is all an
+ *		  unlocked one costs
+ * @addr: start of its range
+ * @length: length of its range
+ * @size: bytes of the header, sizeof(struct pinmdl) or a container's
+ *	  that holds it first
+ * @gfp: allocation flags
+ *
+ * Return: the descriptor, or ERR_PTR(-EINVAL) for an empty or overflowing
+ * range, ERR_PTR(-E2BIG) beyond max_descriptor_bytes, ERR_PTR(-ENOMEM).
+ */
+struct pinmdl *pinmdl_new(u64 addr, u64 length, size_t size, gfp_t gfp)
 {
 	struct pinmdl *mdl;
 	u64 pages;
@@ -138,7 +169,7 @@ static struct pinmdl *pinmdl_new(u64 addr, u64 length, gfp_t gfp)
 	/* The PFN array is one allocation, which stops at INT_MAX bytes. */
 	if (array_size(pages, sizeof(u64)) > INT_MAX)
 		return ERR_PTR(-E2BIG);
-	mdl = kzalloc(sizeof(*mdl), gfp);
+	mdl = kzalloc(size, gfp);
 	if (!mdl)
 		return ERR_PTR(-ENOMEM);
 
@@ -150,8 +181,7 @@ static struct pinmdl *pinmdl_new(u64 addr, u64 length, gfp_t gfp)
 	mdl->byte_count = length;
 	mdl->page_count = pages;
 	atomic_long_inc(&pinmdl_stats.live);
-	atomic_long_add(kmalloc_size_roundup(sizeof(*mdl)),
-			&pinmdl_stats.bytes);
+	atomic_long_add(kmalloc_size_roundup(size), &pinmdl_stats.bytes);
 	return mdl;
 }
 
@@ -166,8 +196,7 @@ static void pinmdl_release(struct kref *ref)
 	if (mdl->mm)
 		mmdrop(mdl->mm);
 	mutex_destroy(&mdl->lock);
-	atomic_long_sub(kmalloc_size_roundup(sizeof(*mdl)),
-			&pinmdl_stats.bytes);
+	atomic_long_sub(pinmdl_header_footprint(mdl), &pinmdl_stats.bytes);
 	atomic_long_dec(&pinmdl_stats.live);
 	/*
 	 * Handle lookups may still look at it (pinmdl_file_get()); no
@@ -258,7 +287,7 @@ bool pinmdl_range_valid(const struct pinmdl *mdl, u64 offset, u64 length)
  */
 struct pinmdl *pinmdl_alloc(u64 addr, u64 length, gfp_t gfp)
 {
-	struct pinmdl *mdl = pinmdl_new(addr, length, gfp);
+	struct pinmdl *mdl = pinmdl_new(addr, length, sizeof(*mdl), gfp);
 
 	if (IS_ERR(mdl))
 		return mdl;
@@ -368,7 +397,8 @@ int pinmdl_fill_kernel_pfns(struct pinmdl *mdl)
 struct pinmdl *pinmdl_build_for_kernel_buffer(void *buf, size_t length,
 					      gfp_t gfp)
 {
-	struct pinmdl *mdl = pinmdl_new((uintptr_t)buf, length, gfp);
+	struct pinmdl *mdl = pinmdl_new((uintptr_t)buf, length, sizeof(*mdl),
+					gfp);
 	int ret;
 
 	if (IS_ERR(mdl))
@@ -401,8 +431,9 @@ EXPORT_SYMBOL_GPL(pinmdl_build_for_kernel_buffer);
  *
  * Context: process context.
  * Return: the child, or ERR_PTR(-EBUSY) while the parent is being locked;
- * ERR_PTR(-EINVAL) if the parent is partial, freed, not locked nor
- * kernel-source, or the sub-range is outside it; ERR_PTR(-ENOMEM).
+ * ERR_PTR(-EINVAL) if the parent is partial, a page list, freed, not
+ * locked nor kernel-source, or the sub-range is outside it;
+ * ERR_PTR(-ENOMEM).
  */
 struct pinmdl *pinmdl_build_partial(struct pinmdl *parent, u64 addr,
 				    u64 length, gfp_t gfp)
@@ -418,6 +449,7 @@ struct pinmdl *pinmdl_build_partial(struct pinmdl *parent, u64 addr,
 		goto err_unlock;
 	}
 	if (parent->dead || parent->parent ||
+	    (parent->flags & PINMDL_F_PAGE_LIST) ||
 	    !(parent->flags & (PINMDL_F_PAGES_LOCKED |
 			       PINMDL_F_SOURCE_IS_KERNEL)))
 		goto err_unlock;
@@ -428,7 +460,7 @@ struct pinmdl *pinmdl_build_partial(struct pinmdl *parent, u64 addr,
 	if (!pinmdl_range_valid(parent, addr - parent_va, length))
 		goto err_unlock;
 
-	child = pinmdl_new(addr, length, gfp);
+	child = pinmdl_new(addr, length, sizeof(*child), gfp);
 	if (IS_ERR(child)) {
 		ret = PTR_ERR(child);
 		goto err_unlock;

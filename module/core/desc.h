@@ -71,6 +71,27 @@ struct pinmdl {
 	struct pinmdl_umap *umap;
 };
 
+/**
+ * struct pinmdl_page_list - a descriptor over a list of ranges (pages.c)
+ * @mdl: the descriptor, PINMDL_F_PAGE_LIST, first
+ * @nr_ranges: entries of @ranges
+ * @ranges: the ranges, page aligned, in the order offsets run over them
+ */
+struct pinmdl_page_list {
+	struct pinmdl mdl;
+	u32 nr_ranges;
+	struct pinmdl_range ranges[];
+};
+
+static inline struct pinmdl_page_list *pinmdl_page_list(const struct pinmdl *mdl)
+{
+	return container_of(mdl, struct pinmdl_page_list, mdl);
+}
+
+struct pinmdl *pinmdl_new(u64 addr, u64 length, size_t size, gfp_t gfp);
+size_t pinmdl_header_size(const struct pinmdl *mdl);
+int pinmdl_pin_page_list(struct pinmdl *mdl, unsigned int gup_flags,
+			 bool nowait);
 int pinmdl_lock_pages(struct pinmdl *mdl, u32 access_mode, u32 operation,
 		      bool nowait);
 void pinmdl_get(struct pinmdl *mdl);

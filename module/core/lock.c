@@ -105,7 +105,11 @@ static int pinmdl_lock_user_pages(struct pinmdl *mdl, u32 operation,
 	ret = pinmdl_alloc_pfns(mdl, GFP_KERNEL_ACCOUNT);
 	if (ret)
 		return ret;
-	ret = pinmdl_pin_user_range(mdl, gup_flags, nowait);
+	if (mdl->flags & PINMDL_F_PAGE_LIST)
+		ret = pinmdl_pin_page_list(mdl, gup_flags, nowait);
+	else
+		ret = pinmdl_pin_user_range(mdl, mdl->start_va, mdl->pfns,
+					    mdl->page_count, gup_flags, nowait);
 	if (ret)
 		goto err_free_pfns;
 	ret = pinmdl_compat_check_pins(mdl, write);
@@ -174,19 +178,21 @@ static int pinmdl_lock_kernel(struct pinmdl *mdl)
  * @operation: PINMDL_IO_READ_ACCESS, PINMDL_IO_WRITE_ACCESS or
  *	       PINMDL_IO_MODIFY_ACCESS
  *
- * In user mode every page is faulted in and pinned with FOLL_LONGTERM
- * (FOLL_WRITE for write and modify) and charged to the process's pinned_vm
- * against RLIMIT_MEMLOCK unless it has CAP_IPC_LOCK. A read lock stays
- * coherent with later writes through the range. The charges are checked
- * before anything is pinned, and the pages are pinned without the
- * descriptor's mutex: meanwhile every other state change of it fails with
- * -EBUSY, and its state reads as unlocked. All or nothing: on failure
- * nothing stays pinned or charged and the descriptor stays unlocked.
+ * In user mode every page (of each range of a page list) is faulted in
+ * and pinned with FOLL_LONGTERM (FOLL_WRITE for write and modify) and
+ * charged to the process's pinned_vm against RLIMIT_MEMLOCK unless it has
+ * CAP_IPC_LOCK. A read lock stays coherent with later writes through the
+ * range. The charges are checked before anything is pinned, and the pages
+ * are pinned without the descriptor's mutex: meanwhile every other state
+ * change of it fails with -EBUSY, and its state reads as unlocked. All or
+ * nothing: on failure nothing stays pinned or charged and the descriptor
+ * stays unlocked.
  *
  * Context: process context; may sleep.
- * Return: 0; -EINVAL for an unknown mode or operation, or a partial or
- * kernel-source descriptor; -EPERM from another address space; -ENOENT if
- * freed; -EBUSY if locked or being locked; -EFAULT if the range is not
+ * Return: 0; -EINVAL for an unknown mode or operation, a partial or
+ * kernel-source descriptor, or a page list in kernel mode; -EPERM from
+ * another address space; -ENOENT if freed; -EBUSY if locked or being
+ * locked; -EFAULT if the range is not
  * wholly mapped or does not permit the operation; -ENOMEM beyond
  * RLIMIT_MEMLOCK (of the mm or of the user) or max_pinned_pages or on
  * allocation failure; -EINTR on a fatal signal.
@@ -235,7 +241,9 @@ int pinmdl_lock_pages(struct pinmdl *mdl, u32 access_mode, u32 operation,
 		ret = -ENOENT;
 		goto out_unlock;
 	}
-	if (mdl->flags & (PINMDL_F_PARTIAL | PINMDL_F_SOURCE_IS_KERNEL)) {
+	if ((mdl->flags & (PINMDL_F_PARTIAL | PINMDL_F_SOURCE_IS_KERNEL)) ||
+	    (access_mode == PINMDL_KERNEL_MODE &&
+	     (mdl->flags & PINMDL_F_PAGE_LIST))) {
 		ret = -EINVAL;
 		goto out_unlock;
 	}
@@ -339,7 +347,8 @@ EXPORT_SYMBOL_GPL(pinmdl_unlock);
  * Context: process context; may sleep.
  * Return: 0; -ENOENT if freed; -EBUSY while being locked, with requests in
  * flight, with partial children or while a process maps it; -EINVAL if
- * not locked, partial, kernel-source or allocated, or @bytes is 0 or not
+ * not locked, partial, kernel-source, allocated or a page list, or @bytes
+ * is 0 or not
  * less than the byte count; -ENOMEM for the new PFN array.
  */
 int pinmdl_advance(struct pinmdl *mdl, u64 bytes)
@@ -354,7 +363,7 @@ int pinmdl_advance(struct pinmdl *mdl, u64 bytes)
 		ret = -EBUSY;
 	else if (!(mdl->flags & PINMDL_F_PAGES_LOCKED) ||
 		 (mdl->flags & (PINMDL_F_PARTIAL | PINMDL_F_SOURCE_IS_KERNEL |
-				PINMDL_F_ALLOCATED)) ||
+				PINMDL_F_ALLOCATED | PINMDL_F_PAGE_LIST)) ||
 		 !bytes || bytes >= mdl->byte_count)
 		ret = -EINVAL;
 	else if (atomic_read(&mdl->in_flight) || mdl->children)

@@ -111,7 +111,6 @@ MODULE_PARM_DESC(parallel_lock_pages,
  * @pieces: pieces of the range
  * @done: per piece, the pages pinned from its first one on (parallel)
  * @gup_flags: FOLL_* of the lock
- * @mdl: the descriptor being locked
  * @fix_reads: a read lock on a kernel whose read pins may go stale (6.1)
  * @nowait: pin only what is mapped, and fail with -EAGAIN where that would
  *	    wait (a fault, the mmap_lock, a reservation)
@@ -129,7 +128,6 @@ struct pinmdl_pin_job {
 	u64 pieces;
 	u64 *done;
 	unsigned int gup_flags;
-	struct pinmdl *mdl;
 	bool fix_reads;
 	bool nowait;
 	atomic64_t next;
@@ -230,10 +228,15 @@ static int pinmdl_mapped_pages(struct mm_struct *mm, unsigned long va,
  */
 static int pinmdl_pin_check(struct pinmdl_pin_job *job, u64 i, long n)
 {
+	struct pinmdl_compat_range r = {
+		.mm = job->mm,
+		.start = job->start,
+		.pfns = job->entries,
+	};
 	int ret = 0;
 
 	if (job->fix_reads)
-		ret = pinmdl_compat_fix_read_chunk(job->mdl, i, i + n);
+		ret = pinmdl_compat_fix_read_chunk(&r, i, i + n);
 	if (!ret && !pinmdl_refs_fit(job->entries + i, n))
 		ret = -ENOMEM;
 	if (ret)
@@ -699,9 +702,12 @@ out_unpin:
 }
 
 /**
- * pinmdl_pin_user_range() - pin a descriptor's range into its PFN array
+ * pinmdl_pin_user_range() - pin a range of a descriptor into its PFN array
  * @mdl: descriptor being locked, with its PFN array allocated, in the
  *	 calling process's address space
+ * @start: page-aligned address of the range
+ * @entries: where its PFNs go in @mdl's array
+ * @count: its pages
  * @gup_flags: FOLL_LONGTERM and FOLL_WRITE as the operation wants
  * @nowait: pin only what is mapped, with no fault and no wait, or fail
  *	    with -EAGAIN (an io_uring command issued where it may not block)
@@ -716,16 +722,16 @@ out_unpin:
  * if @nowait and pinning it would fault, wait, take workers, or replace
  * stale read pins. On failure nothing stays pinned.
  */
-int pinmdl_pin_user_range(struct pinmdl *mdl, unsigned int gup_flags,
+int pinmdl_pin_user_range(struct pinmdl *mdl, unsigned long start,
+			  u64 *entries, u64 count, unsigned int gup_flags,
 			  bool nowait)
 {
 	struct pinmdl_pin_job job = {
 		.mm = mdl->mm,
-		.entries = mdl->pfns,
-		.start = mdl->start_va,
-		.count = mdl->page_count,
+		.entries = entries,
+		.start = start,
+		.count = count,
 		.gup_flags = gup_flags,
-		.mdl = mdl,
 		.fix_reads = pinmdl_compat_reads_go_stale(gup_flags),
 		.nowait = nowait,
 	};

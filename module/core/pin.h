@@ -10,7 +10,8 @@
 
 struct pinmdl;
 
-int pinmdl_pin_user_range(struct pinmdl *mdl, unsigned int gup_flags,
+int pinmdl_pin_user_range(struct pinmdl *mdl, unsigned long start,
+			  u64 *entries, u64 count, unsigned int gup_flags,
 			  bool nowait);
 void pinmdl_unpin_pfns(u64 *pfns, u64 count, bool dirty);
 int pinmdl_pin_init(void);

@@ -50,10 +50,10 @@
  */
 #define PINMDL_COMPAT_CHUNK	1024
 
-/* Whether the read pin at @index is of a page a write would copy away. */
-static bool pinmdl_read_pin_stale(const struct pinmdl *mdl, u64 index)
+/* Whether the read pin of @pfn is of a page a write would copy away. */
+static bool pinmdl_read_pin_stale(u64 pfn)
 {
-	return !folio_test_anon(pfn_folio(mdl->pfns[index]));
+	return !folio_test_anon(pfn_folio(pfn));
 }
 
 /*
@@ -64,23 +64,22 @@ static bool pinmdl_read_pin_stale(const struct pinmdl *mdl, u64 index)
  * 0, -EFAULT if a page cannot be pinned writable, or -EINTR on a fatal
  * signal (the pages pinned again stay so; the caller unpins all).
  */
-static int pinmdl_repin_run(struct pinmdl *mdl, u64 index, u64 n,
-			    struct page **pages)
+static int pinmdl_repin_run(const struct pinmdl_compat_range *r, u64 index,
+			    u64 n, struct page **pages)
 {
 	long pinned, k;
 
 	while (n) {
-		pinned = pinmdl_compat_pin_remote(mdl->mm,
-						  mdl->start_va +
-						  index * PAGE_SIZE, n,
-						  FOLL_LONGTERM | FOLL_WRITE |
+		pinned = pinmdl_compat_pin_remote(r->mm,
+						  r->start + index * PAGE_SIZE,
+						  n, FOLL_LONGTERM | FOLL_WRITE |
 						  FOLL_FORCE, pages);
 		if (pinned <= 0)
 			return fatal_signal_pending(current) ? -EINTR :
 							       -EFAULT;
 		for (k = 0; k < pinned; k++) {
-			unpin_user_page(pfn_to_page(mdl->pfns[index + k]));
-			mdl->pfns[index + k] = page_to_pfn(pages[k]);
+			unpin_user_page(pfn_to_page(r->pfns[index + k]));
+			r->pfns[index + k] = page_to_pfn(pages[k]);
 		}
 		index += pinned;
 		n -= pinned;
@@ -90,7 +89,7 @@ static int pinmdl_repin_run(struct pinmdl *mdl, u64 index, u64 n,
 
 /*
  * Under the mmap_lock, pin again the stale read pins among pages [@first,
- * @end) of @mdl, a run of them at a time, in the copy-on-write mappings
+ * @end) of @r, a run of them at a time, in the copy-on-write mappings
  * there now: parts of the range unmapped since the pin have nothing to
  * write through and are passed over. A read-only private hugetlb mapping,
  * the one place kernels before 6.2 refuse to break copy-on-write for a
@@ -98,32 +97,32 @@ static int pinmdl_repin_run(struct pinmdl *mdl, u64 index, u64 n,
  * accepts. @pages has room for @end - @first pointers. Return 0 or the
  * errno of pinmdl_repin_run().
  */
-static int pinmdl_fix_read_pins_chunk(struct pinmdl *mdl, u64 first, u64 end,
-				      struct page **pages)
+static int pinmdl_fix_read_pins_chunk(const struct pinmdl_compat_range *r,
+				      u64 first, u64 end, struct page **pages)
 {
-	unsigned long lo = mdl->start_va + first * PAGE_SIZE;
-	unsigned long hi = mdl->start_va + end * PAGE_SIZE;
+	unsigned long lo = r->start + first * PAGE_SIZE;
+	unsigned long hi = r->start + end * PAGE_SIZE;
 	struct vm_area_struct *vma;
 	struct vma_iterator vmi;
 	u64 i, last, run;
 	int ret;
 
-	vma_iter_init(&vmi, mdl->mm, lo);
+	vma_iter_init(&vmi, r->mm, lo);
 	for_each_vma_range(vmi, vma, hi) {
 		if (!pinmdl_compat_cow_mapping(vma) ||
 		    (is_vm_hugetlb_page(vma) && !(vma->vm_flags & VM_WRITE)))
 			continue;
-		i = (max(vma->vm_start, lo) - mdl->start_va) >> PAGE_SHIFT;
-		last = (min(vma->vm_end, hi) - mdl->start_va) >> PAGE_SHIFT;
+		i = (max(vma->vm_start, lo) - r->start) >> PAGE_SHIFT;
+		last = (min(vma->vm_end, hi) - r->start) >> PAGE_SHIFT;
 		while (i < last) {
 			for (run = 0; i + run < last &&
-			     pinmdl_read_pin_stale(mdl, i + run); run++)
+			     pinmdl_read_pin_stale(r->pfns[i + run]); run++)
 				;
 			if (!run) {
 				i++;
 				continue;
 			}
-			ret = pinmdl_repin_run(mdl, i, run, pages);
+			ret = pinmdl_repin_run(r, i, run, pages);
 			if (ret)
 				return ret;
 			i += run;
@@ -184,14 +183,13 @@ static int pinmdl_compat_check_write_lock(struct pinmdl *mdl)
 	return 0;
 }
 
-/* Whether pages [@first, @end) pinned for @mdl are all anonymous. */
-static bool pinmdl_compat_all_anon(const struct pinmdl *mdl, u64 first,
-				   u64 end)
+/* Whether the pinned pages [@first, @end) of @pfns are all anonymous. */
+static bool pinmdl_compat_all_anon(const u64 *pfns, u64 first, u64 end)
 {
 	u64 i;
 
 	for (i = first; i < end; i++) {
-		if (!folio_test_anon(pfn_folio(mdl->pfns[i])))
+		if (!folio_test_anon(pfn_folio(pfns[i])))
 			return false;
 		if (!(i % PINMDL_COMPAT_CHUNK))
 			cond_resched();
@@ -215,7 +213,7 @@ bool pinmdl_compat_reads_go_stale(unsigned int gup_flags)
 
 /**
  * pinmdl_compat_fix_read_chunk() - make a chunk of a read lock coherent
- * @mdl: descriptor being read-locked, its PFN array filled up to @end
+ * @r: range being read-locked, its PFNs filled up to @end
  * @first: first page of the chunk
  * @end: page past the chunk
  *
@@ -224,25 +222,26 @@ bool pinmdl_compat_reads_go_stale(unsigned int gup_flags)
  * zero page a read pin may take on 6.1 is held for no longer than a
  * chunk, within its reservation (refs.c).
  *
- * Context: process context, during @mdl's probe-and-lock (@mdl->locking),
- * in @mdl's address space, without its mmap_lock.
+ * Context: process context, during the probe-and-lock of the range's
+ * descriptor, in its address space, without its mmap_lock.
  * Return: 0; -EFAULT if a page cannot be pinned again; -ENOMEM; -EINTR
  * on a fatal signal. The pages stay pinned either way.
  */
-int pinmdl_compat_fix_read_chunk(struct pinmdl *mdl, u64 first, u64 end)
+int pinmdl_compat_fix_read_chunk(const struct pinmdl_compat_range *r,
+				 u64 first, u64 end)
 {
 	struct page **pages;
 	int ret;
 
-	if (pinmdl_compat_all_anon(mdl, first, end))
+	if (pinmdl_compat_all_anon(r->pfns, first, end))
 		return 0;
 	pages = kmalloc_array(end - first, sizeof(*pages), GFP_KERNEL);
 	if (!pages)
 		return -ENOMEM;
-	ret = mmap_read_lock_killable(mdl->mm);
+	ret = mmap_read_lock_killable(r->mm);
 	if (!ret) {
-		ret = pinmdl_fix_read_pins_chunk(mdl, first, end, pages);
-		mmap_read_unlock(mdl->mm);
+		ret = pinmdl_fix_read_pins_chunk(r, first, end, pages);
+		mmap_read_unlock(r->mm);
 	}
 	kfree(pages);
 	return ret;
@@ -266,7 +265,7 @@ int pinmdl_compat_fix_read_chunk(struct pinmdl *mdl, u64 first, u64 end)
 int pinmdl_compat_check_pins(struct pinmdl *mdl, bool write)
 {
 	if (!write || LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0) ||
-	    pinmdl_compat_all_anon(mdl, 0, mdl->page_count))
+	    pinmdl_compat_all_anon(mdl->pfns, 0, mdl->page_count))
 		return 0;
 	return pinmdl_compat_check_write_lock(mdl);
 }

@@ -22,7 +22,21 @@ struct vhost_task;
 
 int pinmdl_compat_check_pins(struct pinmdl *mdl, bool write);
 bool pinmdl_compat_reads_go_stale(unsigned int gup_flags);
-int pinmdl_compat_fix_read_chunk(struct pinmdl *mdl, u64 first, u64 end);
+
+/**
+ * struct pinmdl_compat_range - a user range being pinned
+ * @mm: its address space
+ * @start: page-aligned address of its first page
+ * @pfns: a PFN a page, filled as it is pinned
+ */
+struct pinmdl_compat_range {
+	struct mm_struct *mm;
+	unsigned long start;
+	u64 *pfns;
+};
+
+int pinmdl_compat_fix_read_chunk(const struct pinmdl_compat_range *r,
+				 u64 first, u64 end);
 
 /*
  * pin_user_pages_remote() with the mmap_lock held by the caller and never

@@ -2,7 +2,8 @@
 /*
  * KUnit tests of the pinmdl kernel API: descriptor geometry, the state
  * machine and its errnos, kernel-buffer and partial descriptors, partial
- * reuse, advance, allocated pages, the system mapping, sg tables, and
+ * reuse, advance, allocated pages, page lists, the system mapping, sg
+ * tables, and
  * pinning real user memory mapped with kunit_vm_mmap().
  */
 #include <kunit/test.h>
@@ -582,6 +583,52 @@ static void pinmdl_alloc_pages_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, pinmdl_free(child), 0);
 }
 
+static void pinmdl_page_list_test(struct kunit *test)
+{
+	unsigned long addr = kunit_user_buf(test, 8 * PAGE_SIZE);
+	struct pinmdl_range ranges[] = {
+		{ addr + 5 * PAGE_SIZE, 2 * PAGE_SIZE },
+		{ addr, PAGE_SIZE },
+		{ addr + 5 * PAGE_SIZE, PAGE_SIZE },
+	};
+	struct pinmdl *mdl, *whole;
+	const u64 *pfns;
+
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pinmdl_alloc_page_list(ranges, 0,
+							     GFP_KERNEL)),
+			-EINVAL);
+	ranges[1].length = 1;
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pinmdl_alloc_page_list(ranges, 3,
+							     GFP_KERNEL)),
+			-EINVAL);
+	ranges[1].length = PAGE_SIZE;
+
+	whole = kunit_mdl(test, pinmdl_alloc(addr, 8 * PAGE_SIZE, GFP_KERNEL));
+	KUNIT_ASSERT_EQ(test, pinmdl_probe_and_lock(whole, PINMDL_USER_MODE,
+						    PINMDL_IO_READ_ACCESS), 0);
+	pfns = pinmdl_pfn_array(whole);
+	mdl = kunit_mdl(test, pinmdl_alloc_page_list(ranges, 3, GFP_KERNEL));
+	KUNIT_EXPECT_EQ(test, pinmdl_flags(mdl), PINMDL_F_PAGE_LIST);
+	KUNIT_EXPECT_EQ(test, pinmdl_start_va(mdl), addr + 5 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, pinmdl_byte_count(mdl), 4 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, pinmdl_page_count(mdl), 4);
+	KUNIT_EXPECT_EQ(test, pinmdl_probe_and_lock(mdl, PINMDL_KERNEL_MODE,
+						    PINMDL_IO_READ_ACCESS),
+			-EINVAL);
+	KUNIT_ASSERT_EQ(test, pinmdl_probe_and_lock(mdl, PINMDL_USER_MODE,
+						    PINMDL_IO_READ_ACCESS), 0);
+	/* The PFNs run over the ranges in order, overlaps included. */
+	KUNIT_EXPECT_EQ(test, pinmdl_pfn_array(mdl)[0], pfns[5]);
+	KUNIT_EXPECT_EQ(test, pinmdl_pfn_array(mdl)[1], pfns[6]);
+	KUNIT_EXPECT_EQ(test, pinmdl_pfn_array(mdl)[2], pfns[0]);
+	KUNIT_EXPECT_EQ(test, pinmdl_pfn_array(mdl)[3], pfns[5]);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pinmdl_build_partial(mdl, addr, 1,
+							   GFP_KERNEL)),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, pinmdl_advance(mdl, 1), -EINVAL);
+	KUNIT_EXPECT_EQ(test, pinmdl_unlock(mdl), 0);
+}
+
 static u64 sg_total(struct sg_table *sgt)
 {
 	struct scatterlist *sg;
@@ -691,6 +738,7 @@ static struct kunit_case pinmdl_test_cases[] = {
 	KUNIT_CASE(pinmdl_advance_test),
 	KUNIT_CASE(pinmdl_reuse_partial_test),
 	KUNIT_CASE(pinmdl_alloc_pages_test),
+	KUNIT_CASE(pinmdl_page_list_test),
 	KUNIT_CASE(pinmdl_sg_table_test),
 	KUNIT_CASE(pinmdl_sg_table_user_test),
 	{}

@@ -7,6 +7,7 @@
 #include <kunit/visibility.h>
 #include <linux/fs.h>
 #include <linux/kernel.h>
+#include <linux/string.h>
 #include <linux/uaccess.h>
 
 #include "core/desc.h"
@@ -48,6 +49,31 @@ static int pinmdl_ioctl_create(struct pinmdl_file *pf, void __user *uarg)
 	if (copy_from_user(&arg, uarg, sizeof(arg)))
 		return -EFAULT;
 	return pinmdl_cmd_create(pf, &arg, &user->handle, NULL);
+}
+
+static int pinmdl_ioctl_create_pages(struct pinmdl_file *pf,
+				     void __user *uarg)
+{
+	struct pinmdl_create_pages arg, __user *user = uarg;
+	struct pinmdl_range *ranges;
+	struct pinmdl *mdl;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (arg.flags || arg.reserved || !arg.nr_ranges ||
+	    arg.nr_ranges > PINMDL_MAX_RANGES)
+		return -EINVAL;
+
+	ranges = memdup_user(u64_to_user_ptr(arg.ranges),
+			     arg.nr_ranges * sizeof(*ranges));
+	if (IS_ERR(ranges))
+		return PTR_ERR(ranges);
+	mdl = pinmdl_alloc_page_list(ranges, arg.nr_ranges,
+				     GFP_KERNEL_ACCOUNT);
+	kfree(ranges);
+	if (IS_ERR(mdl))
+		return PTR_ERR(mdl);
+	return pinmdl_file_publish(pf, mdl, &user->handle, NULL);
 }
 
 /**
@@ -352,6 +378,8 @@ long pinmdl_ioctl(struct pinmdl_file *pf, unsigned int cmd, void __user *uarg)
 		return pinmdl_ioctl_io(pf, uarg);
 	case PINMDL_IOC_CANCEL:
 		return pinmdl_ioctl_cancel(pf, uarg);
+	case PINMDL_IOC_CREATE_PAGES:
+		return pinmdl_ioctl_create_pages(pf, uarg);
 	case PINMDL_IOC_MAP_OFFSET:
 		return pinmdl_ioctl_map_offset(pf, uarg);
 	case PINMDL_IOC_ALLOC_PAGES:

@@ -42,6 +42,7 @@
 #define PINMDL_F_WRITE_OPERATION	0x08
 #define PINMDL_F_MAPPED_SYSTEM_VA	0x10
 #define PINMDL_F_IN_FLIGHT		0x20
+#define PINMDL_F_PAGE_LIST		0x80 /* ranges of PINMDL_IOC_CREATE_PAGES */
 #define PINMDL_F_ALLOCATED		0x100 /* pages of PINMDL_IOC_ALLOC_PAGES */
 #define PINMDL_F_USER_MAPPED		0x200 /* mapped by mmap(2) somewhere */
 
@@ -369,6 +370,38 @@ struct pinmdl_advance {
 	__u64 bytes;
 };
 
+/**
+ * struct pinmdl_range - one range of a page list
+ * @addr: page-aligned start
+ * @length: page-aligned length, > 0
+ */
+struct pinmdl_range {
+	__u64 addr;
+	__u64 length;
+};
+
+/* Ranges one page list holds at most (struct pinmdl_create_pages). */
+#define PINMDL_MAX_RANGES	1024
+
+/**
+ * struct pinmdl_create_pages - describe a list of ranges of the caller
+ *				(MmProbeAndLockSelectedPages: this, then
+ *				PINMDL_IOC_LOCK)
+ * @ranges: (in) user pointer to @nr_ranges struct pinmdl_range; every
+ *	    offset into the descriptor runs over them in order
+ * @nr_ranges: (in) 1 to PINMDL_MAX_RANGES
+ * @flags: (in) must be zero
+ * @handle: (out) handle of the new descriptor
+ * @reserved: (in) must be zero
+ */
+struct pinmdl_create_pages {
+	__u64 ranges;
+	__u32 nr_ranges;
+	__u32 flags;
+	__u32 handle;
+	__u32 reserved;
+};
+
 /* Physically contiguous pages (struct pinmdl_alloc_pages). */
 #define PINMDL_ALLOC_CONTIGUOUS		0x1
 /* All of them, or none (struct pinmdl_alloc_pages). */
@@ -448,6 +481,12 @@ struct pinmdl_alloc_pages {
  * it was stopped.
  */
 #define PINMDL_IOC_CANCEL	_IOW(PINMDL_IOC_MAGIC, 12, struct pinmdl_cancel)
+/*
+ * Describe a list of page-aligned ranges as one descriptor (struct
+ * pinmdl_create_pages); PINMDL_IOC_LOCK locks them all or none.
+ */
+#define PINMDL_IOC_CREATE_PAGES \
+	_IOWR(PINMDL_IOC_MAGIC, 15, struct pinmdl_create_pages)
 /* The mmap(2) offset of a descriptor's pages (struct pinmdl_map). */
 #define PINMDL_IOC_MAP_OFFSET	_IOWR(PINMDL_IOC_MAGIC, 16, struct pinmdl_map)
 /*
