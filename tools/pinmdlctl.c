@@ -125,10 +125,10 @@ static void print_flags(uint32_t flags)
 {
 	static const char *const names[] = { "PAGES_LOCKED", "PARTIAL",
 		"SOURCE_IS_KERNEL", "WRITE_OPERATION", "MAPPED_SYSTEM_VA",
-		"IN_FLIGHT" };
+		"IN_FLIGHT", "0x40", "PAGE_LIST", "ALLOCATED", "USER_MAPPED" };
 	int i, any = 0;
 
-	for (i = 0; i < 6; i++)
+	for (i = 0; i < 10; i++)
 		if (flags & (1u << i))
 			printf("%s%s", any++ ? "|" : "", names[i]);
 	if (!any)

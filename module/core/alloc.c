@@ -16,6 +16,7 @@
 #include <linux/gfp.h>
 #include <linux/mm.h>
 #include <linux/nodemask.h>
+#include <linux/pagemap.h>
 #include <linux/sched/signal.h>
 #include <linux/sizes.h>
 
@@ -109,14 +110,20 @@ static void pinmdl_alloc_free_rejects(struct pinmdl_alloc_job *job)
 	}
 }
 
+/* Pages freed together: release_pages() returns them in one batch. */
+#define PINMDL_ALLOC_FREE_BATCH	64
+
 static void pinmdl_alloc_free_pfns(const u64 *pfns, u64 count)
 {
-	u64 i;
+	struct page *pages[PINMDL_ALLOC_FREE_BATCH];
+	u64 i = 0;
+	int n;
 
-	for (i = 0; i < count; i++) {
-		__free_page(pfn_to_page(pfns[i]));
-		if (!(i % SZ_1K))
-			cond_resched();
+	while (i < count) {
+		for (n = 0; n < PINMDL_ALLOC_FREE_BATCH && i < count; n++, i++)
+			pages[n] = pfn_to_page(pfns[i]);
+		release_pages(pages, n);
+		cond_resched();
 	}
 }
 
