@@ -57,6 +57,7 @@ enum pinmdl_cache_type {
 
 void *pinmdl_map_locked_pages(struct pinmdl *mdl,
 			      enum pinmdl_cache_type cache);
+enum pinmdl_cache_type pinmdl_cache_type(const struct pinmdl *mdl);
 void *pinmdl_system_address(struct pinmdl *mdl);
 int pinmdl_sg_table(struct pinmdl *mdl, u64 offset, u64 length,
 		    struct sg_table *sgt, unsigned int max_segment, gfp_t gfp);

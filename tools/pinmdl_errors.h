@@ -62,7 +62,7 @@ static const struct pinmdl_errno_meaning pinmdl_errno_meanings[] = {
 	{ PINMDL_IOC_ALLOC_PAGES, ENOMEM, "over RLIMIT_MEMLOCK (ulimit -l) or max_pinned_pages, or no such pages free (below highest_phys, on node, contiguous: 4 MiB at most)" },
 	{ PINMDL_IOC_ALLOC_PAGES, E2BIG, "longer than the max_descriptor_bytes module parameter" },
 	{ PINMDL_IOC_MAP_OFFSET, EINVAL, "unknown flags, the descriptor is neither locked nor partial, or WRITE_COMBINED of pages not allocated" },
-	{ PINMDL_IOC_MAP_OFFSET, EBUSY, "the pages have another cache mode, or cannot change it now (a window, a partial or a request exists)" },
+	{ PINMDL_IOC_MAP_OFFSET, EBUSY, "the pages have another cache mode, or cannot change it now (a window, a partial, a kernel mapping or a request exists)" },
 	{ PINMDL_IOC_MAP_OFFSET, ENOSPC, "a million descriptors of the open file have an mmap offset: unlock or free some" },
 	{ 0, EBUSY, "the descriptor is in flight or being locked, or has partial descriptors" },
 	{ 0, EINVAL, "a flags or reserved field is not 0, or the descriptor's state does not allow this" },

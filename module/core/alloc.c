@@ -68,22 +68,29 @@ static gfp_t pinmdl_alloc_gfp(phys_addr_t highest)
 }
 
 /*
- * A block of 2^@order pages, at or below the highest address, or NULL. A
- * block beyond it is held (up to PINMDL_ALLOC_REJECTS_MAX pages), so that
+ * A block of 2^@order pages whose first @kept are at or below the highest
+ * address, or NULL; with @at_hand, only if the allocator has one without
+ * reclaiming. A block beyond it is held (up to PINMDL_ALLOC_REJECTS_MAX pages), so that
  * the allocator, which would give it back at once, gives another; the
  * allocation turns to ZONE_DMA32 at the first one.
  */
 static struct page *pinmdl_alloc_block(struct pinmdl_alloc_job *job,
-				       unsigned int order, gfp_t extra)
+				       unsigned int order, unsigned long kept,
+				       bool at_hand)
 {
+	gfp_t gfp;
 	struct page *page;
 
 	while (!fatal_signal_pending(current)) {
-		page = alloc_pages_node(job->node, job->gfp | extra, order);
+		/* A block larger than a page only if at hand: no reclaim. */
+		gfp = at_hand ? (job->gfp | __GFP_NORETRY) &
+				~(__GFP_DIRECT_RECLAIM | __GFP_RETRY_MAYFAIL) :
+				job->gfp;
+		page = alloc_pages_node(job->node, gfp, order);
 		if (!page)
 			return NULL;
-		if (!job->highest || PFN_PHYS(page_to_pfn(page) +
-					      (1UL << order)) - 1 <= job->highest)
+		if (!job->highest ||
+		    PFN_PHYS(page_to_pfn(page) + kept) - 1 <= job->highest)
 			return page;
 		set_page_private(page, order);
 		list_add(&page->lru, &job->rejects);
@@ -143,7 +150,7 @@ static u64 pinmdl_alloc_contiguous(struct pinmdl *mdl,
 	for (;;) {
 		order = get_order(pages << PAGE_SHIFT);
 		if ((1UL << order) <= MAX_ORDER_NR_PAGES)
-			page = pinmdl_alloc_block(job, order, 0);
+			page = pinmdl_alloc_block(job, order, pages, false);
 		if (page || full || pages == 1 || fatal_signal_pending(current))
 			break;
 		pages /= 2;
@@ -178,8 +185,7 @@ static u64 pinmdl_alloc_scattered(struct pinmdl *mdl,
 			k++;
 			continue;
 		}
-		page = pinmdl_alloc_block(job, order, order ? __GFP_NORETRY :
-							      0);
+		page = pinmdl_alloc_block(job, order, 1UL << order, order > 0);
 		if (!page) {
 			k++;
 			continue;
@@ -307,8 +313,8 @@ void pinmdl_free_allocated_pages(struct pinmdl *mdl)
 
 	pinmdl_umap_revoke(mdl);
 	pinmdl_drop_views(mdl);
-	pinmdl_cache_reset(mdl);
-	pinmdl_alloc_free_pfns(mdl->pfns, mdl->page_count);
+	if (pinmdl_cache_reset(mdl))
+		pinmdl_alloc_free_pfns(mdl->pfns, mdl->page_count);
 	pinmdl_uncharge(mdl);
 	pinmdl_free_pfns(mdl);
 	mdl->flags &= ~(PINMDL_F_PAGES_LOCKED | PINMDL_F_WRITE_OPERATION);

@@ -28,7 +28,8 @@
  * @locking: a probe-and-lock is pinning the pages, without @lock held;
  *	     every other state change is refused with -EBUSY meanwhile
  * @kernel_mode: locked with PINMDL_KERNEL_MODE (kernel pages, not pinned)
- * @cache: enum pinmdl_cache_type of allocated pages (cache.c)
+ * @cache: enum pinmdl_cache_type of allocated pages, or PINMDL_CACHE_LOST
+ *	   (cache.c)
  * @handle: handle in the owning /dev/pinmdl file, 0 for kernel callers
  * @flags: PINMDL_F_*
  * @operation: PINMDL_IO_* of the lock (or of the parent's lock)
@@ -83,6 +84,9 @@ struct pinmdl_page_list {
 	struct pinmdl_range ranges[];
 };
 
+/* Freed as the descriptor it holds first. */
+static_assert(offsetof(struct pinmdl_page_list, mdl) == 0);
+
 static inline struct pinmdl_page_list *pinmdl_page_list(const struct pinmdl *mdl)
 {
 	return container_of(mdl, struct pinmdl_page_list, mdl);
@@ -112,10 +116,13 @@ void pinmdl_uncharge_pages(struct pinmdl *mdl, u64 pages);
 void pinmdl_uncharge(struct pinmdl *mdl);
 void pinmdl_free_allocated_pages(struct pinmdl *mdl);
 
+/* The pages' memory type is unknown: no more mappings, never freed. */
+#define PINMDL_CACHE_LOST	0xff
+
 pgprot_t pinmdl_cache_prot(const struct pinmdl *mdl, pgprot_t prot);
 int pinmdl_cache_check(const struct pinmdl *mdl, enum pinmdl_cache_type cache);
 int pinmdl_cache_set(struct pinmdl *mdl, enum pinmdl_cache_type cache);
-void pinmdl_cache_reset(struct pinmdl *mdl);
+bool pinmdl_cache_reset(struct pinmdl *mdl);
 void *pinmdl_system_address_locked(struct pinmdl *mdl);
 
 struct address_space;

@@ -133,11 +133,14 @@ void *pinmdl_map_range(struct pinmdl *mdl, u64 offset, u64 length)
 	u64 first, count, i;
 	pgprot_t prot;
 	void *va;
-	int ret;
 
-	ret = pinmdl_part_valid(mdl, offset, length);
-	if (ret)
-		return ERR_PTR(ret);
+	/* The pages' cache mode cannot change under the lock. */
+	mutex_lock(&mdl->lock);
+	if (mdl->dead || !pinmdl_has_pfns(mdl) ||
+	    !pinmdl_range_valid(mdl, offset, length)) {
+		va = ERR_PTR(-EINVAL);
+		goto out_unlock;
+	}
 	prot = pinmdl_cache_prot(mdl, (mdl->flags &
 				       (PINMDL_F_WRITE_OPERATION |
 					PINMDL_F_SOURCE_IS_KERNEL)) ?
@@ -145,18 +148,20 @@ void *pinmdl_map_range(struct pinmdl *mdl, u64 offset, u64 length)
 	offset += mdl->byte_offset;
 	first = offset >> PAGE_SHIFT;
 	count = (offset + length - 1) / PAGE_SIZE + 1 - first;
+	va = ERR_PTR(-ENOMEM);
 	if (count > UINT_MAX)
-		return ERR_PTR(-ENOMEM);
+		goto out_unlock;
 	pages = kvmalloc_array(count, sizeof(*pages), GFP_KERNEL);
 	if (!pages)
-		return ERR_PTR(-ENOMEM);
+		goto out_unlock;
 	for (i = 0; i < count; i++)
 		pages[i] = pfn_to_page(mdl->pfns[first + i]);
 	va = vmap(pages, count, VM_MAP, prot);
 	kvfree(pages);
-	if (!va)
-		return ERR_PTR(-ENOMEM);
-	return va + offset_in_page(offset);
+	va = va ? va + offset_in_page(offset) : ERR_PTR(-ENOMEM);
+out_unlock:
+	mutex_unlock(&mdl->lock);
+	return va;
 }
 EXPORT_SYMBOL_GPL(pinmdl_map_range);
 

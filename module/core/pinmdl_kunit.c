@@ -548,12 +548,13 @@ static void pinmdl_alloc_pages_test(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, pfns[i], pfns[0] + i);
 		KUNIT_EXPECT_LE(test, PFN_PHYS(pfns[i] + 1) - 1, U32_MAX);
 	}
-	KUNIT_EXPECT_NULL(test, memchr_inv(pinmdl_system_address(mdl), 0,
-					   8 * PAGE_SIZE));
 
 	/* Write-combined, for every mapping, from then on. */
+	KUNIT_EXPECT_EQ(test, pinmdl_cache_type(mdl), PINMDL_CACHED);
 	va = pinmdl_map_locked_pages(mdl, PINMDL_WRITE_COMBINED);
 	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(va));
+	KUNIT_EXPECT_EQ(test, pinmdl_cache_type(mdl), PINMDL_WRITE_COMBINED);
+	KUNIT_EXPECT_NULL(test, memchr_inv(va, 0, 8 * PAGE_SIZE));
 	memset(va, 0x5a, 8 * PAGE_SIZE);
 	KUNIT_EXPECT_PTR_EQ(test, pinmdl_system_address(mdl), va);
 	KUNIT_EXPECT_PTR_EQ(test, pinmdl_map_locked_pages(mdl,
@@ -569,6 +570,15 @@ static void pinmdl_alloc_pages_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, PTR_ERR(pinmdl_map_locked_pages(mdl, 3)),
 			-EINVAL);
 	KUNIT_EXPECT_NULL(test, memchr_inv(va, 0x5a, 8 * PAGE_SIZE));
+
+	/* A system mapping made first keeps the pages cached. */
+	umdl = kunit_mdl(test, pinmdl_alloc_pages(PAGE_SIZE, 0, NUMA_NO_NODE, 0,
+						  GFP_KERNEL));
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(pinmdl_system_address(umdl)));
+	KUNIT_EXPECT_EQ(test,
+			PTR_ERR(pinmdl_map_locked_pages(umdl,
+							PINMDL_NON_CACHED)),
+			-EBUSY);
 	KUNIT_EXPECT_EQ(test, pinmdl_unlock(mdl), -EINVAL);
 	KUNIT_EXPECT_EQ(test, pinmdl_advance(mdl, 1), -EINVAL);
 	KUNIT_EXPECT_EQ(test, pinmdl_probe_and_lock(mdl, PINMDL_USER_MODE,

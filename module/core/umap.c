@@ -174,9 +174,6 @@ int pinmdl_umap_offset(struct pinmdl *mdl, struct pinmdl_umap_space *space,
 		goto out_unlock;
 	}
 	if (!umap) {
-		ret = pinmdl_cache_set(mdl, cache);
-		if (ret)
-			goto out_unlock;
 		umap = kzalloc(sizeof(*umap), GFP_KERNEL_ACCOUNT);
 		if (!umap) {
 			ret = -ENOMEM;
@@ -192,6 +189,13 @@ int pinmdl_umap_offset(struct pinmdl *mdl, struct pinmdl_umap_space *space,
 		ret = pinmdl_umap_place(umap);
 		if (ret) {
 			kfree(umap);
+			goto out_unlock;
+		}
+		/* The pages take the mode once nothing else can fail. */
+		ret = pinmdl_cache_set(mdl, cache);
+		if (ret) {
+			xa_erase(&space->windows, umap->id);
+			kfree_rcu(umap, rcu);
 			goto out_unlock;
 		}
 		WRITE_ONCE(mdl->umap, umap);

@@ -205,7 +205,7 @@ static int pinmdl_ioctl_query(struct pinmdl_file *pf, void __user *uarg)
 	if (arg.pfns && (pinmdl_flags(mdl) & (PINMDL_F_PAGES_LOCKED |
 					       PINMDL_F_PARTIAL |
 					       PINMDL_F_SOURCE_IS_KERNEL)))
-		count = min(arg.pfn_capacity, mdl->page_count);
+		count = min(arg.pfn_capacity, READ_ONCE(mdl->page_count));
 	if (count && pf->show_pfns) {
 		pfns = kvmalloc_array(count, sizeof(*pfns),
 				      GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
