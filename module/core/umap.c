@@ -102,13 +102,16 @@ static void pinmdl_umap_put(struct pinmdl_umap *umap)
 	kref_put(&umap->ref, pinmdl_umap_release);
 }
 
-/* Number @umap's window: after the last one given, cyclically. */
+/*
+ * Number @umap's window, after the last one given, cyclically: reserved,
+ * so that no mmap(2) finds it before it is published.
+ */
 static int pinmdl_umap_place(struct pinmdl_umap *umap)
 {
 	struct pinmdl_umap_space *space = umap->space;
 	int ret;
 
-	ret = xa_alloc_cyclic(&space->windows, &umap->id, umap,
+	ret = xa_alloc_cyclic(&space->windows, &umap->id, NULL,
 			      XA_LIMIT(1, PINMDL_UMAP_MAX_ID), &space->next,
 			      GFP_KERNEL_ACCOUNT);
 	if (ret < 0)
@@ -194,10 +197,12 @@ int pinmdl_umap_offset(struct pinmdl *mdl, struct pinmdl_umap_space *space,
 		/* The pages take the mode once nothing else can fail. */
 		ret = pinmdl_cache_set(mdl, cache);
 		if (ret) {
-			xa_erase(&space->windows, umap->id);
-			kfree_rcu(umap, rcu);
+			xa_release(&space->windows, umap->id);
+			kfree(umap);
 			goto out_unlock;
 		}
+		/* The slot is reserved: storing in it allocates nothing. */
+		xa_store(&space->windows, umap->id, umap, GFP_KERNEL_ACCOUNT);
 		WRITE_ONCE(mdl->umap, umap);
 	}
 	*offset = (u64)umap->start << PAGE_SHIFT;
