@@ -348,8 +348,7 @@ EXPORT_SYMBOL_GPL(pinmdl_unlock);
  * Return: 0; -ENOENT if freed; -EBUSY while being locked, with requests in
  * flight, with partial children or while a process maps it; -EINVAL if
  * not locked, partial, kernel-source, allocated or a page list, or @bytes
- * is 0 or not
- * less than the byte count; -ENOMEM for the new PFN array.
+ * is 0 or not less than the byte count; -ENOMEM for the new PFN array.
  */
 int pinmdl_advance(struct pinmdl *mdl, u64 bytes)
 {
