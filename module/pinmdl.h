@@ -25,6 +25,7 @@
 #include <uapi/linux/pinmdl.h>
 
 struct pinmdl;
+struct dma_buf;
 
 struct pinmdl *pinmdl_alloc(u64 addr, u64 length, gfp_t gfp);
 int pinmdl_free(struct pinmdl *mdl);
@@ -55,6 +56,7 @@ enum pinmdl_cache_type {
 	PINMDL_WRITE_COMBINED,
 };
 
+struct dma_buf *pinmdl_export_dmabuf(struct pinmdl *mdl, u32 flags);
 void *pinmdl_map_locked_pages(struct pinmdl *mdl,
 			      enum pinmdl_cache_type cache);
 enum pinmdl_cache_type pinmdl_cache_type(const struct pinmdl *mdl);

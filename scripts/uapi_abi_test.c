@@ -134,6 +134,12 @@ AT(pinmdl_advance, handle, 0);
 AT(pinmdl_advance, flags, 4);
 AT(pinmdl_advance, bytes, 8);
 
+ABI(pinmdl_export, 16);
+AT(pinmdl_export, handle, 0);
+AT(pinmdl_export, flags, 4);
+AT(pinmdl_export, fd, 8);
+AT(pinmdl_export, reserved, 12);
+
 _Static_assert(PINMDL_IOC_CREATE == 0xc018bd01, "CREATE number");
 _Static_assert(PINMDL_IOC_LOCK == 0x4010bd02, "LOCK number");
 _Static_assert(PINMDL_IOC_UNLOCK == 0x4008bd03, "UNLOCK number");
@@ -146,6 +152,7 @@ _Static_assert(PINMDL_IOC_TARGET_OPEN == 0xc028bd09, "TARGET_OPEN number");
 _Static_assert(PINMDL_IOC_TARGET_CLOSE == 0x4008bd0a, "TARGET_CLOSE number");
 _Static_assert(PINMDL_IOC_IO == 0xc038bd0b, "IO number");
 _Static_assert(PINMDL_IOC_CANCEL == 0x4010bd0c, "CANCEL number");
+_Static_assert(PINMDL_IOC_EXPORT_DMABUF == 0xc010bd0d, "EXPORT_DMABUF number");
 _Static_assert(PINMDL_IOC_CREATE_PAGES == 0xc018bd0f, "CREATE_PAGES number");
 _Static_assert(PINMDL_IOC_MAP_OFFSET == 0xc010bd10, "MAP_OFFSET number");
 _Static_assert(PINMDL_IOC_ALLOC_PAGES == 0xc028bd11, "ALLOC_PAGES number");
@@ -156,8 +163,12 @@ _Static_assert(PINMDL_F_PAGE_LIST == 0x80 && PINMDL_MAX_RANGES == 1024 &&
 	       PINMDL_ALLOC_CONTIGUOUS == 1 && PINMDL_ALLOC_FULLY_REQUIRED == 2 &&
 	       PINMDL_MAP_WRITE_COMBINED == 1,
 	       "descriptor flags");
+_Static_assert(PINMDL_F_EXPORTED == 0x400 && PINMDL_EXPORT_CLOEXEC == 1 &&
+	       PINMDL_EXPORT_WRITE == 2, "export flags");
 _Static_assert(PINMDL_LOWER_DELAY == 4 && PINMDL_LOWER_DELAY_MAX == 60000,
 	       "DELAY");
+_Static_assert(PINMDL_LOWER_DMABUF_CHECKSUM == 5 &&
+	       PINMDL_LOWER_DMABUF_FILL == 6, "dma-buf ops");
 _Static_assert(PINMDL_TARGET_NAME_MAX == 32, "name length");
 _Static_assert(PINMDL_SUBMIT_ASYNC == 1 && PINMDL_CANCEL_USER_DATA == 1,
 	       "request flags");

@@ -131,8 +131,8 @@ int pinmdl_cache_check(const struct pinmdl *mdl, enum pinmdl_cache_type cache)
  *
  * The pages change mode only while nothing maps them but the kernel's own
  * linear mapping, which changes with them: a descriptor with partial
- * children, a user mapping window, a system mapping or requests in flight
- * keeps its mode. If the change fails half way, the pages changed are set
+ * children, a user mapping window, a system mapping, a dma-buf or requests
+ * in flight keeps its mode. If the change fails half way, the pages changed are set
  * back; if that fails too, no mapping of the pages is made any more and
  * they are never returned to the allocator (PINMDL_CACHE_LOST).
  *
@@ -149,7 +149,7 @@ int pinmdl_cache_set(struct pinmdl *mdl, enum pinmdl_cache_type cache)
 
 	if (root->cache == cache)
 		return 0;
-	if (mdl->parent || mdl->children || mdl->umap ||
+	if (mdl->parent || mdl->children || mdl->umap || mdl->exports ||
 	    (mdl->flags & PINMDL_F_MAPPED_SYSTEM_VA) ||
 	    atomic_read(&mdl->in_flight))
 		return -EBUSY;

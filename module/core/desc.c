@@ -311,8 +311,8 @@ EXPORT_SYMBOL_GPL(pinmdl_alloc);
  * descriptor is taken away first.
  *
  * Context: process context.
- * Return: 0; -EBUSY if locked, being locked, in flight or a parent;
- * -ENOENT if already freed (the descriptor is then unchanged).
+ * Return: 0; -EBUSY if locked, being locked, in flight, a parent or
+ * exported; -ENOENT if already freed (the descriptor is then unchanged).
  */
 int pinmdl_free(struct pinmdl *mdl)
 {
@@ -324,7 +324,7 @@ int pinmdl_free(struct pinmdl *mdl)
 		return -ENOENT;
 	}
 	if ((mdl->flags & (PINMDL_F_PAGES_LOCKED | PINMDL_F_ALLOCATED)) ==
-	    PINMDL_F_PAGES_LOCKED || mdl->children ||
+	    PINMDL_F_PAGES_LOCKED || mdl->children || mdl->exports ||
 	    atomic_read(&mdl->in_flight) || mdl->locking) {
 		mutex_unlock(&mdl->lock);
 		return -EBUSY;
@@ -347,6 +347,36 @@ int pinmdl_free(struct pinmdl *mdl)
 	return 0;
 }
 EXPORT_SYMBOL_GPL(pinmdl_free);
+
+/**
+ * pinmdl_orphan() - let go of an exported descriptor as its file goes
+ * @mdl: descriptor of a file being released, with no request in flight
+ *	 and no child
+ *
+ * A descriptor that a dma-buf holds keeps its pages, pinned and charged,
+ * for the dma-buf: it becomes dead to its owner, its user mappings and the
+ * kernel's views of it go, and the creator's reference is dropped. Its
+ * last dma-buf gives up the pages (export.c).
+ *
+ * Context: process context.
+ * Return: true if @mdl was exported and is let go of; false, with nothing
+ * changed, otherwise.
+ */
+bool pinmdl_orphan(struct pinmdl *mdl)
+{
+	mutex_lock(&mdl->lock);
+	if (mdl->dead || !mdl->exports ||
+	    WARN_ON_ONCE(mdl->children || atomic_read(&mdl->in_flight))) {
+		mutex_unlock(&mdl->lock);
+		return false;
+	}
+	mdl->dead = true;
+	pinmdl_umap_revoke(mdl);
+	pinmdl_drop_views(mdl);
+	mutex_unlock(&mdl->lock);
+	pinmdl_put(mdl);
+	return true;
+}
 
 /**
  * pinmdl_fill_kernel_pfns() - fill the PFN array from a kernel range
@@ -621,12 +651,14 @@ EXPORT_SYMBOL_GPL(pinmdl_page_count);
  *
  * Context: the value is a snapshot unless the caller excludes state changes.
  * Return: PINMDL_F_* flags; PINMDL_F_IN_FLIGHT while requests hold it,
- * PINMDL_F_USER_MAPPED while a process maps its pages.
+ * PINMDL_F_USER_MAPPED while a process maps its pages, PINMDL_F_EXPORTED
+ * while a dma-buf of it exists.
  */
 u32 pinmdl_flags(const struct pinmdl *mdl)
 {
 	return READ_ONCE(mdl->flags) |
 	       (atomic_read(&mdl->in_flight) ? PINMDL_F_IN_FLIGHT : 0) |
+	       (READ_ONCE(mdl->exports) ? PINMDL_F_EXPORTED : 0) |
 	       (pinmdl_umap_mapped(mdl) ? PINMDL_F_USER_MAPPED : 0);
 }
 EXPORT_SYMBOL_GPL(pinmdl_flags);

@@ -6,6 +6,7 @@
 #ifndef _PINMDL_DESC_H
 #define _PINMDL_DESC_H
 
+#include <linux/build_bug.h>
 #include <linux/kref.h>
 #include <linux/mm_types.h>
 #include <linux/dma-direction.h>
@@ -24,16 +25,20 @@
  * @parent: parent of a partial descriptor (a reference is held)
  * @user: user charged for a lock in @user->locked_vm, NULL if none
  * @children: partial descriptors built on this one
- * @dead: freed by its creator; no new state change may start
+ * @exports: dma-bufs of the pages that exist (export.c); each holds a
+ *	     reference, and the pages stay locked while one does
+ * @handle: handle in the owning /dev/pinmdl file, 0 for kernel callers
+ * @flags: PINMDL_F_*
+ * @byte_offset: offset of the range in its first page
+ * @operation: PINMDL_IO_* of the lock (or of the parent's lock)
+ * @cache: enum pinmdl_cache_type of allocated pages, or PINMDL_CACHE_LOST
+ *	   (cache.c)
+ * @dead: freed by its creator; no new state change may start. An exported
+ *	  descriptor whose file went keeps its pages, dead, until its last
+ *	  dma-buf goes
  * @locking: a probe-and-lock is pinning the pages, without @lock held;
  *	     every other state change is refused with -EBUSY meanwhile
  * @kernel_mode: locked with PINMDL_KERNEL_MODE (kernel pages, not pinned)
- * @cache: enum pinmdl_cache_type of allocated pages, or PINMDL_CACHE_LOST
- *	   (cache.c)
- * @handle: handle in the owning /dev/pinmdl file, 0 for kernel callers
- * @flags: PINMDL_F_*
- * @operation: PINMDL_IO_* of the lock (or of the parent's lock)
- * @byte_offset: offset of the range in its first page
  * @start_va: page-aligned start of the range
  * @byte_count: length of the range in bytes
  * @page_count: pages spanned by the range
@@ -55,14 +60,15 @@ struct pinmdl {
 	struct pinmdl *parent;
 	struct user_struct *user;
 	unsigned int children;
+	unsigned int exports;
+	u32 handle;
+	u32 flags;
+	u16 byte_offset;
+	u8 operation;
+	u8 cache;
 	bool dead;
 	bool locking;
 	bool kernel_mode;
-	u8 cache;
-	u32 handle;
-	u32 flags;
-	u32 operation;
-	u32 byte_offset;
 	u64 start_va;
 	u64 byte_count;
 	u64 page_count;
@@ -71,6 +77,9 @@ struct pinmdl {
 	u64 *pfns;
 	struct pinmdl_umap *umap;
 };
+
+/* @byte_offset holds any offset in a page. */
+static_assert(PAGE_SHIFT <= 16);
 
 /**
  * struct pinmdl_page_list - a descriptor over a list of ranges (pages.c)
@@ -115,6 +124,8 @@ int pinmdl_charge(struct pinmdl *mdl);
 void pinmdl_uncharge_pages(struct pinmdl *mdl, u64 pages);
 void pinmdl_uncharge(struct pinmdl *mdl);
 void pinmdl_free_allocated_pages(struct pinmdl *mdl);
+void pinmdl_release_pages(struct pinmdl *mdl);
+bool pinmdl_orphan(struct pinmdl *mdl);
 
 /* The pages' memory type is unknown: no more mappings, never freed. */
 #define PINMDL_CACHE_LOST	0xff
@@ -127,6 +138,7 @@ void *pinmdl_system_address_locked(struct pinmdl *mdl);
 
 struct address_space;
 struct vm_area_struct;
+struct vm_fault;
 
 /**
  * struct pinmdl_umap_space - the mmap(2) offsets of an open file (umap.c)
@@ -148,6 +160,8 @@ int pinmdl_umap_offset(struct pinmdl *mdl, struct pinmdl_umap_space *space,
 int pinmdl_umap_mmap(struct pinmdl_umap_space *space,
 		     struct vm_area_struct *vma);
 bool pinmdl_umap_mapped(const struct pinmdl *mdl);
+vm_fault_t pinmdl_fault_pfns(struct vm_fault *vmf, const u64 *pfns,
+			     unsigned long index, unsigned long pages);
 void pinmdl_umap_revoke(struct pinmdl *mdl);
 int pinmdl_umap_retire_unmapped(struct pinmdl *mdl);
 
@@ -213,6 +227,10 @@ void pinmdl_dma_table_free(struct pinmdl_dma_table *t);
 int pinmdl_sg_table_locked(struct pinmdl *mdl, u64 offset, u64 length,
 			   struct sg_table *sgt, unsigned int max_segment,
 			   unsigned long boundary, gfp_t gfp);
+int pinmdl_sg_table_pages(const struct pinmdl *mdl, struct sg_table *sgt,
+			  unsigned int max_segment, unsigned long boundary,
+			  gfp_t gfp);
+void *pinmdl_vmap(const struct pinmdl *mdl, bool write);
 u64 pinmdl_bvec_fill(const struct pinmdl *mdl, u64 offset, u64 length,
 		     struct bio_vec *bvec, unsigned int *nr);
 

@@ -279,6 +279,39 @@ out:
 }
 
 /**
+ * pinmdl_release_pages() - give up a locked descriptor's pages
+ * @mdl: locked user or allocated descriptor, with no request in flight, no
+ *	 child and no dma-buf
+ *
+ * Every user mapping is taken away and the kernel's views dropped first.
+ * Pinned pages are unpinned (dirtied after a write lock) and allocated
+ * ones returned, and their charges with them; the descriptor is then
+ * unlocked.
+ *
+ * Context: process context, @mdl->lock held.
+ */
+void pinmdl_release_pages(struct pinmdl *mdl)
+{
+	lockdep_assert_held(&mdl->lock);
+
+	if (mdl->flags & PINMDL_F_ALLOCATED) {
+		pinmdl_free_allocated_pages(mdl);
+		return;
+	}
+	pinmdl_umap_revoke(mdl);
+	pinmdl_drop_views(mdl);
+	if (!mdl->kernel_mode) {
+		pinmdl_unpin_pfns(mdl->pfns, mdl->page_count,
+				  mdl->flags & PINMDL_F_WRITE_OPERATION);
+		pinmdl_uncharge(mdl);
+	}
+	pinmdl_free_pfns(mdl);
+	mdl->flags &= ~(PINMDL_F_PAGES_LOCKED | PINMDL_F_WRITE_OPERATION);
+	mdl->kernel_mode = false;
+	atomic_long_dec(&pinmdl_stats.locked);
+}
+
+/**
  * pinmdl_unlock() - unlock a descriptor's pages (MmUnlockPages)
  * @mdl: descriptor locked by pinmdl_probe_and_lock()
  *
@@ -289,8 +322,8 @@ out:
  * Context: process context; may sleep.
  * Return: 0; -EINVAL for a partial, kernel-source, allocated or unlocked
  * descriptor;
- * -ENOENT if freed; -EBUSY while being locked, with requests in flight or
- * with partial children.
+ * -ENOENT if freed; -EBUSY while being locked, with requests in flight,
+ * with partial children or while a dma-buf of it exists.
  */
 int pinmdl_unlock(struct pinmdl *mdl)
 {
@@ -306,22 +339,13 @@ int pinmdl_unlock(struct pinmdl *mdl)
 		 (mdl->flags & (PINMDL_F_PARTIAL | PINMDL_F_SOURCE_IS_KERNEL |
 				PINMDL_F_ALLOCATED)))
 		ret = -EINVAL;
-	else if (atomic_read(&mdl->in_flight) || mdl->children)
+	else if (atomic_read(&mdl->in_flight) || mdl->children ||
+		 mdl->exports)
 		ret = -EBUSY;
 	if (ret)
 		goto out_unlock;
 
-	pinmdl_umap_revoke(mdl);
-	pinmdl_drop_views(mdl);
-	if (!mdl->kernel_mode) {
-		pinmdl_unpin_pfns(mdl->pfns, mdl->page_count,
-				  mdl->flags & PINMDL_F_WRITE_OPERATION);
-		pinmdl_uncharge(mdl);
-	}
-	pinmdl_free_pfns(mdl);
-	mdl->flags &= ~(PINMDL_F_PAGES_LOCKED | PINMDL_F_WRITE_OPERATION);
-	mdl->kernel_mode = false;
-	atomic_long_dec(&pinmdl_stats.locked);
+	pinmdl_release_pages(mdl);
 	atomic_long_inc(&pinmdl_stats.unlocks);
 out_unlock:
 	mutex_unlock(&mdl->lock);
@@ -346,7 +370,8 @@ EXPORT_SYMBOL_GPL(pinmdl_unlock);
  *
  * Context: process context; may sleep.
  * Return: 0; -ENOENT if freed; -EBUSY while being locked, with requests in
- * flight, with partial children or while a process maps it; -EINVAL if
+ * flight, with partial children, while a process maps it or while a
+ * dma-buf of it exists; -EINVAL if
  * not locked, partial, kernel-source, allocated or a page list, or @bytes
  * is 0 or not less than the byte count; -ENOMEM for the new PFN array.
  */
@@ -365,7 +390,8 @@ int pinmdl_advance(struct pinmdl *mdl, u64 bytes)
 				PINMDL_F_ALLOCATED | PINMDL_F_PAGE_LIST)) ||
 		 !bytes || bytes >= mdl->byte_count)
 		ret = -EINVAL;
-	else if (atomic_read(&mdl->in_flight) || mdl->children)
+	else if (atomic_read(&mdl->in_flight) || mdl->children ||
+		 mdl->exports)
 		ret = -EBUSY;
 	if (ret)
 		goto out_unlock;

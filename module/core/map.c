@@ -28,6 +28,37 @@ void pinmdl_unmap_system_va(struct pinmdl *mdl)
 	mdl->flags &= ~PINMDL_F_MAPPED_SYSTEM_VA;
 }
 
+/**
+ * pinmdl_vmap() - map all of a descriptor's pages for the kernel
+ * @mdl: descriptor with pages, which do not change while the mapping lives
+ * @write: writable, else read-only
+ *
+ * The mapping has the pages' cache mode; vunmap() takes it away.
+ *
+ * Context: process context; may sleep.
+ * Return: the address of the first page, or NULL if out of memory.
+ */
+void *pinmdl_vmap(const struct pinmdl *mdl, bool write)
+{
+	pgprot_t prot = pinmdl_cache_prot(mdl, write ? PAGE_KERNEL :
+						       PAGE_KERNEL_RO);
+	struct page **pages;
+	void *va;
+	u64 i;
+
+	if (mdl->page_count > UINT_MAX)
+		return NULL;
+	pages = kvmalloc_array(mdl->page_count, sizeof(*pages),
+			       GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!pages)
+		return NULL;
+	for (i = 0; i < mdl->page_count; i++)
+		pages[i] = pfn_to_page(mdl->pfns[i]);
+	va = vmap(pages, mdl->page_count, VM_MAP, prot);
+	kvfree(pages);
+	return va;
+}
+
 /*
  * Map the pages once for the kernel: writable only after a write lock. A
  * read lock's pages are never dirtied at unlock, so a kernel writer would
@@ -35,24 +66,9 @@ void pinmdl_unmap_system_va(struct pinmdl *mdl)
  */
 static int pinmdl_map_system_va(struct pinmdl *mdl)
 {
-	pgprot_t prot = pinmdl_cache_prot(mdl, (mdl->flags &
-						 PINMDL_F_WRITE_OPERATION) ?
-						PAGE_KERNEL : PAGE_KERNEL_RO);
-	struct page **pages;
-	u64 i;
-
 	lockdep_assert_held(&mdl->lock);
 
-	if (mdl->page_count > UINT_MAX)
-		return -ENOMEM;
-	pages = kvmalloc_array(mdl->page_count, sizeof(*pages),
-			       GFP_KERNEL | __GFP_NOWARN);
-	if (!pages)
-		return -ENOMEM;
-	for (i = 0; i < mdl->page_count; i++)
-		pages[i] = pfn_to_page(mdl->pfns[i]);
-	mdl->system_va = vmap(pages, mdl->page_count, VM_MAP, prot);
-	kvfree(pages);
+	mdl->system_va = pinmdl_vmap(mdl, mdl->flags & PINMDL_F_WRITE_OPERATION);
 	if (!mdl->system_va)
 		return -ENOMEM;
 	mdl->flags |= PINMDL_F_MAPPED_SYSTEM_VA;
@@ -162,39 +178,21 @@ int pinmdl_sg_table(struct pinmdl *mdl, u64 offset, u64 length,
 }
 EXPORT_SYMBOL_GPL(pinmdl_sg_table);
 
-/**
- * pinmdl_sg_table_locked() - pinmdl_sg_table() with @mdl->lock held
- * @mdl: locked, partial or kernel-source descriptor
- * @offset: start of the part, from the descriptor's first byte
- * @length: length of the part in bytes, > 0
- * @sgt: table to fill
- * @max_segment: longest entry in bytes, or 0
- * @boundary: no entry spans two windows of @boundary + 1 bytes (a device's
- *	      segment boundary mask, at least PAGE_SIZE - 1), ULONG_MAX for none
- * @gfp: allocation flags for the table
- *
- * Context: process context, @mdl->lock held.
- * Return: as pinmdl_sg_table().
+/*
+ * Fill @sgt with [@offset, @offset + @length) of @mdl's pages, @offset
+ * counted from the first page's first byte.
  */
-int pinmdl_sg_table_locked(struct pinmdl *mdl, u64 offset, u64 length,
+static int pinmdl_sg_build(const struct pinmdl *mdl, u64 offset, u64 length,
 			   struct sg_table *sgt, unsigned int max_segment,
 			   unsigned long boundary, gfp_t gfp)
 {
-	unsigned long bmask = boundary >> PAGE_SHIFT;
 	unsigned int nents = 0, max_pages, in_page;
+	unsigned long bmask = boundary >> PAGE_SHIFT;
 	u64 left = length, first, end, i;
 	struct scatterlist *sg;
 	int ret;
 
-	lockdep_assert_held(&mdl->lock);
-
-	if (max_segment && max_segment < PAGE_SIZE)
-		return -EINVAL;
 	max_pages = (max_segment ?: UINT_MAX) >> PAGE_SHIFT;
-	if (mdl->dead || !pinmdl_has_pfns(mdl) ||
-	    !pinmdl_range_valid(mdl, offset, length))
-		return -EINVAL;
-	offset += mdl->byte_offset;
 	first = offset >> PAGE_SHIFT;
 	end = (offset + length - 1) / PAGE_SIZE + 1;
 	in_page = offset_in_page(offset);
@@ -218,4 +216,56 @@ int pinmdl_sg_table_locked(struct pinmdl *mdl, u64 offset, u64 length,
 		i += run;
 	}
 	return 0;
+}
+
+/**
+ * pinmdl_sg_table_locked() - pinmdl_sg_table() with @mdl->lock held
+ * @mdl: locked, partial or kernel-source descriptor
+ * @offset: start of the part, from the descriptor's first byte
+ * @length: length of the part in bytes, > 0
+ * @sgt: table to fill
+ * @max_segment: longest entry in bytes, or 0
+ * @boundary: no entry spans two windows of @boundary + 1 bytes (a device's
+ *	      segment boundary mask, at least PAGE_SIZE - 1), ULONG_MAX for none
+ * @gfp: allocation flags for the table
+ *
+ * Context: process context, @mdl->lock held.
+ * Return: as pinmdl_sg_table().
+ */
+int pinmdl_sg_table_locked(struct pinmdl *mdl, u64 offset, u64 length,
+			   struct sg_table *sgt, unsigned int max_segment,
+			   unsigned long boundary, gfp_t gfp)
+{
+	lockdep_assert_held(&mdl->lock);
+
+	if (max_segment && max_segment < PAGE_SIZE)
+		return -EINVAL;
+	if (mdl->dead || !pinmdl_has_pfns(mdl) ||
+	    !pinmdl_range_valid(mdl, offset, length))
+		return -EINVAL;
+	return pinmdl_sg_build(mdl, offset + mdl->byte_offset, length, sgt,
+			       max_segment, boundary, gfp);
+}
+
+/**
+ * pinmdl_sg_table_pages() - describe all of a descriptor's pages
+ * @mdl: descriptor with pages, which do not change while the table lives
+ * @sgt: table to fill; the caller frees it with sg_free_table()
+ * @max_segment: longest entry in bytes, at least PAGE_SIZE
+ * @boundary: no entry spans two windows of @boundary + 1 bytes, at least
+ *	      PAGE_SIZE - 1
+ * @gfp: allocation flags for the table
+ *
+ * The table covers the whole pages, from the first one's first byte;
+ * physically contiguous pages are merged as pinmdl_sg_table() merges them.
+ *
+ * Context: any context that may allocate with @gfp.
+ * Return: 0 or -ENOMEM.
+ */
+int pinmdl_sg_table_pages(const struct pinmdl *mdl, struct sg_table *sgt,
+			  unsigned int max_segment, unsigned long boundary,
+			  gfp_t gfp)
+{
+	return pinmdl_sg_build(mdl, 0, mdl->page_count << PAGE_SHIFT, sgt,
+			       max_segment, boundary, gfp);
 }

@@ -6,8 +6,13 @@
  * tables, and
  * pinning real user memory mapped with kunit_vm_mmap().
  */
+#include <kunit/device.h>
 #include <kunit/test.h>
+#include <linux/dma-buf.h>
+#include <linux/dma-mapping.h>
+#include <linux/file.h>
 #include <linux/io.h>
+#include <linux/iosys-map.h>
 #include <linux/ioport.h>
 #include <linux/mman.h>
 #include <linux/mm.h>
@@ -339,6 +344,8 @@ static void pinmdl_kernel_mode_lock_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, pinmdl_pfn_array(mdl)[0],
 			PHYS_PFN(__pa(PTR_ALIGN_DOWN(buf, PAGE_SIZE))));
 	KUNIT_EXPECT_PTR_EQ(test, pinmdl_system_address(mdl), (void *)buf);
+	/* Kernel memory is no dma-buf: its pages are not pinned. */
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pinmdl_export_dmabuf(mdl, 0)), -EINVAL);
 	KUNIT_EXPECT_EQ(test, pinmdl_unlock(mdl), 0);
 
 	/* Kernel mode locks kernel memory only. */
@@ -734,6 +741,103 @@ static void pinmdl_sg_table_user_test(struct kunit *test)
 	sg_free_table(&sgt);
 }
 
+/*
+ * A locked descriptor exported as a dma-buf: a read lock only read-only,
+ * mapped for a device as its whole pages, with no kernel mapping; a write
+ * lock's export readable through one; unlock and free refused while the
+ * dma-buf exists.
+ */
+static void pinmdl_export_dmabuf_test(struct kunit *test)
+{
+	unsigned long user = kunit_user_buf(test, 4 * PAGE_SIZE);
+	struct dma_buf_attachment *attach;
+	struct pinmdl *mdl, *part, *idle;
+	struct scatterlist *sg;
+	struct dma_buf *dmabuf;
+	struct sg_table *sgt;
+	struct iosys_map map;
+	struct device *dev;
+	u64 total = 0;
+	int i;
+
+	KUNIT_ASSERT_EQ(test, clear_user((void __user *)user, 4 * PAGE_SIZE),
+			0);
+	KUNIT_ASSERT_EQ(test, put_user(0x5a, (u8 __user *)user + PAGE_SIZE),
+			0);
+	dev = kunit_device_register(test, "pinmdl-export");
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
+	KUNIT_ASSERT_EQ(test, dma_coerce_mask_and_coherent(dev,
+							   DMA_BIT_MASK(64)),
+			0);
+
+	idle = kunit_mdl(test, pinmdl_alloc(user, 4 * PAGE_SIZE, GFP_KERNEL));
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pinmdl_export_dmabuf(idle, 0)), -EINVAL);
+	mdl = kunit_mdl(test, pinmdl_alloc(user + 1, 4 * PAGE_SIZE - 1,
+					   GFP_KERNEL));
+	KUNIT_ASSERT_EQ(test, pinmdl_probe_and_lock(mdl, PINMDL_USER_MODE,
+						    PINMDL_IO_READ_ACCESS), 0);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pinmdl_export_dmabuf(mdl,
+							   PINMDL_EXPORT_CLOEXEC)),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pinmdl_export_dmabuf(mdl,
+							   PINMDL_EXPORT_WRITE)),
+			-EACCES);
+	part = kunit_mdl(test, pinmdl_build_partial(mdl, user + PAGE_SIZE,
+						    PAGE_SIZE, GFP_KERNEL));
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pinmdl_export_dmabuf(part, 0)), -EINVAL);
+	kunit_release_action(test, pinmdl_kunit_release, part);
+
+	dmabuf = pinmdl_export_dmabuf(mdl, 0);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dmabuf);
+	KUNIT_EXPECT_EQ(test, dmabuf->size, 4 * PAGE_SIZE);
+	KUNIT_EXPECT_TRUE(test, pinmdl_flags(mdl) & PINMDL_F_EXPORTED);
+	KUNIT_EXPECT_EQ(test, pinmdl_unlock(mdl), -EBUSY);
+	KUNIT_EXPECT_EQ(test, pinmdl_free(mdl), -EBUSY);
+	KUNIT_EXPECT_EQ(test, pinmdl_advance(mdl, PAGE_SIZE), -EBUSY);
+
+	attach = dma_buf_attach(dmabuf, dev);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, attach);
+	KUNIT_EXPECT_EQ(test,
+			PTR_ERR(dma_buf_map_attachment_unlocked(attach,
+								DMA_BIDIRECTIONAL)),
+			-EACCES);
+	sgt = dma_buf_map_attachment_unlocked(attach, DMA_TO_DEVICE);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
+	for_each_sgtable_dma_sg(sgt, sg, i)
+		total += sg_dma_len(sg);
+	KUNIT_EXPECT_EQ(test, total, 4 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, dma_buf_begin_cpu_access(dmabuf, DMA_FROM_DEVICE),
+			0);
+	KUNIT_EXPECT_EQ(test, dma_buf_vmap_unlocked(dmabuf, &map), -EINVAL);
+	KUNIT_EXPECT_EQ(test, dma_buf_end_cpu_access(dmabuf, DMA_FROM_DEVICE),
+			0);
+	dma_buf_unmap_attachment_unlocked(attach, sgt, DMA_TO_DEVICE);
+	dma_buf_detach(dmabuf, attach);
+
+	/* A kthread's last fput() is deferred: wait for the release. */
+	dma_buf_put(dmabuf);
+	flush_delayed_fput();
+	KUNIT_EXPECT_FALSE(test, pinmdl_flags(mdl) & PINMDL_F_EXPORTED);
+	KUNIT_ASSERT_EQ(test, pinmdl_unlock(mdl), 0);
+
+	/* A write lock's export has a kernel mapping. */
+	KUNIT_ASSERT_EQ(test, pinmdl_probe_and_lock(mdl, PINMDL_USER_MODE,
+						    PINMDL_IO_MODIFY_ACCESS), 0);
+	dmabuf = pinmdl_export_dmabuf(mdl, PINMDL_EXPORT_WRITE);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dmabuf);
+	KUNIT_ASSERT_EQ(test, dma_buf_vmap_unlocked(dmabuf, &map), 0);
+	KUNIT_EXPECT_EQ(test, ((u8 *)map.vaddr)[PAGE_SIZE], 0x5a);
+	KUNIT_EXPECT_EQ(test, ((u8 *)map.vaddr)[PAGE_SIZE + 1], 0);
+	((u8 *)map.vaddr)[PAGE_SIZE + 1] = 0xa5;
+	dma_buf_vunmap_unlocked(dmabuf, &map);
+	dma_buf_put(dmabuf);
+	flush_delayed_fput();
+	KUNIT_EXPECT_EQ(test, pinmdl_unlock(mdl), 0);
+	KUNIT_EXPECT_EQ(test, get_user(i, (u8 __user *)user + PAGE_SIZE + 1),
+			0);
+	KUNIT_EXPECT_EQ(test, i, 0xa5);
+}
+
 static struct kunit_case pinmdl_test_cases[] = {
 	KUNIT_CASE(pinmdl_geometry_test),
 	KUNIT_CASE(pinmdl_no_address_space_test),
@@ -751,6 +855,7 @@ static struct kunit_case pinmdl_test_cases[] = {
 	KUNIT_CASE(pinmdl_page_list_test),
 	KUNIT_CASE(pinmdl_sg_table_test),
 	KUNIT_CASE(pinmdl_sg_table_user_test),
+	KUNIT_CASE(pinmdl_export_dmabuf_test),
 	{}
 };
 
@@ -763,4 +868,5 @@ kunit_test_suite(pinmdl_test_suite);
 
 MODULE_DESCRIPTION("KUnit tests of the pinmdl kernel API");
 MODULE_IMPORT_NS("EXPORTED_FOR_KUNIT_TESTING");
+MODULE_IMPORT_NS("DMA_BUF");
 MODULE_LICENSE("GPL");

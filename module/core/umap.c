@@ -302,32 +302,50 @@ static void pinmdl_umap_vm_close(struct vm_area_struct *vma)
 	pinmdl_umap_put(umap);
 }
 
-/*
- * Map the page faulted on and up to PINMDL_UMAP_AROUND - 1 after it in
- * the VMA, while the window lives; else SIGBUS.
+/**
+ * pinmdl_fault_pfns() - map a run of pages at a fault on a VM_PFNMAP VMA
+ * @vmf: the fault
+ * @pfns: PFNs of the pages the VMA maps, from offset 0
+ * @index: the page faulted on, @vmf->pgoff less the VMA's first offset's
+ *	   distance from @pfns[0]
+ * @pages: pages in @pfns
+ *
+ * The page faulted on is mapped, and up to PINMDL_UMAP_AROUND - 1 after it
+ * in the VMA; one left out faults on its own.
+ *
+ * Context: the fault's; @pfns must not change meanwhile.
+ * Return: VM_FAULT_NOPAGE, or VM_FAULT_SIGBUS past @pages, or the error
+ * of the page faulted on.
  */
-static vm_fault_t pinmdl_umap_fault(struct vm_fault *vmf)
+vm_fault_t pinmdl_fault_pfns(struct vm_fault *vmf, const u64 *pfns,
+			     unsigned long index, unsigned long pages)
 {
 	struct vm_area_struct *vma = vmf->vma;
-	struct pinmdl_umap *umap = vma->vm_private_data;
 	unsigned long addr = vmf->address & PAGE_MASK, end;
-	unsigned long index = vmf->pgoff - umap->start;
-	vm_fault_t ret = VM_FAULT_SIGBUS;
-	const u64 *pfns;
+	vm_fault_t ret;
 
-	down_read(&umap->sem);
-	if (!umap->live || index >= umap->pages)
-		goto out_unlock;
-	pfns = umap->mdl->pfns;
+	if (index >= pages)
+		return VM_FAULT_SIGBUS;
 	end = min3(vma->vm_end, addr + PINMDL_UMAP_AROUND * PAGE_SIZE,
-		   addr + (umap->pages - index) * PAGE_SIZE);
+		   addr + (pages - index) * PAGE_SIZE);
 	ret = vmf_insert_pfn(vma, addr, pfns[index]);
-	/* Past the page faulted on, one left out faults on its own. */
 	for (addr += PAGE_SIZE, index++; addr < end && ret == VM_FAULT_NOPAGE;
 	     addr += PAGE_SIZE, index++)
 		if (vmf_insert_pfn(vma, addr, pfns[index]) != VM_FAULT_NOPAGE)
 			break;
-out_unlock:
+	return ret;
+}
+
+/* Map a run of the window's pages while it lives; else SIGBUS. */
+static vm_fault_t pinmdl_umap_fault(struct vm_fault *vmf)
+{
+	struct pinmdl_umap *umap = vmf->vma->vm_private_data;
+	vm_fault_t ret = VM_FAULT_SIGBUS;
+
+	down_read(&umap->sem);
+	if (umap->live)
+		ret = pinmdl_fault_pfns(vmf, umap->mdl->pfns,
+					vmf->pgoff - umap->start, umap->pages);
 	up_read(&umap->sem);
 	return ret;
 }

@@ -217,7 +217,10 @@ int pinmdl_file_free(struct pinmdl_file *pf, struct pinmdl *mdl)
 	return ret;
 }
 
-/* Free every descriptor with (partial) or without a parent. */
+/*
+ * Free every descriptor with (partial) or without a parent; one that a
+ * dma-buf holds is let go of, its pages left to the dma-buf.
+ */
 static unsigned long pinmdl_file_release_pass(struct pinmdl_file *pf,
 					      bool partial, u64 *pages)
 {
@@ -227,6 +230,14 @@ static unsigned long pinmdl_file_release_pass(struct pinmdl_file *pf,
 	xa_for_each(&pf->handles, handle, mdl) {
 		if (!!mdl->parent != partial)
 			continue;
+		/*
+		 * Nothing exports it again now: once it is not exported, it
+		 * stays so, whatever dma-buf goes meanwhile.
+		 */
+		if (pinmdl_orphan(mdl)) {
+			xa_erase(&pf->handles, handle);
+			continue;
+		}
 		if (!pinmdl_unlock(mdl)) {
 			leaks++;
 			*pages += mdl->page_count;
@@ -245,7 +256,8 @@ static unsigned long pinmdl_file_release_pass(struct pinmdl_file *pf,
  * dropped and targets closed first.
  * Partial descriptors go next, then their parents. Each descriptor still
  * locked is unlocked and counted as a leak (PROCESS_HAS_LOCKED_PAGES), and
- * the leak is reported once for the file, rate-limited.
+ * the leak is reported once for the file, rate-limited; but one that a
+ * dma-buf holds keeps its pages for it, and is no leak.
  *
  * Context: process context, from the file's release.
  */

@@ -5,6 +5,8 @@
  * state), then calling the descriptor engine and copying results out.
  */
 #include <kunit/visibility.h>
+#include <linux/fcntl.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/kernel.h>
 #include <linux/string.h>
@@ -17,6 +19,7 @@
 #include "dev/mmap.h"
 #include "dev/request.h"
 #include "dev/target.h"
+#include "dmabuf_compat.h"
 
 /**
  * pinmdl_cmd_create() - PINMDL_IOC_CREATE, as an ioctl or a command
@@ -342,6 +345,43 @@ static int pinmdl_ioctl_alloc_pages(struct pinmdl_file *pf,
 	return pinmdl_file_publish(pf, mdl, &user->handle, NULL);
 }
 
+static int pinmdl_ioctl_export_dmabuf(struct pinmdl_file *pf,
+				      void __user *uarg)
+{
+	struct pinmdl_export arg, __user *user = uarg;
+	struct dma_buf *dmabuf;
+	struct pinmdl *mdl;
+	int fd;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if ((arg.flags & ~(PINMDL_EXPORT_CLOEXEC | PINMDL_EXPORT_WRITE)) ||
+	    arg.reserved)
+		return -EINVAL;
+
+	mdl = pinmdl_file_lookup(pf, arg.handle);
+	if (IS_ERR(mdl))
+		return PTR_ERR(mdl);
+	dmabuf = pinmdl_export_dmabuf(mdl, arg.flags & PINMDL_EXPORT_WRITE);
+	pinmdl_put(mdl);
+	if (IS_ERR(dmabuf))
+		return PTR_ERR(dmabuf);
+	/* The fd is installed only once it reached user space. */
+	fd = get_unused_fd_flags(arg.flags & PINMDL_EXPORT_CLOEXEC ?
+				 O_CLOEXEC : 0);
+	if (fd < 0) {
+		dma_buf_put(dmabuf);
+		return fd;
+	}
+	if (put_user(fd, &user->fd)) {
+		put_unused_fd(fd);
+		dma_buf_put(dmabuf);
+		return -EFAULT;
+	}
+	pinmdl_dma_buf_fd_install(dmabuf, fd);
+	return 0;
+}
+
 /**
  * pinmdl_ioctl() - dispatch an ioctl of /dev/pinmdl
  * @pf: state of the open file
@@ -378,6 +418,8 @@ long pinmdl_ioctl(struct pinmdl_file *pf, unsigned int cmd, void __user *uarg)
 		return pinmdl_ioctl_io(pf, uarg);
 	case PINMDL_IOC_CANCEL:
 		return pinmdl_ioctl_cancel(pf, uarg);
+	case PINMDL_IOC_EXPORT_DMABUF:
+		return pinmdl_ioctl_export_dmabuf(pf, uarg);
 	case PINMDL_IOC_CREATE_PAGES:
 		return pinmdl_ioctl_create_pages(pf, uarg);
 	case PINMDL_IOC_MAP_OFFSET:

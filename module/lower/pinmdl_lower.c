@@ -16,6 +16,17 @@
  * (sg_miter). What the device would write (FILL, COPY's destination) the
  * CPU writes into the pages themselves.
  *
+ * DMABUF_CHECKSUM and DMABUF_FILL import a dma-buf as a GPU or NIC driver
+ * does: the fd is resolved when the request is queued, in the submitter's
+ * context; the driver's device attaches and has the dma-buf mapped for
+ * it, and the CPU, playing the device, reaches the data through the
+ * dma-buf's kernel mapping, between begin and end of CPU access. CHECKSUM
+ * reads while the device mapping (DMA_TO_DEVICE) is held; FILL maps for
+ * DMA_FROM_DEVICE and lets go of the mapping and the attachment before it
+ * writes, since a bounce buffer would write its own contents back over the
+ * pages at unmap. Only user space names a dma-buf by fd, and FILL needs
+ * one open for writing.
+ *
  * It uses only module/pinmdl.h, as any other lower driver would.
  * debugfs pinmdl_lower/last_task names the task that executed the last
  * request; pinmdl_lower/<target>/present (0 or 1) unplugs and plugs a
@@ -23,9 +34,11 @@
  */
 #include <linux/crc32c.h>
 #include <linux/debugfs.h>
+#include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
 #include <linux/err.h>
 #include <linux/hrtimer.h>
+#include <linux/iosys-map.h>
 #include <linux/kstrtox.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -38,8 +51,11 @@
 #include <linux/string.h>
 #include <linux/workqueue.h>
 
+#include "module/dmabuf_compat.h"
 #include "module/hrtimer_compat.h"
 #include "module/pinmdl.h"
+
+PINMDL_IMPORT_NS_DMA_BUF();
 
 /* Segments one request may chain. */
 #define PINMDL_LOWER_MAX_SEGMENTS	64
@@ -90,11 +106,13 @@ static struct pinmdl_lower lower = {
  * @req: the request
  * @work: executes a data operation
  * @timer: ends a DELAY
+ * @dmabuf: the dma-buf of a DMABUF op, referenced
  */
 struct pinmdl_lower_ctx {
 	struct pinmdl_request *req;
 	struct work_struct work;
 	struct hrtimer timer;
+	struct dma_buf *dmabuf;
 };
 
 static u32 pinmdl_lower_crc(struct sg_table *sgt, u32 crc)
@@ -213,12 +231,106 @@ static int pinmdl_lower_run(struct pinmdl_request *req, u32 *crc)
 	return 0;
 }
 
+/* Whether a dma-buf's table, as the device sees it, covers @size bytes. */
+static bool pinmdl_lower_dma_covers(struct sg_table *sgt, size_t size)
+{
+	struct scatterlist *sg;
+	u64 total = 0;
+	int i;
+
+	for_each_sgtable_dma_sg(sgt, sg, i)
+		total += sg_dma_len(sg);
+	return total == size;
+}
+
+/* Checksum or fill @len bytes at @va, a chunk at a time. */
+static int pinmdl_lower_dmabuf_data(struct pinmdl_request *req, u8 *va,
+				    size_t len, u32 *crc)
+{
+	size_t done, chunk;
+
+	for (done = 0; done < len; done += chunk) {
+		if (pinmdl_request_cancelled(req))
+			return -ECANCELED;
+		chunk = min_t(size_t, len - done, PINMDL_LOWER_CHUNK);
+		if (req->op == PINMDL_LOWER_DMABUF_FILL)
+			memset(va + done, req->arg >> 32, chunk);
+		else
+			*crc = crc32c(*crc, va + done, chunk);
+		cond_resched();
+	}
+	return 0;
+}
+
+/* Reach the data of the dma-buf through its kernel mapping. */
+static int pinmdl_lower_dmabuf_cpu(struct pinmdl_request *req,
+				   struct dma_buf *dmabuf, u32 *crc)
+{
+	enum dma_data_direction dir = req->op == PINMDL_LOWER_DMABUF_FILL ?
+				      DMA_TO_DEVICE : DMA_FROM_DEVICE;
+	struct iosys_map map;
+	int ret, end;
+
+	ret = pinmdl_dma_buf_vmap(dmabuf, &map);
+	if (ret)
+		return ret;
+	ret = dma_buf_begin_cpu_access(dmabuf, dir);
+	if (ret)
+		goto out_vunmap;
+	if (map.is_iomem)
+		ret = -EOPNOTSUPP;
+	else
+		ret = pinmdl_lower_dmabuf_data(req, map.vaddr, dmabuf->size,
+					       crc);
+	end = dma_buf_end_cpu_access(dmabuf, dir);
+	ret = ret ?: end;
+out_vunmap:
+	pinmdl_dma_buf_vunmap(dmabuf, &map);
+	return ret;
+}
+
+/*
+ * Attach the device and map the dma-buf for it, as a device driver imports
+ * a buffer; check that the table covers it. CHECKSUM reads while the
+ * mapping (DMA_TO_DEVICE) is held. FILL lets go of its mapping, and of the
+ * attachment that may cache one, before the CPU writes: a bounce buffer
+ * would write its own contents back over the pages at unmap.
+ */
+static int pinmdl_lower_dmabuf(struct pinmdl_request *req,
+			       struct dma_buf *dmabuf, u32 *crc)
+{
+	bool fill = req->op == PINMDL_LOWER_DMABUF_FILL;
+	enum dma_data_direction dir = fill ? DMA_FROM_DEVICE : DMA_TO_DEVICE;
+	struct dma_buf_attachment *attach;
+	struct sg_table *sgt;
+	int ret;
+
+	attach = dma_buf_attach(dmabuf, &lower.pdev->dev);
+	if (IS_ERR(attach))
+		return PTR_ERR(attach);
+	sgt = dma_buf_map_attachment_unlocked(attach, dir);
+	if (IS_ERR(sgt)) {
+		ret = PTR_ERR(sgt);
+		goto out_detach;
+	}
+	ret = pinmdl_lower_dma_covers(sgt, dmabuf->size) ? 0 : -EIO;
+	if (!ret && !fill)
+		ret = pinmdl_lower_dmabuf_cpu(req, dmabuf, crc);
+	dma_buf_unmap_attachment_unlocked(attach, sgt, dir);
+out_detach:
+	dma_buf_detach(dmabuf, attach);
+	if (!ret && fill)
+		ret = pinmdl_lower_dmabuf_cpu(req, dmabuf, crc);
+	return ret;
+}
+
 static void pinmdl_lower_work_fn(struct work_struct *work)
 {
 	struct pinmdl_lower_ctx *ctx =
 		container_of(work, struct pinmdl_lower_ctx, work);
 	struct pinmdl_request *req = ctx->req;
 	u32 crc = ~(u32)req->arg;
+	u64 result;
 	int status;
 
 	spin_lock(&lower.task_lock);
@@ -226,9 +338,22 @@ static void pinmdl_lower_work_fn(struct work_struct *work)
 	get_task_comm(lower.task_comm, current);
 	spin_unlock(&lower.task_lock);
 
-	status = pinmdl_lower_run(req, &crc);
-	pinmdl_complete(req, status, status ? 0 :
-			req->op == PINMDL_LOWER_CHECKSUM ? crc : req->total);
+	switch (req->op) {
+	case PINMDL_LOWER_DMABUF_CHECKSUM:
+		crc = ~0U;
+		status = pinmdl_lower_dmabuf(req, ctx->dmabuf, &crc);
+		result = crc;
+		break;
+	case PINMDL_LOWER_DMABUF_FILL:
+		status = pinmdl_lower_dmabuf(req, ctx->dmabuf, &crc);
+		result = ctx->dmabuf->size;
+		break;
+	default:
+		status = pinmdl_lower_run(req, &crc);
+		result = req->op == PINMDL_LOWER_CHECKSUM ? crc : req->total;
+		break;
+	}
+	pinmdl_complete(req, status, status ? 0 : result);
 }
 
 /* The end of a DELAY: hard-IRQ context. */
@@ -272,6 +397,12 @@ static int pinmdl_lower_check(struct pinmdl_request *req)
 		for (i = 0; i < n; i++)
 			segs[i].dir = DMA_NONE;
 		return 0;
+	case PINMDL_LOWER_DMABUF_CHECKSUM:
+		/* arg is a user's fd, and nothing else. */
+		return n || req->arg > U32_MAX || !req->from_user ? -EINVAL : 0;
+	case PINMDL_LOWER_DMABUF_FILL:
+		/* arg is a user's fd and a byte above it. */
+		return n || req->arg >> 40 || !req->from_user ? -EINVAL : 0;
 	default:
 		return -EINVAL;
 	}
@@ -282,7 +413,11 @@ static int pinmdl_lower_check(struct pinmdl_request *req)
 	return 0;
 }
 
-/* Take a request: a DELAY starts its timer, the others go to the wq. */
+/*
+ * Take a request: a DELAY starts its timer, the others go to the wq. The
+ * fd of a DMABUF op is the submitter's: it is resolved here, in its
+ * context.
+ */
 static int pinmdl_lower_queue(struct pinmdl_request *req)
 {
 	struct pinmdl_lower_ctx *ctx = kzalloc(sizeof(*ctx),
@@ -290,6 +425,23 @@ static int pinmdl_lower_queue(struct pinmdl_request *req)
 
 	if (!ctx)
 		return -ENOMEM;
+	if (req->op == PINMDL_LOWER_DMABUF_CHECKSUM ||
+	    req->op == PINMDL_LOWER_DMABUF_FILL) {
+		ctx->dmabuf = dma_buf_get((int)lower_32_bits(req->arg));
+		if (IS_ERR(ctx->dmabuf)) {
+			int ret = PTR_ERR(ctx->dmabuf);
+
+			kfree(ctx);
+			return ret;
+		}
+		/* Writing takes a file open for writing, as write(2) does. */
+		if (req->op == PINMDL_LOWER_DMABUF_FILL &&
+		    !(ctx->dmabuf->file->f_mode & FMODE_WRITE)) {
+			dma_buf_put(ctx->dmabuf);
+			kfree(ctx);
+			return -EACCES;
+		}
+	}
 	ctx->req = req;
 	req->target_data = ctx;
 	if (req->op == PINMDL_LOWER_DELAY) {
@@ -319,7 +471,11 @@ static void pinmdl_lower_cancel(struct pinmdl_request *req)
 
 static void pinmdl_lower_release(struct pinmdl_request *req)
 {
-	kfree(req->target_data);
+	struct pinmdl_lower_ctx *ctx = req->target_data;
+
+	if (ctx->dmabuf)
+		dma_buf_put(ctx->dmabuf);
+	kfree(ctx);
 }
 
 static const struct pinmdl_target_ops pinmdl_lower_ops = {
@@ -408,6 +564,12 @@ static int __init pinmdl_lower_init(void)
 					   DMA_BIT_MASK(64));
 	if (ret)
 		goto err_unregister_device;
+	/*
+	 * Its DMA engine takes segments of any length, as a GPU's does; so
+	 * an exporter that merges pages past 64 KiB whatever the device
+	 * (udmabuf does) hands it nothing it cannot take.
+	 */
+	dma_set_max_seg_size(&lower.pdev->dev, UINT_MAX);
 
 	lower.wq = alloc_workqueue("pinmdl_lower", WQ_UNBOUND, 0);
 	if (!lower.wq) {

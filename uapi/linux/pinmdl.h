@@ -45,6 +45,7 @@
 #define PINMDL_F_PAGE_LIST		0x80 /* ranges of PINMDL_IOC_CREATE_PAGES */
 #define PINMDL_F_ALLOCATED		0x100 /* pages of PINMDL_IOC_ALLOC_PAGES */
 #define PINMDL_F_USER_MAPPED		0x200 /* mapped by mmap(2) somewhere */
+#define PINMDL_F_EXPORTED		0x400 /* a dma-buf of it exists */
 
 /*
  * Operations of target "pinmdl_lower" (struct pinmdl_io.op and, but for
@@ -55,11 +56,24 @@
  * destination need a write or modify lock. Through IO, CHECKSUM's arg is 0.
  * FILL and COPY return in result the request's total length (the sum of
  * its segments' lengths).
+ *
+ * DMABUF_CHECKSUM and DMABUF_FILL import a dma-buf as a device driver
+ * does: they take no segment, and the dma-buf's fd in the low 32 bits of
+ * arg, resolved when the request is submitted (EBADF if not open, EINVAL
+ * if not a dma-buf; FILL: EACCES if not open for writing). The driver
+ * attaches its device, maps the dma-buf for it (DMA_TO_DEVICE to
+ * checksum, DMA_FROM_DEVICE to fill), and reaches the data through the
+ * dma-buf's kernel mapping between begin and end of CPU access (a
+ * dma-buf without one, such as a read-only export: EINVAL).
+ * DMABUF_CHECKSUM returns crc32c(~0, all of it); DMABUF_FILL writes byte
+ * (arg >> 32) over all of it and returns its size.
  */
 #define PINMDL_LOWER_FILL		1 /* low byte of arg over the data */
 #define PINMDL_LOWER_CHECKSUM		2 /* crc32c(~0, data, len) into result */
 #define PINMDL_LOWER_COPY		3 /* source onto destination */
 #define PINMDL_LOWER_DELAY		4 /* complete after arg ms, result arg */
+#define PINMDL_LOWER_DMABUF_CHECKSUM	5 /* arg: dma-buf fd; crc32c into result */
+#define PINMDL_LOWER_DMABUF_FILL	6 /* arg: fd | byte << 32 */
 
 /* Longest PINMDL_LOWER_DELAY, in milliseconds. */
 #define PINMDL_LOWER_DELAY_MAX		60000
@@ -431,6 +445,28 @@ struct pinmdl_alloc_pages {
 	__u64 allocated;
 };
 
+/* The dma-buf's fd is close-on-exec (struct pinmdl_export). */
+#define PINMDL_EXPORT_CLOEXEC		0x1
+/* Importers may write the pages: needs a write lock (struct pinmdl_export). */
+#define PINMDL_EXPORT_WRITE		0x2
+
+/**
+ * struct pinmdl_export - export a locked descriptor's pages as a dma-buf
+ * @handle: (in) locked user, page-list or allocated descriptor, not
+ *	    partial
+ * @flags: (in) PINMDL_EXPORT_*
+ * @fd: (out) the dma-buf: page_count pages, from the descriptor's first;
+ *	they stay locked, and charged to the locker, until its last
+ *	reference goes
+ * @reserved: (in) must be zero
+ */
+struct pinmdl_export {
+	__u32 handle;
+	__u32 flags;
+	__s32 fd;
+	__u32 reserved;
+};
+
 #define PINMDL_IOC_MAGIC	0xBD
 
 /* Describe a range (struct pinmdl_create); returns the new handle. */
@@ -481,6 +517,12 @@ struct pinmdl_alloc_pages {
  * it was stopped.
  */
 #define PINMDL_IOC_CANCEL	_IOW(PINMDL_IOC_MAGIC, 12, struct pinmdl_cancel)
+/*
+ * Export a locked descriptor's pages as a dma-buf (struct pinmdl_export);
+ * UNLOCK and FREE of it fail with EBUSY while one exists.
+ */
+#define PINMDL_IOC_EXPORT_DMABUF \
+	_IOWR(PINMDL_IOC_MAGIC, 13, struct pinmdl_export)
 /*
  * Describe a list of page-aligned ranges as one descriptor (struct
  * pinmdl_create_pages); PINMDL_IOC_LOCK locks them all or none.
