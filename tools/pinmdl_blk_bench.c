@@ -49,6 +49,8 @@
 
 #include <linux/pinmdl.h>
 
+#include "pinmdl_bench_util.h"
+
 #define MAX_ROUNDS	51
 #define QD		32
 #define MIN_OPS		64
@@ -74,39 +76,6 @@ static struct io_uring ring;
 /* pinmdl's IO commands: 128-byte SQEs, 32-byte CQEs. */
 static struct io_uring cmd_ring;
 static char dev_path[64];
-
-static void die(const char *what)
-{
-	perror(what);
-	exit(1);
-}
-
-static double now_usec(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1e6 + t.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return v[n / 2];
-}
-
-static void xioctl(int fd, unsigned long cmd, void *arg, const char *what)
-{
-	if (ioctl(fd, cmd, arg))
-		die(what);
-}
 
 /* A memory-backed null_blk device of @mib MiB; its node in dev_path. */
 static void make_nullb(unsigned long mib)

@@ -41,44 +41,12 @@
 #include <linux/dma-heap.h>
 #include <linux/pinmdl.h>
 
+#include "pinmdl_bench_util.h"
+
 #define MAX_ROUNDS	101
 #define REUSES		100
 
 static int dev_fd, rounds = 11;
-
-static void die(const char *what)
-{
-	fprintf(stderr, "pinmdl_family_bench: %s: %s\n", what,
-		strerror(errno));
-	exit(1);
-}
-
-static double now_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static void xioctl(int fd, unsigned long cmd, void *arg, const char *what)
-{
-	if (ioctl(fd, cmd, arg))
-		die(what);
-}
 
 static uint32_t lock_buffer(void *addr, size_t len)
 {
