@@ -75,6 +75,20 @@ static uint64_t fuzz_addr(struct fuzz *f, uint64_t *s)
 	return (uintptr_t)f->arena + rnd(s) % (ARENA_PAGES * PM_PAGE + 64);
 }
 
+/*
+ * A pointer no call can read or write: for an argument whose success
+ * would hand back an fd only that argument holds.
+ */
+static uint64_t fuzz_fault_addr(uint64_t *s)
+{
+	static const uint64_t hostile[] = {
+		0, 1, 4096, 0x800000000000ULL, 0xffff888000000000ULL,
+		0xffffffff81000000ULL, ~0ULL, ~0ULL - 4095,
+	};
+
+	return hostile[rnd(s) % (sizeof(hostile) / sizeof(hostile[0]))];
+}
+
 static uint64_t fuzz_len(uint64_t *s)
 {
 	static const uint64_t hostile[] = {
@@ -170,7 +184,7 @@ static void fuzz_call(struct fuzz *f, uint32_t *handles, uint32_t *targets,
 {
 	static const char *const names[] = { "pinmdl_lower",
 					     "pinmdl_lower.1", "" };
-	unsigned int which = rnd(s) % 21;
+	unsigned int which = rnd(s) % 22;
 	struct pinmdl_segment segs[4];
 	union {
 		struct pinmdl_create c;
@@ -186,6 +200,7 @@ static void fuzz_call(struct fuzz *f, uint32_t *handles, uint32_t *targets,
 		struct pinmdl_cancel cancel;
 		struct pinmdl_map map;
 		struct pinmdl_advance adv;
+		struct pinmdl_export exp;
 	} a;
 	uint64_t pfns[8];
 	unsigned long cmd = 0;
@@ -293,6 +308,12 @@ static void fuzz_call(struct fuzz *f, uint32_t *handles, uint32_t *targets,
 		a.p.addr = fuzz_addr(f, s);
 		a.p.length = rnd(s) % 3 ? 0 : fuzz_len(s);
 		break;
+	case 19:
+		cmd = PINMDL_IOC_EXPORT_DMABUF;
+		a.exp.handle = fuzz_handle(handles, s);
+		a.exp.flags = fuzz_small(s, rnd(s) % 4);
+		a.exp.reserved = fuzz_small(s, 0);
+		break;
 	default:
 		if (rnd(s) % 2) {
 			struct pollfd p = { .fd = f->fd, .events = POLLIN };
@@ -313,7 +334,9 @@ static void fuzz_call(struct fuzz *f, uint32_t *handles, uint32_t *targets,
 	if (cmd) {
 		/* A hostile pointer for the argument itself, now and then. */
 		if (rnd(s) % 32 == 0)
-			arg = (void *)(uintptr_t)fuzz_addr(f, s);
+			arg = (void *)(uintptr_t)
+			      (cmd == PINMDL_IOC_EXPORT_DMABUF ?
+			       fuzz_fault_addr(s) : fuzz_addr(f, s));
 		ret = pm_ioctl(f->fd, cmd, arg);
 		if (!ret && arg == &a && cmd == PINMDL_IOC_CREATE)
 			fuzz_keep(f, handles, a.c.handle, s);
@@ -321,6 +344,9 @@ static void fuzz_call(struct fuzz *f, uint32_t *handles, uint32_t *targets,
 			fuzz_keep(f, handles, a.p.handle, s);
 		if (!ret && arg == &a && cmd == PINMDL_IOC_TARGET_OPEN)
 			fuzz_keep_target(f, targets, a.t.target, s);
+		/* A dma-buf would keep its descriptor's pages pinned. */
+		if (!ret && arg == &a && cmd == PINMDL_IOC_EXPORT_DMABUF)
+			close(a.exp.fd);
 	}
 	if (!errno_allowed(-ret)) {
 		__atomic_add_fetch(&f->bad, 1, __ATOMIC_RELAXED);
