@@ -124,6 +124,7 @@ int pinmdl_charge(struct pinmdl *mdl);
 void pinmdl_uncharge_pages(struct pinmdl *mdl, u64 pages);
 void pinmdl_uncharge(struct pinmdl *mdl);
 void pinmdl_free_allocated_pages(struct pinmdl *mdl);
+int pinmdl_locked_state(const struct pinmdl *mdl, u32 refuse);
 void pinmdl_release_pages(struct pinmdl *mdl);
 bool pinmdl_orphan(struct pinmdl *mdl);
 

@@ -151,40 +151,41 @@ static void pinmdl_dmabuf_vmap_range(void *vaddr, u64 len, bool flush)
 }
 
 /*
- * The CPU is about to touch the pages: take them back from the devices.
- * Each mapping is synced in the direction it was made in, whatever the
- * CPU is about to do (@dir): a device-read-only mapping synced as
- * DMA_FROM_DEVICE would have a bounce buffer copy its stale contents over
- * the pages.
+ * Hand the pages to the CPU, or back to the devices. Each mapping is
+ * synced in the direction it was made in, whatever the CPU is about to do:
+ * a device-read-only mapping synced as DMA_FROM_DEVICE would have a bounce
+ * buffer copy its stale contents over the pages.
  */
+static void pinmdl_dmabuf_sync(struct dma_buf *dmabuf, bool for_cpu)
+{
+	struct pinmdl_dmabuf *buf = dmabuf->priv;
+	struct pinmdl_dmabuf_map *map;
+
+	mutex_lock(&buf->lock);
+	if (buf->vaddr)
+		pinmdl_dmabuf_vmap_range(buf->vaddr, dmabuf->size, !for_cpu);
+	list_for_each_entry(map, &buf->maps, node) {
+		if (for_cpu)
+			dma_sync_sgtable_for_cpu(map->dev, &map->sgt,
+						 map->dir);
+		else
+			dma_sync_sgtable_for_device(map->dev, &map->sgt,
+						    map->dir);
+	}
+	mutex_unlock(&buf->lock);
+}
+
 static int pinmdl_dmabuf_begin_cpu_access(struct dma_buf *dmabuf,
 					  enum dma_data_direction dir)
 {
-	struct pinmdl_dmabuf *buf = dmabuf->priv;
-	struct pinmdl_dmabuf_map *map;
-
-	mutex_lock(&buf->lock);
-	if (buf->vaddr)
-		pinmdl_dmabuf_vmap_range(buf->vaddr, dmabuf->size, false);
-	list_for_each_entry(map, &buf->maps, node)
-		dma_sync_sgtable_for_cpu(map->dev, &map->sgt, map->dir);
-	mutex_unlock(&buf->lock);
+	pinmdl_dmabuf_sync(dmabuf, true);
 	return 0;
 }
 
-/* The CPU is done with the pages: hand them to the devices again. */
 static int pinmdl_dmabuf_end_cpu_access(struct dma_buf *dmabuf,
 					enum dma_data_direction dir)
 {
-	struct pinmdl_dmabuf *buf = dmabuf->priv;
-	struct pinmdl_dmabuf_map *map;
-
-	mutex_lock(&buf->lock);
-	if (buf->vaddr)
-		pinmdl_dmabuf_vmap_range(buf->vaddr, dmabuf->size, true);
-	list_for_each_entry(map, &buf->maps, node)
-		dma_sync_sgtable_for_device(map->dev, &map->sgt, map->dir);
-	mutex_unlock(&buf->lock);
+	pinmdl_dmabuf_sync(dmabuf, false);
 	return 0;
 }
 
@@ -320,26 +321,25 @@ static const struct dma_buf_ops pinmdl_dmabuf_ro_ops = {
 /* Count a dma-buf of @mdl, if it may have one. */
 static int pinmdl_dmabuf_hold(struct pinmdl *mdl, bool write)
 {
-	int ret = 0;
+	int ret;
 
 	mutex_lock(&mdl->lock);
-	if (mdl->dead)
-		ret = -ENOENT;
-	else if (mdl->locking)
-		ret = -EBUSY;
-	else if (!(mdl->flags & PINMDL_F_PAGES_LOCKED) ||
-		 (mdl->flags & (PINMDL_F_PARTIAL | PINMDL_F_SOURCE_IS_KERNEL)) ||
-		 mdl->kernel_mode)
+	ret = pinmdl_locked_state(mdl, PINMDL_F_PARTIAL |
+				  PINMDL_F_SOURCE_IS_KERNEL);
+	if (ret)
+		goto out_unlock;
+	if (mdl->kernel_mode) {
 		ret = -EINVAL;
-	else if (write && !(mdl->flags & PINMDL_F_WRITE_OPERATION))
+	} else if (write && !(mdl->flags & PINMDL_F_WRITE_OPERATION)) {
 		ret = -EACCES;
-	/* Importers know of no memory type but the kernel's own. */
-	else if (mdl->cache != PINMDL_CACHED)
+	} else if (mdl->cache != PINMDL_CACHED) {
+		/* Importers know of no memory type but the kernel's own. */
 		ret = -EBUSY;
-	if (!ret) {
+	} else {
 		WRITE_ONCE(mdl->exports, mdl->exports + 1);
 		pinmdl_get(mdl);
 	}
+out_unlock:
 	mutex_unlock(&mdl->lock);
 	return ret;
 }

@@ -279,6 +279,29 @@ out:
 }
 
 /**
+ * pinmdl_locked_state() - whether a state change of a locked descriptor
+ *			   may start
+ * @mdl: descriptor
+ * @refuse: PINMDL_F_* of the descriptors the change is not for
+ *
+ * Context: @mdl->lock held.
+ * Return: 0 for a live, locked descriptor with none of @refuse; -ENOENT
+ * if freed; -EBUSY while being locked; -EINVAL otherwise.
+ */
+int pinmdl_locked_state(const struct pinmdl *mdl, u32 refuse)
+{
+	lockdep_assert_held(&mdl->lock);
+
+	if (mdl->dead)
+		return -ENOENT;
+	if (mdl->locking)
+		return -EBUSY;
+	if (!(mdl->flags & PINMDL_F_PAGES_LOCKED) || (mdl->flags & refuse))
+		return -EINVAL;
+	return 0;
+}
+
+/**
  * pinmdl_release_pages() - give up a locked descriptor's pages
  * @mdl: locked user or allocated descriptor, with no request in flight, no
  *	 child and no dma-buf
@@ -328,19 +351,14 @@ void pinmdl_release_pages(struct pinmdl *mdl)
 int pinmdl_unlock(struct pinmdl *mdl)
 {
 	u64 start = pinmdl_trace_start(trace_pinmdl_unlock_enabled()), ns;
-	int ret = 0;
+	int ret;
 
 	mutex_lock(&mdl->lock);
-	if (mdl->dead)
-		ret = -ENOENT;
-	else if (mdl->locking)
-		ret = -EBUSY;
-	else if (!(mdl->flags & PINMDL_F_PAGES_LOCKED) ||
-		 (mdl->flags & (PINMDL_F_PARTIAL | PINMDL_F_SOURCE_IS_KERNEL |
-				PINMDL_F_ALLOCATED)))
-		ret = -EINVAL;
-	else if (atomic_read(&mdl->in_flight) || mdl->children ||
-		 mdl->exports)
+	ret = pinmdl_locked_state(mdl, PINMDL_F_PARTIAL |
+				  PINMDL_F_SOURCE_IS_KERNEL |
+				  PINMDL_F_ALLOCATED);
+	if (!ret && (atomic_read(&mdl->in_flight) || mdl->children ||
+		     mdl->exports))
 		ret = -EBUSY;
 	if (ret)
 		goto out_unlock;
@@ -378,20 +396,16 @@ EXPORT_SYMBOL_GPL(pinmdl_unlock);
 int pinmdl_advance(struct pinmdl *mdl, u64 bytes)
 {
 	u64 gone, *pfns = NULL;
-	int ret = 0;
+	int ret;
 
 	mutex_lock(&mdl->lock);
-	if (mdl->dead)
-		ret = -ENOENT;
-	else if (mdl->locking)
-		ret = -EBUSY;
-	else if (!(mdl->flags & PINMDL_F_PAGES_LOCKED) ||
-		 (mdl->flags & (PINMDL_F_PARTIAL | PINMDL_F_SOURCE_IS_KERNEL |
-				PINMDL_F_ALLOCATED | PINMDL_F_PAGE_LIST)) ||
-		 !bytes || bytes >= mdl->byte_count)
+	ret = pinmdl_locked_state(mdl, PINMDL_F_PARTIAL |
+				  PINMDL_F_SOURCE_IS_KERNEL |
+				  PINMDL_F_ALLOCATED | PINMDL_F_PAGE_LIST);
+	if (!ret && (!bytes || bytes >= mdl->byte_count))
 		ret = -EINVAL;
-	else if (atomic_read(&mdl->in_flight) || mdl->children ||
-		 mdl->exports)
+	else if (!ret && (atomic_read(&mdl->in_flight) || mdl->children ||
+			  mdl->exports))
 		ret = -EBUSY;
 	if (ret)
 		goto out_unlock;
