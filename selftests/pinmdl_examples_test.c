@@ -6,8 +6,10 @@
  * one locked buffer again and again, synchronously and through a queue of
  * asynchronous requests, against a pattern whose every 4 KiB block holds
  * its own offset, each MiB's FNV-1a hash checked, on the guest's
- * virtio-blk disk and on loop devices whose size is not whole MiB; and an
- * error told in pinmdl's terms. Nothing stays pinned after any of them,
+ * virtio-blk disk and on loop devices whose size is not whole MiB; a
+ * malloc'd buffer exported as a dma-buf, filled by pinmdl_lower's importer
+ * and written through the dma-buf's mapping; and an error told in
+ * pinmdl's terms. Nothing stays pinned after any of them,
  * and every example beside this test has a test here.
  */
 #define _GNU_SOURCE
@@ -37,7 +39,8 @@
 
 /* The programs of examples/, each run by the TEST of its name below. */
 static const char *const examples[] = { "lock_checksum", "blk_read",
-					"async_queue", "uring_queue" };
+					"async_queue", "uring_queue",
+					"dmabuf_export" };
 
 /* Run @cmd (stderr too) into @out; its exit status, or -1. */
 static int capture(const char *cmd, char *out, size_t size)
@@ -203,6 +206,19 @@ TEST(lock_checksum)
 	EXPECT_NE(NULL, strstr(out, "locked 1048576 bytes: 256 pages\n"));
 	EXPECT_NE(NULL, strstr(out, ": match\n"));
 	EXPECT_EQ(NULL, strstr(out, "MISMATCH"));
+	EXPECT_EQ(pins, pm_pins());
+}
+
+TEST(dmabuf_export)
+{
+	long pins = pm_pins();
+	char out[4096];
+
+	ASSERT_EQ(0, capture("./dmabuf_export", out, sizeof(out)))
+		TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "wrote 1048576 bytes of 0x5a into the "
+				    "buffer: match\n")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "in the buffer: 0xa5\n"));
 	EXPECT_EQ(pins, pm_pins());
 }
 
